@@ -1,0 +1,30 @@
+"""creative-gans: can a generative model produce something it was never shown?"""
+from setuptools import setup
+
+setup(
+    name="creative-gans",
+    version="0.1.0",
+    description=(
+        "Reproduces and measures the experiments of the report 'Creativity in "
+        "Generative Adversarial Networks' in TensorFlow 2 / Keras 3."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=["common"],
+    install_requires=[
+        "tensorflow>=2.16,<3",  # 2.16 is the first release with Keras 3 as tf.keras
+        "keras>=3.0",
+        "tensorboard>=2.16",
+        "tensorflow-datasets>=4.9",
+        "numpy>=1.23",
+        "matplotlib>=3.6",
+        "seaborn>=0.12",
+        "absl-py>=1.0",
+    ],
+    extras_require={
+        "test": ["pytest>=7"],
+        # GPU users: pip install -e '.[gpu]' pulls the CUDA libraries TensorFlow needs.
+        "gpu": ["tensorflow[and-cuda]>=2.16,<3"],
+    },
+)
