@@ -1,0 +1,64 @@
+"""DesIGN-style GAN on 2-d toy data with mixtures removed (report section 2.2).
+
+    python STYLEGAN.py --missing_mixt 1                  # plain GAN, mixture 1 never shown
+    python STYLEGAN.py --label --missing_mixt 1          # + classification and creativity losses
+    python STYLEGAN.py --compare --missing_mixt 1        # both on one seed, side by side (2.2.4)
+"""
+import dataclasses
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags  # noqa: E402
+
+from common import flags as common_flags  # noqa: E402
+
+import toy_cli  # noqa: E402  (next to this script)
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    common_flags.define_run_flags(default_batch_size=400)
+    toy_cli.define_toy_flags(default_niters=3001)
+    flags.DEFINE_integer("nhidden", 64, "Width of every hidden layer of G and D.")
+    flags.DEFINE_integer("nlayers", 4, "Hidden layers of G and D.")
+    flags.DEFINE_float("lrg", 3e-3, "Adam learning rate of the generator.")
+    flags.DEFINE_float("lrd", 9e-3, "Adam learning rate of the discriminator.")
+    flags.DEFINE_boolean("label", False, "Use the labels: D gets a K-way class head trained on real data "
+                         "(lambda_d) and G the creativity loss, cross-entropy to uniform (lambda_g). "
+                         "Without it: a plain GAN.")
+    flags.DEFINE_float("lambda_d", 0.5, "Weight of D's classification loss (with --label).")
+    flags.DEFINE_float("lambda_g", 0.5, "Weight of G's creativity loss (with --label).")
+    flags.DEFINE_boolean("minibatch_discriminate", False, "Minibatch discrimination layer in D (Salimans 2016).")
+    flags.DEFINE_enum("loss", "gan", ["gan", "wgan-gp"], "gan: non-saturating GAN loss; wgan-gp: WGAN with gradient penalty 10.")
+    flags.DEFINE_integer("d_steps", 1, "Discriminator updates per generator update (5 is usual for wgan-gp).")
+    flags.DEFINE_boolean("compare", False, "Train a normal GAN and a style GAN (--label) on the same seed and "
+                         "draw them side by side in comparison.png (figure 2.2.4).")
+
+
+def main(argv):
+    from toy_models import ToyGANConfig
+    from toy_runs import ToyRunSpec, report_snapshot_steps
+
+    run = toy_cli.run_settings(FLAGS, "STYLEGAN", name_parts=["label"] if FLAGS.label else [])
+    for name in ("nhidden", "nlayers", "d_steps"):
+        common_flags.check_positive(name, FLAGS[name].value)
+    for name in ("lrg", "lrd", "lambda_d", "lambda_g"):
+        common_flags.check_non_negative(name, FLAGS[name].value)
+    model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim, num_classes=run["num_classes"],
+                         lrg=FLAGS.lrg, lrd=FLAGS.lrd, loss=FLAGS.loss, use_labels=FLAGS.label,
+                         lambda_d=FLAGS.lambda_d, lambda_g=FLAGS.lambda_g, d_steps=FLAGS.d_steps,
+                         minibatch_discrimination=FLAGS.minibatch_discriminate)
+    spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
+    if not FLAGS.compare:
+        return toy_cli.run_toy(spec, FLAGS, "STYLE GAN" if FLAGS.label else "GAN")
+    runs = [("NORMAL GAN", dataclasses.replace(model, use_labels=False), "normal_gan"),
+            ("STYLE GAN", dataclasses.replace(model, use_labels=True), "style_gan")]
+    summaries = [toy_cli.run_toy(dataclasses.replace(spec, model=m, out_dir=os.path.join(spec.out_dir, sub)), FLAGS, name)
+                 for name, m, sub in runs]
+    toy_cli.write_comparison(spec.out_dir, summaries, FLAGS.notebook)
+
+
+if __name__ == "__main__":
+    define_flags()
+    common_flags.run(main)

@@ -1,0 +1,80 @@
+"""Command-line layer shared by STYLEGAN.py and CGAN.py: the toy flags, their validation, and
+running/reporting one experiment. Called only from those scripts' `main`."""
+import os
+
+from absl import flags
+
+from common import flags as common_flags
+from common import io, outputs, plotting, toy_data
+from common.classes import parse_class_list, validate_classes
+
+# Flags that do not change what is trained: a rerun with another value resumes the same run.
+NOT_TRAINING = {"out_dir", "fig_name", "notebook", "niters", "compare", "strategy", "jit"}
+
+
+def define_toy_flags(default_niters):
+    flags.DEFINE_string("dataset", "8Gaussians", f"Toy data set: {', '.join(toy_data.TOY_DATASETS)} (any case).")
+    flags.DEFINE_float("scale", 2.0, "Radius factor of the 8 Gaussians (before the division by 1.414).")
+    flags.DEFINE_list("missing_mixt", [], "Mixtures (classes) removed from training, e.g. 1 or 1,4.")
+    flags.DEFINE_integer("niters", default_niters, "Training iterations (one D and one G update each).")
+    flags.DEFINE_integer("z_dim", 2, "Dimension of the generator's Gaussian noise.")
+    flags.DEFINE_boolean("jit", True, "Compile the training step with XLA (faster on CPU and GPU).")
+
+
+def run_settings(FLAGS, experiment, name_parts=()):
+    """Validates the shared flags; returns num_classes and the ToyRunSpec keyword arguments."""
+    dataset = toy_data.canonical_name(FLAGS.dataset)
+    num_classes = toy_data.toy_spec(dataset).num_classes
+    missing = validate_classes(parse_class_list(FLAGS.missing_mixt), num_classes)
+    common_flags.check_positive("batch_size", FLAGS.batch_size)
+    common_flags.check_positive("niters", FLAGS.niters)
+    common_flags.check_positive("z_dim", FLAGS.z_dim)
+    common_flags.require(FLAGS.scale > 0, f"--scale must be positive (got {FLAGS.scale})")
+    config = training_config(FLAGS)
+    parts = [dataset, *name_parts] + (["missing" + "-".join(map(str, missing))] if missing else []) + [f"seed{FLAGS.seed}"]
+    out_dir = FLAGS.out_dir or outputs.default_out_dir(experiment, FLAGS.fig_name, parts, config)
+    spec = dict(out_dir=out_dir, dataset=dataset, scale=FLAGS.scale, missing=missing, seed=FLAGS.seed,
+                niters=FLAGS.niters, batch_size=FLAGS.batch_size, strategy=FLAGS.strategy, jit_compile=FLAGS.jit)
+    return {"num_classes": num_classes, "spec": spec}
+
+
+def training_config(FLAGS):
+    """The values of this script's flags that change what is trained."""
+    main_module = FLAGS.find_module_defining_flag("label")
+    names = [f.name for f in FLAGS.get_flags_for_module(main_module)]
+    names += ["seed", "batch_size", "dataset", "scale", "missing_mixt", "z_dim"]
+    return {name: FLAGS[name].value for name in sorted(set(names)) if name not in NOT_TRAINING}
+
+
+def run_toy(spec, FLAGS, label, colour_by_label=False):
+    from toy_runs import ToyExperiment
+
+    config = training_config(FLAGS)
+    config["model"] = str(spec.model)
+    outputs.claim_out_dir(spec.out_dir, config)
+    summary = ToyExperiment(spec).run(FLAGS.flag_values_dict(), label, colour_by_label)
+    m = summary["metrics"]
+    print(f"{label}: {m['modes_captured']}/{m['modes_present']} modes, HQ fraction {m['hq_fraction']:.3f}, "
+          f"missing-mode hits {m['missing_mode_hits']:.4f}, mode KL {m['mode_kl']:.3f}")
+    if "present_labels_on_own_mode" in m:
+        print(f"{label}: present labels land on their own mode {m['present_labels_on_own_mode']:.3f}; "
+              + "; ".join(f"removed label {c} on its own mode {m[f'label_{c}_on_own_mode']:.3f}, "
+                          f"off every mode {m[f'removed_label_{c}_off_modes']:.3f}" for c in spec.missing))
+    if summary["result"].stopped:
+        print(f"warning: {summary['result'].stopped}")
+    print(f"figures: {', '.join(summary['paths'])}")
+    print(f"metrics: {os.path.join(spec.out_dir, 'metrics.json')}")
+    if FLAGS.notebook:
+        outputs.show_in_notebook(summary["paths"])
+    return summary
+
+
+def write_comparison(out_dir, summaries, notebook):
+    from toy_runs import TOY_KEYS
+
+    fig = plotting.scatter_density_figure([s["panel"] for s in summaries], TOY_KEYS)
+    path = os.path.join(out_dir, "comparison.png")
+    io.save_figure(fig, path)
+    print(f"comparison figure: {path}")
+    if notebook:
+        outputs.show_in_notebook([path])

@@ -1,0 +1,182 @@
+"""Models of the 2-d experiments: the DesIGN-style GAN of STYLEGAN.py and the conditional GAN of
+CGAN.py. Every size is a constructor argument; nothing here reads flags."""
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from common import losses
+from common.distribute import scale_loss, split_seed
+
+
+def mlp(nhidden, nlayers, out_dim, name):
+    """nlayers hidden Dense layers of width nhidden with LeakyReLU(0.2) (GAN hacks), linear out."""
+    layers = []
+    for _ in range(nlayers):
+        layers += [keras.layers.Dense(nhidden), keras.layers.LeakyReLU(0.2)]
+    return keras.Sequential(layers + [keras.layers.Dense(out_dim)], name=name)
+
+
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Salimans et al. 2016: o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1), M = x T, appended to
+    the features so the discriminator sees how alike the samples of a batch are."""
+
+    def __init__(self, num_kernels=16, kernel_dim=8, **kwargs):
+        super().__init__(**kwargs)
+        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.num_kernels * self.kernel_dim), initializer="glorot_uniform", name="T"
+        )
+
+    def call(self, features):
+        m = tf.reshape(features @ self.kernel, [-1, self.num_kernels, self.kernel_dim])  # (B, nk, kd)
+        l1 = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, nk)
+        similarity = tf.reduce_sum(tf.exp(-l1), axis=1) - 1.0  # minus the sample itself
+        return tf.concat([features, similarity], axis=-1)
+
+
+class Discriminator(keras.Model):
+    """MLP trunk; a real/fake head and, with num_classes > 0, a K-way class head (D_b).
+    With condition_classes > 0 the one-hot label is appended to the input (CGAN)."""
+
+    def __init__(self, nhidden, nlayers, num_classes=0, condition_classes=0, minibatch_discrimination=False):
+        super().__init__()
+        self.condition_classes = condition_classes
+        self.trunk = mlp(nhidden, nlayers - 1, nhidden, "trunk")
+        self.activation = keras.layers.LeakyReLU(0.2)
+        self.minibatch = MinibatchDiscrimination() if minibatch_discrimination else None
+        self.realness = keras.layers.Dense(1, name="realness")
+        self.classes = keras.layers.Dense(num_classes, name="classes") if num_classes else None
+
+    def call(self, x, labels=None):
+        if self.condition_classes:
+            x = tf.concat([x, tf.one_hot(labels, self.condition_classes, dtype=x.dtype)], axis=-1)
+        h = self.activation(self.trunk(x))
+        if self.minibatch is not None:
+            h = self.minibatch(h)
+        logits = self.realness(h)[:, 0]
+        return logits, (self.classes(h) if self.classes is not None else None)
+
+
+class Generator(keras.Model):
+    """MLP from noise z (and, with condition_classes > 0, a one-hot label) to a 2-d point."""
+
+    def __init__(self, nhidden, nlayers, z_dim, condition_classes=0):
+        super().__init__()
+        self.z_dim, self.condition_classes = z_dim, condition_classes
+        self.net = mlp(nhidden, nlayers, 2, "net")
+
+    def call(self, z, labels=None):
+        if self.condition_classes:
+            z = tf.concat([z, tf.one_hot(labels, self.condition_classes, dtype=z.dtype)], axis=-1)
+        return self.net(z)
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyGANConfig:
+    nhidden: int = 64
+    nlayers: int = 4
+    z_dim: int = 2
+    num_classes: int = 8
+    lrg: float = 3e-3
+    lrd: float = 9e-3
+    beta1: float = 0.5
+    loss: str = "gan"  # gan | wgan-gp
+    use_labels: bool = False  # classification head + creativity loss (STYLEGAN --label)
+    lambda_d: float = 0.5
+    lambda_g: float = 0.5
+    d_steps: int = 1
+    gp_weight: float = 10.0
+    minibatch_discrimination: bool = False
+    conditional: bool = False  # CGAN: G and D see the label
+    decay_steps: int = 0  # > 0: cosine decay of both learning rates to 0 over this many steps
+
+
+class ToyGAN(keras.Model):
+    """The DesIGN-style GAN (conditional=False) and the CGAN (conditional=True) on 2-d points.
+
+    DesIGN (Sbai et al. 2018; poster seed 000):
+      L_D = L_D,real/fake + lambda_D * L_D,classif,   L_D,classif = -log softmax(D_b(x))_c
+      L_G = L_G,real/fake + lambda_G * L_G,creativity, L_creativity = -sum_k 1/K log softmax(D_b(G(z)))_k
+    CGAN (Mirza & Osindero 2014): D(x|y), G(z|y) with y the real batch's labels.
+    """
+
+    def __init__(self, config: ToyGANConfig):
+        super().__init__()
+        self.config = c = config
+        if c.loss not in ("gan", "wgan-gp"):
+            raise ValueError(f"unknown loss {c.loss!r}")
+        heads = c.num_classes if (c.use_labels and not c.conditional) else 0
+        cond = c.num_classes if c.conditional else 0
+        self.generator = Generator(c.nhidden, c.nlayers, c.z_dim, cond)
+        self.discriminator = Discriminator(c.nhidden, c.nlayers, heads, cond, c.minibatch_discrimination)
+        self.generator(tf.zeros([2, c.z_dim]), tf.zeros([2], tf.int32))
+        self.discriminator(tf.zeros([2, 2]), tf.zeros([2], tf.int32))
+        self.optimizers = {
+            "g_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrg, 1), beta_1=c.beta1),
+            "d_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1),
+        }
+        self.optimizers["g_optimizer"].build(self.generator.trainable_variables)
+        self.optimizers["d_optimizer"].build(self.discriminator.trainable_variables)
+
+    def _learning_rate(self, initial, updates_per_step):
+        """Constant, or cosine-decayed to 0 by the end of training: the late small steps let G
+        settle on sharp modes instead of jittering around them."""
+        if not self.config.decay_steps:
+            return initial
+        return keras.optimizers.schedules.CosineDecay(initial, self.config.decay_steps * updates_per_step)
+
+    def sample_noise(self, n, seed):
+        return tf.random.stateless_normal([n, self.config.z_dim], seed)
+
+    def generate(self, n, seed, labels=None):
+        """n generated points (and, for the CGAN, the labels they were conditioned on)."""
+        return self.generator(self.sample_noise(n, seed), labels)
+
+    def _d_step(self, x, y, seed):
+        c = self.config
+        noise_seed, gp_seed = tf.unstack(split_seed(seed, 2))
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(tf.shape(x)[0], noise_seed), y)
+            real_logits, real_classes = self.discriminator(x, y)
+            fake_logits, _ = self.discriminator(fake, y)
+            out = {}
+            if c.loss == "gan":
+                adversarial = losses.d_loss_gan(real_logits, fake_logits)
+            else:
+                out["gradient_penalty"] = losses.gradient_penalty(
+                    lambda points: self.discriminator(points, y)[0], x, fake, gp_seed
+                )
+                adversarial = losses.d_loss_wgan(real_logits, fake_logits) + c.gp_weight * out["gradient_penalty"]
+            d_loss = adversarial
+            if real_classes is not None:
+                out["d_classification"] = losses.classification_loss(y, real_classes)
+                d_loss += c.lambda_d * out["d_classification"]
+            scaled = scale_loss(d_loss)  # inside the tape: ops outside it carry no gradient
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.optimizers["d_optimizer"].apply(grads, self.discriminator.trainable_variables)
+        return {"d_loss": d_loss, "d_adversarial": adversarial, **out}
+
+    def _g_step(self, y, seed):
+        c = self.config
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(tf.shape(y)[0], seed), y)
+            fake_logits, fake_classes = self.discriminator(fake, y)
+            adversarial = losses.g_loss_gan(fake_logits) if c.loss == "gan" else losses.g_loss_wgan(fake_logits)
+            g_loss, out = adversarial, {}
+            if fake_classes is not None:
+                out["creativity"] = losses.uniform_cross_entropy(fake_classes)
+                g_loss += c.lambda_g * out["creativity"]
+            scaled = scale_loss(g_loss)
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.optimizers["g_optimizer"].apply(grads, self.generator.trainable_variables)
+        return {"g_loss": g_loss, "g_adversarial": adversarial, **out}
+
+    def train_step(self, batch, seed):
+        x, y = batch
+        seeds = split_seed(seed, self.config.d_steps + 1)
+        for i in range(self.config.d_steps):  # d_steps is a Python int: unrolled when traced
+            d_out = self._d_step(x, y, seeds[i])
+        return {**d_out, **self._g_step(y, seeds[-1])}

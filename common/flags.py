@@ -1,0 +1,56 @@
+"""Flag definitions shared by every entry script, and the wrapper that turns bad input into one
+clear line and a non-zero exit. Only entry scripts call these, under `__main__`."""
+import os
+import sys
+
+from absl import app, flags
+
+from common.classes import UsageError
+from common.distribute import STRATEGIES
+
+
+def define_run_flags(default_batch_size, default_seed=0):
+    """--out_dir, --fig_name, --seed, --batch_size, --strategy, --notebook."""
+    flags.DEFINE_string("out_dir", None, "Where this run writes metrics.json, samples.npz, figures, "
+                        "checkpoints/ and logs/. Default: runs/<experiment>/<fig_name, or a name made "
+                        "from the flags>, so rerunning the same command resumes the same run.")
+    flags.DEFINE_string("fig_name", None, "Name of the run: names the output directory (and figures).")
+    flags.DEFINE_integer("seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU.")
+    flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
+    flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy: default (one device), "
+                      "mirrored (all local GPUs), multi_worker (machines listed in TF_CONFIG).")
+    flags.DEFINE_boolean("notebook", False, "Show the figures inline when running under IPython/Jupyter "
+                         "(they are always saved; a plain script never blocks).")
+
+
+def require(condition, message):
+    if not condition:
+        raise UsageError(message)
+
+
+def check_positive(name, value):
+    require(value >= 1, f"--{name} must be a positive integer (got {value})")
+
+
+def check_non_negative(name, value):
+    require(value >= 0, f"--{name} must not be negative (got {value})")
+
+
+def run(main):
+    """absl.app.run(main), printing UsageError (bad flags, missing data, mismatched
+    checkpoints) as one line `<script>: error: <message>` with exit status 2."""
+    from common.harness import CheckpointMismatch
+
+    def wrapped(argv):
+        if len(argv) > 1:
+            raise UsageError(f"unexpected arguments {' '.join(argv[1:])} (flags start with --)")
+        return main(argv)
+
+    def guarded(argv):
+        try:
+            wrapped(argv)  # a return value would become the exit status: ignore it
+        except (UsageError, CheckpointMismatch) as error:
+            print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
+            sys.exit(2)
+
+    app.run(guarded)

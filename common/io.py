@@ -1,0 +1,72 @@
+"""Atomic output files: write to a temporary name in the same directory, then rename.
+
+A run killed half-way never leaves a half-written metrics.json, samples.npz or figure behind, and
+a failed run never replaces the outputs of an earlier good one until it has its own ready.
+"""
+import contextlib
+import io
+import json
+import os
+import tempfile
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path next to `path`; renames it onto `path` if the block succeeds."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path), suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_bytes(path, data: bytes):
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+
+def _to_builtin(value):
+    """Turns numpy scalars/arrays and tuples into JSON-serialisable Python values."""
+    if isinstance(value, dict):
+        return {str(k): _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_json(path, obj):
+    text = json.dumps(_to_builtin(obj), indent=2, sort_keys=True, allow_nan=True)
+    write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def read_json(path, default=None):
+    if not os.path.exists(path):
+        return default
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_npz(path, **arrays):
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_bytes(path, buffer.getvalue())
+
+
+def save_figure(fig, path, dpi=110):
+    """Saves a matplotlib Figure atomically (format from the file name)."""
+    fmt = os.path.splitext(path)[1].lstrip(".") or "png"
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+    write_bytes(path, buffer.getvalue())

@@ -1,0 +1,123 @@
+"""Metrics of DESIGN.md. Toy (2-d): a generated point is assigned to its nearest reference point
+(mixture centre, or a point of the swiss-roll curve); it is "high quality" (HQ) when that distance
+is below 3 sigma, the convention of VEEGAN and PacGAN. `nn_distance` is DesIGN's creativity score
+and works on any array of samples (images are flattened)."""
+import numpy as np
+
+
+def nearest_neighbours(points, references, budget=2**23):
+    """For each row of `points`, the index of and Euclidean distance to its nearest reference.
+    Works in chunks of rows so the distance block stays below `budget` entries (64 MB)."""
+    points = np.asarray(points, np.float64).reshape(len(points), -1)
+    references = np.asarray(references, np.float64).reshape(len(references), -1)
+    chunk = max(1, budget // max(len(references), 1))
+    ref_sq = np.sum(references**2, axis=1)
+    index = np.empty(len(points), np.int64)
+    dist = np.empty(len(points), np.float64)
+    for start in range(0, len(points), chunk):
+        block = points[start : start + chunk]
+        # |a - b|^2 = |a|^2 - 2 a.b + |b|^2, clipped at 0 against rounding.
+        d2 = np.sum(block**2, axis=1, keepdims=True) - 2.0 * block @ references.T + ref_sq
+        best = np.argmin(d2, axis=1)
+        index[start : start + chunk] = best
+        dist[start : start + chunk] = np.sqrt(np.maximum(d2[np.arange(len(block)), best], 0.0))
+    return index, dist
+
+
+def assign_modes(samples, spec):
+    """Nearest class (over all classes, removed ones included) and distance for each sample."""
+    index, dist = nearest_neighbours(samples, spec.references)
+    return spec.reference_labels[index], dist
+
+
+def hq_fraction(samples, spec):
+    """Fraction of samples within 3 sigma of some reference point (any class)."""
+    _, dist = assign_modes(samples, spec)
+    return float(np.mean(dist < 3.0 * spec.sigma))
+
+
+def mode_counts(samples, spec):
+    """Number of HQ samples per class, shape (num_classes,)."""
+    labels, dist = assign_modes(samples, spec)
+    return np.bincount(labels[dist < 3.0 * spec.sigma], minlength=spec.num_classes)
+
+
+def present_classes(spec, missing=()):
+    return [c for c in range(spec.num_classes) if c not in set(missing)]
+
+
+def modes_captured(samples, spec, missing=()):
+    """Classes present in training with at least one HQ sample."""
+    counts = mode_counts(samples, spec)
+    return int(sum(counts[c] > 0 for c in present_classes(spec, missing)))
+
+
+def missing_mode_hits(samples, spec, missing):
+    """Fraction of samples within 3 sigma of a removed class: did anything land where the
+    model was never shown data? 0.0 when nothing was removed."""
+    if not missing:
+        return 0.0
+    labels, dist = assign_modes(samples, spec)
+    return float(np.mean((dist < 3.0 * spec.sigma) & np.isin(labels, missing)))
+
+
+def mode_kl(samples, spec, missing=()):
+    """KL(generated mode histogram || uniform over present modes), in nats; 0 is perfectly
+    balanced, log(K) is everything in one mode. Each sample counts for its nearest present mode."""
+    present = present_classes(spec, missing)
+    mask = np.isin(spec.reference_labels, present)
+    index, _ = nearest_neighbours(samples, spec.references[mask])
+    labels = spec.reference_labels[mask][index]
+    p = np.array([np.mean(labels == c) for c in present])
+    nonzero = p > 0
+    return float(np.sum(p[nonzero] * np.log(p[nonzero] * len(present))))
+
+
+def nn_distance(samples, train):
+    """Mean distance from each sample to its nearest training example (DesIGN's creativity
+    score). Report it beside the same number for held-out real data: much smaller means copies,
+    much larger means off the data."""
+    _, dist = nearest_neighbours(samples, train)
+    return float(np.mean(dist))
+
+
+def toy_metrics(samples, spec, missing, train, heldout):
+    """All toy metrics of one set of generated samples, as flat metrics.json keys."""
+    counts = mode_counts(samples, spec)
+    metrics = {
+        "num_samples": int(len(samples)),
+        "modes_captured": modes_captured(samples, spec, missing),
+        "modes_present": len(present_classes(spec, missing)),
+        "hq_fraction": hq_fraction(samples, spec),
+        "missing_mode_hits": missing_mode_hits(samples, spec, missing),
+        "mode_kl": mode_kl(samples, spec, missing),
+        "nn_distance": nn_distance(samples, train),
+        "nn_distance_heldout_real": nn_distance(heldout, train),
+    }
+    for c in range(spec.num_classes):
+        metrics[f"hq_count_mode_{c}"] = int(counts[c])
+    return metrics
+
+
+def conditional_metrics(samples, labels, spec, missing=()):
+    """For a conditional generator: per label, the fraction of its samples within 3 sigma of its
+    own class (`label_<c>_on_own_mode`); for a removed label, where its samples land
+    (`removed_label_<c>_on_mode_<k>` for each k, and `removed_label_<c>_off_modes`)."""
+    nearest, dist = assign_modes(samples, spec)
+    hq = dist < 3.0 * spec.sigma
+    out = {}
+    own = []
+    for c in range(spec.num_classes):
+        mine = labels == c
+        if not mine.any():
+            continue
+        fraction = float(np.mean(hq[mine] & (nearest[mine] == c)))
+        out[f"label_{c}_on_own_mode"] = fraction
+        if c in missing:
+            for k in range(spec.num_classes):
+                out[f"removed_label_{c}_on_mode_{k}"] = float(np.mean(hq[mine] & (nearest[mine] == k)))
+            out[f"removed_label_{c}_off_modes"] = float(np.mean(~hq[mine]))
+        else:
+            own.append(fraction)
+    out["present_labels_on_own_mode"] = float(np.mean(own)) if own else float("nan")
+    return out

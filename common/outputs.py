@@ -1,0 +1,66 @@
+"""The output contract of a run (DESIGN.md): metrics.json, samples.npz, figures, checkpoints/,
+logs/ in one directory; a directory holds one configuration, so rerunning resumes it."""
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+
+from common import io
+from common.classes import UsageError
+
+CONFIG_FILE = "run_config.json"
+
+
+def default_out_dir(experiment, fig_name, name_parts, config):
+    """runs/<experiment>/<fig_name> or runs/<experiment>/<parts>-<hash of config>: the same
+    command always maps to the same directory (and resumes there)."""
+    if fig_name:
+        return os.path.join("runs", experiment, fig_name)
+    digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:6]
+    return os.path.join("runs", experiment, "-".join([*name_parts, digest]))
+
+
+def claim_out_dir(out_dir, config):
+    """Records `config` in out_dir, or checks that the run already there used the same one, so a
+    different command never resumes (or overwrites) someone else's run."""
+    path = os.path.join(out_dir, CONFIG_FILE)
+    config = json.loads(json.dumps(config, default=str))
+    previous = io.read_json(path)
+    if previous is not None and previous != config:
+        changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
+        details = ", ".join(f"{k}: {previous.get(k)} -> {config.get(k)}" for k in changed[:3])
+        raise UsageError(f"--out_dir {out_dir} holds a run with other settings ({details}); "
+                         "choose another --out_dir or --fig_name, or delete that directory")
+    io.write_json(path, config)
+
+
+def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figures=None):
+    """samples.npz, metrics.json (flat metric keys + `flags.<name>`) and the figures; returns the
+    figure paths."""
+    arrays = {"samples": np.asarray(samples, np.float32)}
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels, np.int32)
+    io.write_npz(os.path.join(out_dir, "samples.npz"), **arrays)
+    flat = dict(metrics)
+    flat.update({f"flags.{k}": v for k, v in flag_values.items()})
+    io.write_json(os.path.join(out_dir, "metrics.json"), flat)
+    paths = []
+    for name, fig in (figures or {}).items():
+        path = os.path.join(out_dir, name)
+        io.save_figure(fig, path)
+        paths.append(path)
+    return paths
+
+
+def show_in_notebook(paths):
+    """Displays saved figures inline under IPython; elsewhere says where they are."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    if shell is None:
+        print("--notebook: not running under IPython/Jupyter; the figures are saved in the files above.")
+        return
+    from IPython.display import Image, display
+
+    for path in paths:
+        display(Image(filename=path))

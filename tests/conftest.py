@@ -1,0 +1,15 @@
+"""Test set-up: two logical CPU devices (for the tf.distribute path) and the 2D-codes folder on
+sys.path (it is a folder of scripts, not an importable package)."""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOY_DIR = os.path.join(ROOT, "2D-codes")
+sys.path.insert(0, TOY_DIR)
+
+import tensorflow as tf  # noqa: E402
+
+# Must happen before TensorFlow initialises its devices, i.e. before any test runs an op.
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from common import metrics, toy_data
+
+SPEC = toy_data.toy_spec("8Gaussians")
+
+
+def test_points_on_every_centre_are_all_high_quality():
+    points = np.repeat(SPEC.centres, 10, axis=0)
+    assert metrics.hq_fraction(points, SPEC) == 1.0
+    assert metrics.modes_captured(points, SPEC) == 8
+    assert metrics.mode_kl(points, SPEC) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.missing_mode_hits(points, SPEC, ()) == 0.0
+
+
+def test_hq_threshold_is_three_sigma():
+    inside = SPEC.centres[:1] + [[2.9 * SPEC.sigma, 0.0]]
+    outside = SPEC.centres[:1] + [[3.1 * SPEC.sigma, 0.0]]
+    assert metrics.hq_fraction(inside, SPEC) == 1.0
+    assert metrics.hq_fraction(outside, SPEC) == 0.0
+    assert metrics.hq_fraction(np.zeros((5, 2)), SPEC) == 0.0  # the ring's centre is no mode
+
+
+def test_modes_captured_counts_present_modes_only():
+    points = np.concatenate([SPEC.centres[[0, 1, 2]], np.zeros((3, 2))])
+    assert metrics.modes_captured(points, SPEC) == 3
+    assert metrics.modes_captured(points, SPEC, missing=(1,)) == 2  # mode 1 is not "present"
+
+
+def test_missing_mode_hits_is_the_fraction_on_removed_centres():
+    points = np.concatenate([np.repeat(SPEC.centres[[1]], 3, 0), np.repeat(SPEC.centres[[0]], 7, 0)])
+    assert metrics.missing_mode_hits(points, SPEC, (1,)) == pytest.approx(0.3)
+    assert metrics.missing_mode_hits(points, SPEC, (4,)) == 0.0
+
+
+def test_mode_kl_of_a_single_mode_is_log_k():
+    points = np.repeat(SPEC.centres[[3]], 20, axis=0)
+    assert metrics.mode_kl(points, SPEC) == pytest.approx(np.log(8))
+    assert metrics.mode_kl(points, SPEC, missing=(0, 1)) == pytest.approx(np.log(6))
+
+
+def test_nn_distance_is_the_mean_distance_to_the_nearest_training_point():
+    train = np.array([[0.0, 0.0], [10.0, 0.0]])
+    samples = np.array([[0.0, 3.0], [10.0, 1.0]])
+    assert metrics.nn_distance(samples, train) == pytest.approx(2.0)
+    images = np.zeros((2, 4, 4, 1))
+    assert metrics.nn_distance(images + 0.5, images) == pytest.approx(2.0)  # flattened: sqrt(16 * 0.25)
+
+
+def test_nearest_neighbours_chunks_agree_with_brute_force():
+    rng = np.random.default_rng(0)
+    points, refs = rng.normal(size=(300, 3)), rng.normal(size=(500, 3))
+    index, dist = metrics.nearest_neighbours(points, refs, budget=1000)
+    brute = np.linalg.norm(points[:, None] - refs[None], axis=-1)
+    np.testing.assert_array_equal(index, brute.argmin(1))
+    np.testing.assert_allclose(dist, brute.min(1), atol=1e-9)
+
+
+def test_conditional_metrics_say_where_a_removed_label_lands():
+    samples = np.concatenate([np.repeat(SPEC.centres[[0]], 4, 0),  # label 0 on its own mode
+                              np.repeat(SPEC.centres[[2]], 3, 0), np.zeros((1, 2))])  # label 4 on mode 2 / nowhere
+    labels = np.array([0, 0, 0, 0, 4, 4, 4, 4])
+    out = metrics.conditional_metrics(samples, labels, SPEC, missing=(4,))
+    assert out["label_0_on_own_mode"] == 1.0
+    assert out["label_4_on_own_mode"] == 0.0
+    assert out["removed_label_4_on_mode_2"] == pytest.approx(0.75)
+    assert out["removed_label_4_off_modes"] == pytest.approx(0.25)
+    assert out["present_labels_on_own_mode"] == 1.0
+
+
+def test_swissroll_metrics_use_the_curve():
+    spec = toy_data.toy_spec("swissroll")
+    x, _ = toy_data.sample_toy("swissroll", 2000, np.random.default_rng(0))
+    assert metrics.hq_fraction(x, spec) > 0.97
+    assert metrics.modes_captured(x, spec) == 8
+    assert metrics.hq_fraction(x + 1.0, spec) < 0.3
