@@ -47,4 +47,6 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
+    flags.adopt_module_key_flags(common_flags)
+    flags.adopt_module_key_flags(toy_cli)
     common_flags.run(main)

@@ -9,6 +9,10 @@ class UsageError(ValueError):
     """A bad command-line value: entry scripts print its message as one line and exit 2."""
 
 
+class CheckpointMismatch(UsageError):
+    """The checkpoint in --out_dir was written by a differently shaped model."""
+
+
 def parse_class_list(text, flag_name="--missing_mixt"):
     """'1' or '1,4' or ['1', '4'] -> (1, 4). Empty/None -> ()."""
     if text is None:

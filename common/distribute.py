@@ -3,8 +3,6 @@ import tensorflow as tf
 
 from common.classes import UsageError
 
-STRATEGIES = ("default", "mirrored", "multi_worker")
-
 
 def make_strategy(name="default"):
     """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: TF_CONFIG."""
@@ -14,7 +12,7 @@ def make_strategy(name="default"):
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise UsageError(f"--strategy: unknown strategy '{name}'; choose one of {', '.join(STRATEGIES)}")
+    raise UsageError(f"--strategy: unknown strategy '{name}'; choose default, mirrored or multi_worker")
 
 
 def scale_loss(loss):

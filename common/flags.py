@@ -6,7 +6,9 @@ import sys
 from absl import app, flags
 
 from common.classes import UsageError
-from common.distribute import STRATEGIES
+
+# Kept here (not imported from common.distribute) so that checking flags does not import TensorFlow.
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 def define_run_flags(default_batch_size, default_seed=0):
@@ -37,10 +39,8 @@ def check_non_negative(name, value):
 
 
 def run(main):
-    """absl.app.run(main), printing UsageError (bad flags, missing data, mismatched
-    checkpoints) as one line `<script>: error: <message>` with exit status 2."""
-    from common.harness import CheckpointMismatch
-
+    """absl.app.run(main), printing a UsageError (bad flags, missing data, a checkpoint of another
+    model) as one line `<script>: error: <message>` with exit status 2."""
     def wrapped(argv):
         if len(argv) > 1:
             raise UsageError(f"unexpected arguments {' '.join(argv[1:])} (flags start with --)")
@@ -49,8 +49,13 @@ def run(main):
     def guarded(argv):
         try:
             wrapped(argv)  # a return value would become the exit status: ignore it
-        except (UsageError, CheckpointMismatch) as error:
+        except UsageError as error:  # includes CheckpointMismatch
             print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
             sys.exit(2)
 
+    if any(arg in ("-h", "-?", "--help", "--helpshort") for arg in sys.argv[1:]):
+        # absl exits 1 after help; a user asking for help did nothing wrong.
+        doc = (sys.modules["__main__"].__doc__ or "").strip()
+        print(f"{doc}\n\nflags:\n{flags.FLAGS.main_module_help()}")
+        sys.exit(0)
     app.run(guarded)

@@ -21,12 +21,9 @@ import keras
 import tensorflow as tf
 
 from common import io
+from common.classes import CheckpointMismatch
 from common.distribute import replica_seed
 from common.progress import ProgressBar
-
-
-class CheckpointMismatch(RuntimeError):
-    """The checkpoint in --out_dir was written by a differently shaped model."""
 
 
 @dataclasses.dataclass(frozen=True)

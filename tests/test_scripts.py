@@ -1,0 +1,109 @@
+"""The entry scripts, run as a user runs them: subprocesses with tiny flags."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import TOY_DIR
+
+
+def run(script, *args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, script, *args], cwd=TOY_DIR, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def metrics(out_dir):
+    with open(os.path.join(out_dir, "metrics.json")) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def style_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("style") / "run")
+    # The report's first command, shortened.
+    proc = run("STYLEGAN.py", "--fig_name", "GAN_deneme", "--label", "--notebook", "--lambda_g", "0",
+               "--lambda_d", "0", "--missing_mixt", "1", "--niters", "30", "--out_dir", out)
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_stylegan_writes_the_output_contract(style_run):
+    out, proc = style_run
+    for name in ["metrics.json", "samples.npz", "scatter_density.png", "snapshots.png", "losses.png"]:
+        assert os.path.exists(os.path.join(out, name)), name
+    assert os.listdir(os.path.join(out, "checkpoints"))
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(out, "logs", "train")))
+    samples = np.load(os.path.join(out, "samples.npz"))["samples"]
+    assert samples.shape == (2500, 2) and samples.dtype == np.float32
+    m = metrics(out)
+    assert m["steps"] == 30 and m["modes_present"] == 7 and 0.0 <= m["hq_fraction"] <= 1.0
+    assert m["flags.missing_mixt"] == ["1"] and m["flags.label"] is True
+    assert "metrics.json" in proc.stdout and "modes" in proc.stdout
+    assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
+
+
+def test_rerunning_resumes(style_run):
+    out, _ = style_run
+    proc = run("STYLEGAN.py", "--fig_name", "GAN_deneme", "--label", "--lambda_g", "0", "--lambda_d", "0",
+               "--missing_mixt", "1", "--niters", "40", "--out_dir", out)
+    assert proc.returncode == 0, proc.stderr
+    m = metrics(out)
+    assert m["resumed_from_step"] == 30 and m["steps"] == 40
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--missing_mixt", "8"], "--missing_mixt"),
+    (["--missing_mixt", "0,1,2,3,4,5,6,7"], "--missing_mixt"),
+    (["--dataset", "imagenet"], "--dataset"),
+    (["--batch_size", "0"], "--batch_size"),
+    (["--niters", "-5"], "--niters"),
+    (["--lambda_d", "0.5"], "--out_dir"),  # another configuration in the same directory
+])
+def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(style_run, args, flag):
+    out, _ = style_run
+    before = open(os.path.join(out, "metrics.json")).read()
+    proc = run("STYLEGAN.py", "--label", "--lambda_g", "0", "--lambda_d", "0", "--missing_mixt", "1",
+               "--out_dir", out, *args)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and flag in lines[0], proc.stderr
+    assert open(os.path.join(out, "metrics.json")).read() == before
+
+
+def test_help_explains_every_flag():
+    proc = run("STYLEGAN.py", "--helpshort")
+    assert proc.returncode == 0
+    for name in ["nhidden", "nlayers", "niters", "batch_size", "lrg", "lrd", "lambda_d", "lambda_g", "scale",
+                 "label", "missing_mixt", "fig_name", "notebook", "dataset", "minibatch_discriminate", "loss",
+                 "seed", "out_dir", "compare"]:
+        assert f"--{name}" in proc.stdout or f"--[no]{name}" in proc.stdout, name
+
+
+def test_cgan_reports_where_removed_labels_land(tmp_path):
+    out = str(tmp_path / "cgan")
+    proc = run("CGAN.py", "--fig_name", "result_file_name", "--label", "--notebook", "--missing_mixt", "4",
+               "--niters", "30", "--out_dir", out)
+    assert proc.returncode == 0, proc.stderr
+    m = metrics(out)
+    assert "label_4_on_own_mode" in m and "removed_label_4_off_modes" in m
+    shares = [m[f"removed_label_4_on_mode_{k}"] for k in range(8)] + [m["removed_label_4_off_modes"]]
+    assert sum(shares) == pytest.approx(1.0)
+    data = np.load(os.path.join(out, "samples.npz"))
+    assert sorted(set(data["labels"].tolist())) == list(range(8))  # the removed label is sampled too
+    assert os.path.exists(os.path.join(out, "snapshots.png"))
+
+
+def test_compare_draws_both_gans_on_one_seed(tmp_path):
+    out = str(tmp_path / "cmp")
+    proc = run("STYLEGAN.py", "--compare", "--missing_mixt", "1", "--niters", "20", "--out_dir", out,
+               "--loss", "wgan-gp", "--nhidden", "16")
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.exists(os.path.join(out, "comparison.png"))
+    normal, style = metrics(os.path.join(out, "normal_gan")), metrics(os.path.join(out, "style_gan"))
+    assert normal["flags.seed"] == style["flags.seed"]
+    assert normal["flags.label"] is False or "creativity" not in normal
