@@ -18,6 +18,7 @@ setup(
         "tensorboard>=2.16",
         "tensorflow-datasets>=4.9",
         "numpy>=1.23",
+        "scipy>=1.9",  # k-d tree for nearest-neighbour metrics
         "matplotlib>=3.6",
         "seaborn>=0.12",
         "absl-py>=1.0",

@@ -26,8 +26,8 @@ def define_flags():
                          "CGAN itself always conditions on the label.")
     flags.DEFINE_integer("nhidden", 64, "Width of every hidden layer of G and D.")
     flags.DEFINE_integer("nlayers", 4, "Hidden layers of G and D.")
-    flags.DEFINE_float("lrg", 1e-3, "Adam learning rate of the generator.")
-    flags.DEFINE_float("lrd", 1e-3, "Adam learning rate of the discriminator.")
+    flags.DEFINE_float("lrg", 3e-3, "Adam learning rate of the generator.")
+    flags.DEFINE_float("lrd", 3e-3, "Adam learning rate of the discriminator.")
 
 
 def main(argv):
@@ -40,7 +40,8 @@ def main(argv):
     for name in ("lrg", "lrd"):
         common_flags.check_non_negative(name, FLAGS[name].value)
     model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim,
-                         num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True)
+                         num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True, pack=FLAGS.pack,
+                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     toy_cli.run_toy(spec, FLAGS, "CGAN", colour_by_label=FLAGS.label)
 

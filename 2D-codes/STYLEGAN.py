@@ -23,13 +23,14 @@ def define_flags():
     flags.DEFINE_integer("nhidden", 64, "Width of every hidden layer of G and D.")
     flags.DEFINE_integer("nlayers", 4, "Hidden layers of G and D.")
     flags.DEFINE_float("lrg", 3e-3, "Adam learning rate of the generator.")
-    flags.DEFINE_float("lrd", 9e-3, "Adam learning rate of the discriminator.")
+    flags.DEFINE_float("lrd", 3e-3, "Adam learning rate of the discriminator (the original default 9e-3 drops modes; see README).")
     flags.DEFINE_boolean("label", False, "Use the labels: D gets a K-way class head trained on real data "
                          "(lambda_d) and G the creativity loss, cross-entropy to uniform (lambda_g). "
                          "Without it: a plain GAN.")
     flags.DEFINE_float("lambda_d", 0.5, "Weight of D's classification loss (with --label).")
     flags.DEFINE_float("lambda_g", 0.5, "Weight of G's creativity loss (with --label).")
-    flags.DEFINE_boolean("minibatch_discriminate", False, "Minibatch discrimination layer in D (Salimans 2016).")
+    flags.DEFINE_boolean("minibatch_discriminate", False, "Minibatch discrimination layer in D (Salimans 2016); "
+                         "slow at large batches (it compares all pairs).")
     flags.DEFINE_enum("loss", "gan", ["gan", "wgan-gp"], "gan: non-saturating GAN loss; wgan-gp: WGAN with gradient penalty 10.")
     flags.DEFINE_integer("d_steps", 1, "Discriminator updates per generator update (5 is usual for wgan-gp).")
     flags.DEFINE_boolean("compare", False, "Train a normal GAN and a style GAN (--label) on the same seed and "
@@ -48,7 +49,8 @@ def main(argv):
     model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim, num_classes=run["num_classes"],
                          lrg=FLAGS.lrg, lrd=FLAGS.lrd, loss=FLAGS.loss, use_labels=FLAGS.label,
                          lambda_d=FLAGS.lambda_d, lambda_g=FLAGS.lambda_g, d_steps=FLAGS.d_steps,
-                         minibatch_discrimination=FLAGS.minibatch_discriminate)
+                         minibatch_discrimination=FLAGS.minibatch_discriminate, pack=FLAGS.pack,
+                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     if not FLAGS.compare:
         return toy_cli.run_toy(spec, FLAGS, "STYLE GAN" if FLAGS.label else "GAN")

@@ -1,5 +1,6 @@
 """Command-line layer shared by STYLEGAN.py and CGAN.py: the toy flags, their validation, and
 running/reporting one experiment. Called only from those scripts' `main`."""
+import dataclasses
 import os
 
 from absl import flags
@@ -18,6 +19,10 @@ def define_toy_flags(default_niters):
     flags.DEFINE_list("missing_mixt", [], "Mixtures (classes) removed from training, e.g. 1 or 1,4.")
     flags.DEFINE_integer("niters", default_niters, "Training iterations (one D and one G update each).")
     flags.DEFINE_integer("z_dim", 2, "Dimension of the generator's Gaussian noise.")
+    flags.DEFINE_integer("pack", 1, "PacGAN packing: D judges this many samples at once (a remedy for mode "
+                         "collapse); --batch_size must be a multiple of it.")
+    flags.DEFINE_boolean("lr_decay", True, "Cosine-decay both learning rates to 0 over --niters (lets G "
+                         "settle on sharp modes; see README). --nolr_decay: constant rates as in the original.")
     flags.DEFINE_boolean("jit", True, "Compile the training step with XLA (faster on CPU and GPU).")
 
 
@@ -29,6 +34,9 @@ def run_settings(FLAGS, experiment, name_parts=()):
     common_flags.check_positive("batch_size", FLAGS.batch_size)
     common_flags.check_positive("niters", FLAGS.niters)
     common_flags.check_positive("z_dim", FLAGS.z_dim)
+    common_flags.check_positive("pack", FLAGS.pack)
+    common_flags.require(FLAGS.batch_size % FLAGS.pack == 0,
+                         f"--batch_size ({FLAGS.batch_size}) must be a multiple of --pack ({FLAGS.pack})")
     common_flags.require(FLAGS.scale > 0, f"--scale must be positive (got {FLAGS.scale})")
     config = training_config(FLAGS)
     parts = [dataset, *name_parts] + (["missing" + "-".join(map(str, missing))] if missing else []) + [f"seed{FLAGS.seed}"]
@@ -42,7 +50,7 @@ def training_config(FLAGS):
     """The values of this script's flags that change what is trained."""
     main_module = FLAGS.find_module_defining_flag("label")
     names = [f.name for f in FLAGS.get_flags_for_module(main_module)]
-    names += ["seed", "batch_size", "dataset", "scale", "missing_mixt", "z_dim"]
+    names += ["seed", "batch_size", "dataset", "scale", "missing_mixt", "z_dim", "pack", "lr_decay"]
     return {name: FLAGS[name].value for name in sorted(set(names)) if name not in NOT_TRAINING}
 
 
@@ -50,7 +58,8 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
     from toy_runs import ToyExperiment
 
     config = training_config(FLAGS)
-    config["model"] = str(spec.model)
+    # decay_steps follows --niters, which may grow when a finished run is extended.
+    config["model"] = str(dataclasses.replace(spec.model, decay_steps=int(bool(spec.model.decay_steps))))
     outputs.claim_out_dir(spec.out_dir, config)
     summary = ToyExperiment(spec).run(FLAGS.flag_values_dict(), label, colour_by_label)
     m = summary["metrics"]

@@ -39,25 +39,34 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
 class Discriminator(keras.Model):
     """MLP trunk; a real/fake head and, with num_classes > 0, a K-way class head (D_b).
-    With condition_classes > 0 the one-hot label is appended to the input (CGAN)."""
+    With condition_classes > 0 the one-hot label is appended to the input (CGAN).
 
-    def __init__(self, nhidden, nlayers, num_classes=0, condition_classes=0, minibatch_discrimination=False):
+    With pack = m > 1 (PacGAN, Lin et al. 2018) D judges m samples at once: consecutive rows
+    are concatenated, one real/fake logit per pack, and the class head still gives K logits
+    for every member. Seeing several samples together lets D notice missing diversity, the
+    cheapest known remedy for mode collapse; the batch must be a multiple of m."""
+
+    def __init__(self, nhidden, nlayers, num_classes=0, condition_classes=0, minibatch_discrimination=False,
+                 pack=1):
         super().__init__()
-        self.condition_classes = condition_classes
+        self.condition_classes, self.num_classes, self.pack = condition_classes, num_classes, pack
         self.trunk = mlp(nhidden, nlayers - 1, nhidden, "trunk")
         self.activation = keras.layers.LeakyReLU(0.2)
         self.minibatch = MinibatchDiscrimination() if minibatch_discrimination else None
         self.realness = keras.layers.Dense(1, name="realness")
-        self.classes = keras.layers.Dense(num_classes, name="classes") if num_classes else None
+        self.classes = keras.layers.Dense(num_classes * pack, name="classes") if num_classes else None
 
     def call(self, x, labels=None):
         if self.condition_classes:
             x = tf.concat([x, tf.one_hot(labels, self.condition_classes, dtype=x.dtype)], axis=-1)
+        x = tf.reshape(x, [-1, self.pack * x.shape[-1]])  # (B / pack, pack * features)
         h = self.activation(self.trunk(x))
         if self.minibatch is not None:
             h = self.minibatch(h)
-        logits = self.realness(h)[:, 0]
-        return logits, (self.classes(h) if self.classes is not None else None)
+        logits = self.realness(h)[:, 0]  # (B / pack,)
+        if self.classes is None:
+            return logits, None
+        return logits, tf.reshape(self.classes(h), [-1, self.num_classes])  # (B, K)
 
 
 class Generator(keras.Model):
@@ -90,6 +99,7 @@ class ToyGANConfig:
     d_steps: int = 1
     gp_weight: float = 10.0
     minibatch_discrimination: bool = False
+    pack: int = 1  # PacGAN: samples D judges together
     conditional: bool = False  # CGAN: G and D see the label
     decay_steps: int = 0  # > 0: cosine decay of both learning rates to 0 over this many steps
 
@@ -111,9 +121,9 @@ class ToyGAN(keras.Model):
         heads = c.num_classes if (c.use_labels and not c.conditional) else 0
         cond = c.num_classes if c.conditional else 0
         self.generator = Generator(c.nhidden, c.nlayers, c.z_dim, cond)
-        self.discriminator = Discriminator(c.nhidden, c.nlayers, heads, cond, c.minibatch_discrimination)
-        self.generator(tf.zeros([2, c.z_dim]), tf.zeros([2], tf.int32))
-        self.discriminator(tf.zeros([2, 2]), tf.zeros([2], tf.int32))
+        self.discriminator = Discriminator(c.nhidden, c.nlayers, heads, cond, c.minibatch_discrimination, c.pack)
+        self.generator(tf.zeros([c.pack, c.z_dim]), tf.zeros([c.pack], tf.int32))
+        self.discriminator(tf.zeros([c.pack, 2]), tf.zeros([c.pack], tf.int32))
         self.optimizers = {
             "g_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrg, 1), beta_1=c.beta1),
             "d_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1),
@@ -135,13 +145,23 @@ class ToyGAN(keras.Model):
         """n generated points (and, for the CGAN, the labels they were conditioned on)."""
         return self.generator(self.sample_noise(n, seed), labels)
 
+    def _discriminate(self, real, fake, y):
+        """D on real and fake points: one pass over both halves (half the ops of two passes),
+        except with minibatch discrimination, whose features must not mix real and fake."""
+        if self.discriminator.minibatch is not None:
+            real_logits, real_classes = self.discriminator(real, y)
+            return real_logits, real_classes, self.discriminator(fake, y)[0]
+        logits, classes = self.discriminator(tf.concat([real, fake], 0), tf.concat([y, y], 0))
+        n = tf.shape(real)[0]  # a multiple of pack, so no pack mixes real and fake
+        packs = n // self.config.pack
+        return logits[:packs], None if classes is None else classes[:n], logits[packs:]
+
     def _d_step(self, x, y, seed):
         c = self.config
         noise_seed, gp_seed = tf.unstack(split_seed(seed, 2))
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_noise(tf.shape(x)[0], noise_seed), y)
-            real_logits, real_classes = self.discriminator(x, y)
-            fake_logits, _ = self.discriminator(fake, y)
+            real_logits, real_classes, fake_logits = self._discriminate(x, fake, y)
             out = {}
             if c.loss == "gan":
                 adversarial = losses.d_loss_gan(real_logits, fake_logits)

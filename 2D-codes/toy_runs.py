@@ -71,7 +71,7 @@ class ToyExperiment:
             io.write_npz(self.snapshot_path(step), samples=samples, labels=np.asarray(labels if labels is not None else []),
                          g_loss=losses["g_loss"], d_loss=losses["d_loss"])
 
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=spec.niters, seed=spec.seed,
+        config = harness.TrainConfig(out_dir=spec.out_dir, steps=spec.niters, seed=spec.seed, log_every=50,
                                      jit_compile=spec.jit_compile, progress=spec.progress)
         trainer = harness.Trainer(lambda: ToyGAN(spec.model), dataset, config, make_strategy(spec.strategy),
                                   on_step=on_step, hook_steps=spec.snapshot_steps)

@@ -4,6 +4,7 @@ import os
 import sys
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 from common.classes import UsageError
 
@@ -47,6 +48,8 @@ def run(main):
         return main(argv)
 
     def guarded(argv):
+        if not flags.FLAGS["verbosity"].present:  # TensorFlow's INFO lines would bury the progress bar
+            absl_logging.set_verbosity(absl_logging.WARNING)
         try:
             wrapped(argv)  # a return value would become the exit status: ignore it
         except UsageError as error:  # includes CheckpointMismatch

@@ -6,7 +6,8 @@ Keras model with
     constructor so checkpoints restore into existing slots;
   * `train_step(batch, seed) -> dict[str, scalar tensor]`: one update on one replica's batch.
     `seed` is a stateless RNG seed (shape [2]) unique to this step and replica, so runs are
-    reproducible and a resumed run draws the same noise an uninterrupted one would.
+    reproducible and a resumed run draws the same noise an uninterrupted one would. It is
+    traced without autograph unless TrainConfig.autograph is set.
 The Trainer builds the model under the `tf.distribute` strategy, restores the latest checkpoint,
 runs `train_step` inside one `tf.function` per Trainer (`strategy.run` for multi-device), writes
 TensorBoard scalars, shows a progress bar with ETA, saves checkpoints, and stops on a NaN/Inf
@@ -34,7 +35,10 @@ class TrainConfig:
     log_every: int = 25
     checkpoint_every: int = 500
     max_to_keep: int = 2
-    jit_compile: bool = False
+    jit_compile: bool = False  # XLA-compile train_step
+    # Autograph lets train_step use Python `if`/`for` on tensors, at seconds of start-up; without
+    # it, tensor-dependent control flow must be written with tf.cond / tf.while_loop.
+    autograph: bool = False
     progress: bool = True
 
 
@@ -77,9 +81,10 @@ class Trainer:
         # One tf.function per Trainer instance (never a module-level one shared by models). It
         # runs a chunk of steps in-graph: on small models the Python round trip per step costs
         # as much as the step itself.
-        self._replica_fn = tf.function(self.model.train_step, jit_compile=config.jit_compile)
-        self._one_step = tf.function(self._one_step)  # traced once, called twice by the chunk
-        self._chunk_fn = tf.function(self._train_chunk)
+        self._replica_fn = tf.function(self.model.train_step, jit_compile=config.jit_compile,
+                                       autograph=config.autograph)
+        self._one_step = tf.function(self._one_step, autograph=False)  # traced once, called twice
+        self._chunk_fn = tf.function(self._train_chunk, autograph=False)
 
     def _one_step(self):
         batch = next(self._iterator)
@@ -99,16 +104,20 @@ class Trainer:
         return tf.reduce_all([tf.math.is_finite(tf.cast(v, tf.float32)) for v in losses.values()])
 
     def _train_chunk(self, num_steps):
-        """num_steps (>= 1) steps; stops early after a non-finite loss. Returns the last losses."""
+        """num_steps (>= 1) steps; stops early after a non-finite loss. Returns the last losses.
+
+        An explicit tf.while_loop (no autograph: converting the step's source costs seconds of
+        start-up). Its condition, not a cond branch, holds strategy.run: strategy.run inside a
+        tf.cond branch fails under MirroredStrategy."""
         losses = self._one_step()
-        finite = self._all_finite(losses)
-        done = tf.constant(1, tf.int64)
-        # A loop condition, not a `break`: strategy.run inside a tf.cond branch fails under
-        # MirroredStrategy.
-        while done < num_steps and finite:
-            losses = self._one_step()
-            finite = self._all_finite(losses)
-            done += 1
+
+        def keep_going(done, losses):
+            return tf.logical_and(done < num_steps, self._all_finite(losses))
+
+        def body(done, losses):
+            return done + 1, self._one_step()
+
+        _, losses = tf.while_loop(keep_going, body, (tf.constant(1, tf.int64), losses))
         return losses
 
     def restore(self):

@@ -7,9 +7,16 @@ import numpy as np
 
 def nearest_neighbours(points, references, budget=2**23):
     """For each row of `points`, the index of and Euclidean distance to its nearest reference.
-    Works in chunks of rows so the distance block stays below `budget` entries (64 MB)."""
+
+    Low-dimensional data (the 2-d toys) goes through a k-d tree; high-dimensional data (images)
+    through exact brute force in chunks of rows, each distance block below `budget` entries."""
     points = np.asarray(points, np.float64).reshape(len(points), -1)
     references = np.asarray(references, np.float64).reshape(len(references), -1)
+    if points.shape[1] <= 8:
+        from scipy.spatial import cKDTree
+
+        dist, index = cKDTree(references).query(points, k=1)
+        return index.astype(np.int64), dist
     chunk = max(1, budget // max(len(references), 1))
     ref_sq = np.sum(references**2, axis=1)
     index = np.empty(len(points), np.int64)

@@ -48,9 +48,10 @@ def test_nn_distance_is_the_mean_distance_to_the_nearest_training_point():
     assert metrics.nn_distance(images + 0.5, images) == pytest.approx(2.0)  # flattened: sqrt(16 * 0.25)
 
 
-def test_nearest_neighbours_chunks_agree_with_brute_force():
+@pytest.mark.parametrize("dim", [3, 20])  # k-d tree and chunked brute force
+def test_nearest_neighbours_agree_with_brute_force(dim):
     rng = np.random.default_rng(0)
-    points, refs = rng.normal(size=(300, 3)), rng.normal(size=(500, 3))
+    points, refs = rng.normal(size=(300, dim)), rng.normal(size=(500, dim))
     index, dist = metrics.nearest_neighbours(points, refs, budget=1000)
     brute = np.linalg.norm(points[:, None] - refs[None], axis=-1)
     np.testing.assert_array_equal(index, brute.argmin(1))

@@ -61,6 +61,7 @@ def test_rerunning_resumes(style_run):
     (["--dataset", "imagenet"], "--dataset"),
     (["--batch_size", "0"], "--batch_size"),
     (["--niters", "-5"], "--niters"),
+    (["--pack", "3"], "--pack"),
     (["--lambda_d", "0.5"], "--out_dir"),  # another configuration in the same directory
 ])
 def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(style_run, args, flag):

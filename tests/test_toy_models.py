@@ -23,6 +23,18 @@ def test_shapes():
     assert MinibatchDiscrimination(6, 3)(tf.zeros([4, 10])).shape == (4, 16)
 
 
+def test_packed_discriminator_judges_pairs_but_classifies_every_sample():
+    x, y = batch(6)
+    logits, classes = Discriminator(16, 3, num_classes=8, pack=2)(x)
+    assert logits.shape == (3,) and classes.shape == (6, 8)
+    d = Discriminator(16, 3, pack=2)
+    swapped = tf.gather(x, [1, 0, 2, 3, 4, 5])  # same pairs, one pair reordered
+    regrouped = tf.gather(x, [0, 2, 1, 3, 4, 5])  # different pairs
+    base = d(x)[0].numpy()
+    assert base[1:].tolist() == d(swapped)[0].numpy()[1:].tolist()
+    assert not np.allclose(base[:2], d(regrouped)[0].numpy()[:2])
+
+
 def test_minibatch_discrimination_sees_identical_samples():
     layer = MinibatchDiscrimination(4, 2)
     same = layer(tf.ones([3, 5]))[:, 5:]
@@ -38,6 +50,8 @@ def test_minibatch_discrimination_sees_identical_samples():
     (ToyGANConfig(nhidden=16, nlayers=2, minibatch_discrimination=True), {"d_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, conditional=True), {"g_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, decay_steps=10), {"g_loss"}),
+    (ToyGANConfig(nhidden=16, nlayers=2, pack=2, use_labels=True), {"creativity"}),
+    (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
 ])
 def test_one_train_step_gives_finite_losses_and_changes_both_networks(config, expected):
     model = ToyGAN(config)

@@ -1,0 +1,159 @@
+"""Benchmark of the 2-d experiments: speed of the default commands and a quality table over seeds.
+
+    python benchmarks/bench_2d.py --seeds 10          # the full table (~25 min on 2 cores)
+    python benchmarks/bench_2d.py --seeds 2 --niters 501   # a quick look
+
+Every run is a subprocess, exactly as a user runs the script, into a fresh directory under
+--work_dir. Writes benchmarks/results/bench_2d.json and the Markdown table BENCHMARKS.md.
+Benchmarks are not tests: nothing here asserts a number.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOY_DIR = os.path.join(ROOT, "2D-codes")
+sys.path.insert(0, ROOT)
+
+from common import io  # noqa: E402
+
+STYLE_CONFIGS = [  # (row name, extra flags)
+    ("normal GAN", []),
+    ("style GAN (λ_G = 0.5)", ["--label", "--lambda_g", "0.5", "--lambda_d", "0.5"]),
+]
+MISSING = [("none", []), ("mixture 1", ["--missing_mixt", "1"])]
+
+
+def run_script(script, args, out_dir):
+    """Runs one command; returns (wall seconds, peak RSS of the child in MB, metrics)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, script, *args, "--out_dir", out_dir], cwd=TOY_DIR, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open(os.path.join(out_dir, "metrics.json")) as f:
+        return wall, rss, json.load(f)
+
+
+def speed(work_dir, repeats):
+    rows = []
+    for script, args in [("STYLEGAN.py", ["--missing_mixt", "1"]),
+                         ("STYLEGAN.py", ["--missing_mixt", "1", "--label"]),
+                         ("CGAN.py", ["--missing_mixt", "4"])]:
+        walls, sps = [], []
+        for r in range(repeats):
+            wall, rss, m = run_script(script, args, os.path.join(work_dir, "speed", f"{script}-{r}"))
+            walls.append(wall)
+            sps.append(m["steps_per_second"])
+        rows.append({"command": f"python {script} {' '.join(args)}", "niters": m["steps"],
+                     "wall_seconds_median": sorted(walls)[len(walls) // 2], "wall_seconds_all": walls,
+                     "steps_per_second": max(sps), "samples_per_second": max(sps) * m["flags.batch_size"],
+                     "peak_rss_mb_children": round(rss)})
+        print(f"speed: {rows[-1]['command']}: {rows[-1]['wall_seconds_median']:.1f} s wall, "
+              f"{rows[-1]['steps_per_second']:.0f} steps/s", flush=True)
+    return rows
+
+
+def quality(work_dir, seeds, niters, parallel):
+    jobs = []
+    for name, flags in STYLE_CONFIGS:
+        for missing_name, missing in MISSING:
+            for seed in range(seeds):
+                args = [*flags, *missing, "--seed", str(seed), "--niters", str(niters)]
+                out = os.path.join(work_dir, "quality", f"{len(jobs):03d}")
+                jobs.append(((name, missing_name), "STYLEGAN.py", args, out))
+    for seed in range(seeds):
+        args = ["--missing_mixt", "4", "--seed", str(seed), "--niters", str(niters)]
+        jobs.append((("CGAN", "mixture 4"), "CGAN.py", args, os.path.join(work_dir, "quality", f"{len(jobs):03d}")))
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        futures = {pool.submit(run_script, script, args, out): key for key, script, args, out in jobs}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            results.setdefault(futures[future], []).append(future.result()[2])
+            print(f"quality: {done}/{len(jobs)} runs", flush=True)
+    return results
+
+
+def mean(values):
+    return sum(values) / len(values)
+
+
+def summarise(results):
+    rows = []
+    for (name, missing), runs in results.items():
+        row = {"model": name, "removed": missing, "seeds": len(runs),
+               "modes_present": runs[0]["modes_present"],
+               "modes_captured_mean": mean([r["modes_captured"] for r in runs]),
+               "seeds_with_all_modes": sum(r["modes_captured"] == r["modes_present"] for r in runs),
+               "hq_fraction_mean": mean([r["hq_fraction"] for r in runs]),
+               "missing_mode_hits_mean": mean([r["missing_mode_hits"] for r in runs]),
+               "missing_mode_hits_max": max(r["missing_mode_hits"] for r in runs),
+               "mode_kl_mean": mean([r["mode_kl"] for r in runs]),
+               "nn_distance_mean": mean([r["nn_distance"] for r in runs]),
+               "nn_distance_heldout_real_mean": mean([r["nn_distance_heldout_real"] for r in runs])}
+        if "present_labels_on_own_mode" in runs[0]:
+            row["present_labels_on_own_mode_mean"] = mean([r["present_labels_on_own_mode"] for r in runs])
+            row["removed_label_on_own_mode_mean"] = mean([r["label_4_on_own_mode"] for r in runs])
+            row["removed_label_off_modes_mean"] = mean([r["removed_label_4_off_modes"] for r in runs])
+        rows.append(row)
+    return sorted(rows, key=lambda r: (r["model"] == "CGAN", r["model"], r["removed"]))
+
+
+def markdown(speed_rows, quality_rows, niters):
+    lines = ["## Speed (2 CPU cores, TensorFlow start-up included)", "",
+             "| command | iterations | wall time (s, median) | steps/s | samples/s | peak RSS (MB) |",
+             "|---|---|---|---|---|---|"]
+    for r in speed_rows:
+        lines.append(f"| `{r['command']}` | {r['niters']} | {r['wall_seconds_median']:.1f} | "
+                     f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {r['peak_rss_mb_children']} |")
+    seeds = quality_rows[0]["seeds"] if quality_rows else 0
+    lines += ["", f"## Quality over {seeds} seeds ({niters} iterations, 2,500 samples per run)", "",
+              "| model | removed | modes captured (mean) | seeds with all modes | HQ fraction | "
+              "missing-mode hits (mean / max) | mode KL | NN distance (gen / held-out real) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in quality_rows:
+        lines.append(f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} / {r['modes_present']} | "
+                     f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} | "
+                     f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} | "
+                     f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |")
+    cgan = [r for r in quality_rows if "present_labels_on_own_mode_mean" in r]
+    if cgan:
+        lines += ["", "CGAN, label 4 removed: fraction of each label's samples on its own mode",
+                  "", "| present labels | removed label on its own mode | removed label off every mode |", "|---|---|---|"]
+        for r in cgan:
+            lines.append(f"| {r['present_labels_on_own_mode_mean']:.3f} | {r['removed_label_on_own_mode_mean']:.4f} | "
+                         f"{r['removed_label_off_modes_mean']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per configuration in the quality table")
+    parser.add_argument("--niters", type=int, default=3001, help="iterations of every quality run")
+    parser.add_argument("--speed_repeats", type=int, default=3, help="timed runs of each default command")
+    parser.add_argument("--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)")
+    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
+    parser.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = parser.parse_args()
+    speed_rows = speed(args.work_dir, args.speed_repeats)
+    quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
+    io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
+    text = markdown(speed_rows, quality_rows, args.niters)
+    io.write_bytes(args.markdown, ("# Benchmarks\n\nMade by `make bench` (`benchmarks/bench_2d.py`). "
+                                   "Definitions of the metrics: README.md.\n\n" + text).encode())
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
