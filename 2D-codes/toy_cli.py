@@ -19,7 +19,7 @@ def define_toy_flags(default_niters):
     flags.DEFINE_list("missing_mixt", [], "Mixtures (classes) removed from training, e.g. 1 or 1,4.")
     flags.DEFINE_integer("niters", default_niters, "Training iterations (one D and one G update each).")
     flags.DEFINE_integer("z_dim", 2, "Dimension of the generator's Gaussian noise.")
-    flags.DEFINE_integer("pack", 1, "PacGAN packing: D judges this many samples at once (a remedy for mode "
+    flags.DEFINE_integer("pack", 2, "PacGAN packing: D judges this many samples at once (a remedy for mode "
                          "collapse); --batch_size must be a multiple of it.")
     flags.DEFINE_boolean("lr_decay", True, "Cosine-decay both learning rates to 0 over --niters (lets G "
                          "settle on sharp modes; see README). --nolr_decay: constant rates as in the original.")

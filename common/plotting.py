@@ -122,8 +122,10 @@ def snapshots_figure(snapshots, real, num_classes=None, removed=(), removed_cent
     columns = len(snapshots) + (1 if text else 0)
     fig = Figure(figsize=(3.4 * columns, 3.8))
     axes = fig.subplots(1, columns, squeeze=False)[0]
+    legend_axes = axes[0]
     if text:
         add_text(axes[-1], text)
+        legend_axes = axes[-1]
         axes = axes[:-1]
     for ax, snap in zip(axes, snapshots):
         if snap.get("labels") is not None and num_classes:
@@ -134,7 +136,7 @@ def snapshots_figure(snapshots, real, num_classes=None, removed=(), removed_cent
         mark_removed(ax, removed_centres)
     handles, names = axes[-1].get_legend_handles_labels()
     if handles:
-        axes[0].legend(handles, names, loc="lower left", fontsize=5, ncol=2)
+        legend_axes.legend(handles, names, loc="lower left", fontsize=6, ncol=2)
     fig.tight_layout()
     return fig
 
