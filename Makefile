@@ -16,7 +16,7 @@ $(VENV)/.installed: setup.py
 
 # The STYLEGAN experiment with mixture 1 removed (report section 2.2).
 demo: setup
-	cd 2D-codes && $(PY) STYLEGAN.py --missing_mixt 1 --fig_name demo
+	cd 2D-codes && $(PY) STYLEGAN.py --compare --missing_mixt 1 --fig_name demo
 
 test: setup
 	$(PY) -m pytest -q tests

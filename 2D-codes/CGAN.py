@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 
 from common import flags as common_flags  # noqa: E402
+from common import tf_env  # noqa: E402
 
 import toy_cli  # noqa: E402  (next to this script)
 
@@ -31,16 +32,17 @@ def define_flags():
 
 
 def main(argv):
-    from toy_models import ToyGANConfig
-    from toy_runs import ToyRunSpec, report_snapshot_steps
-
     run = toy_cli.run_settings(FLAGS, "CGAN")
     for name in ("nhidden", "nlayers"):
         common_flags.check_positive(name, FLAGS[name].value)
     for name in ("lrg", "lrd"):
         common_flags.check_non_negative(name, FLAGS[name].value)
+    tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
+    from toy_models import ToyGANConfig
+    from toy_runs import ToyRunSpec, report_snapshot_steps
+
     model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim,
-                         num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True, pack=FLAGS.pack,
+                         num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True, pack=FLAGS.pack, r1_gamma=FLAGS.r1_gamma,
                          decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     toy_cli.run_toy(spec, FLAGS, "CGAN", colour_by_label=FLAGS.label)

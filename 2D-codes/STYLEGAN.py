@@ -11,6 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 
 from common import flags as common_flags  # noqa: E402
+from common import tf_env  # noqa: E402
 
 import toy_cli  # noqa: E402  (next to this script)
 
@@ -38,18 +39,21 @@ def define_flags():
 
 
 def main(argv):
-    from toy_models import ToyGANConfig
-    from toy_runs import ToyRunSpec, report_snapshot_steps
-
     run = toy_cli.run_settings(FLAGS, "STYLEGAN", name_parts=["label"] if FLAGS.label else [])
     for name in ("nhidden", "nlayers", "d_steps"):
         common_flags.check_positive(name, FLAGS[name].value)
     for name in ("lrg", "lrd", "lambda_d", "lambda_g"):
         common_flags.check_non_negative(name, FLAGS[name].value)
+    common_flags.require(not (FLAGS.r1_gamma and FLAGS.loss == "wgan-gp"),
+                         "--r1_gamma applies to --loss gan; wgan-gp has its own gradient penalty")
+    tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
+    from toy_models import ToyGANConfig
+    from toy_runs import ToyRunSpec, report_snapshot_steps
+
     model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim, num_classes=run["num_classes"],
                          lrg=FLAGS.lrg, lrd=FLAGS.lrd, loss=FLAGS.loss, use_labels=FLAGS.label,
                          lambda_d=FLAGS.lambda_d, lambda_g=FLAGS.lambda_g, d_steps=FLAGS.d_steps,
-                         minibatch_discrimination=FLAGS.minibatch_discriminate, pack=FLAGS.pack,
+                         minibatch_discrimination=FLAGS.minibatch_discriminate, pack=FLAGS.pack, r1_gamma=FLAGS.r1_gamma,
                          decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     if not FLAGS.compare:

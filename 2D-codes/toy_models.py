@@ -102,6 +102,7 @@ class ToyGANConfig:
     pack: int = 1  # PacGAN: samples D judges together
     conditional: bool = False  # CGAN: G and D see the label
     decay_steps: int = 0  # > 0: cosine decay of both learning rates to 0 over this many steps
+    r1_gamma: float = 0.0  # > 0: R1 penalty gamma/2 * E||grad D(x_real)||^2 (gan loss only)
 
 
 class ToyGAN(keras.Model):
@@ -170,6 +171,9 @@ class ToyGAN(keras.Model):
                     lambda points: self.discriminator(points, y)[0], x, fake, gp_seed
                 )
                 adversarial = losses.d_loss_wgan(real_logits, fake_logits) + c.gp_weight * out["gradient_penalty"]
+            if c.r1_gamma and c.loss == "gan":
+                out["r1_penalty"] = losses.r1_penalty(lambda points: self.discriminator(points, y)[0], x)
+                adversarial += 0.5 * c.r1_gamma * out["r1_penalty"]
             d_loss = adversarial
             if real_classes is not None:
                 out["d_classification"] = losses.classification_loss(y, real_classes)

@@ -40,6 +40,17 @@ def gradient_penalty(critic_fn, real, fake, seed):
     return tf.reduce_mean((norms - 1.0) ** 2)
 
 
+def r1_penalty(critic_fn, real):
+    """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real examples, per example over all of
+    its dimensions. Weighted by gamma/2 it keeps D flat on the data, so G settles on the modes
+    instead of circling them."""
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        scores = critic_fn(real)
+    grads = tape.gradient(scores, real, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return tf.reduce_mean(tf.reduce_sum(tf.reshape(grads, [tf.shape(grads)[0], -1]) ** 2, axis=1))
+
+
 def classification_loss(labels, class_logits):
     """DesIGN's L_D classif = -log softmax(D_b(x))_c on real examples with their class c."""
     return tf.reduce_mean(

@@ -44,3 +44,14 @@ def test_classification_loss_matches_sparse_cross_entropy():
     logits = tf.constant([[2.0, 0.0], [0.0, 2.0]])
     expected = -np.log(np.exp(2) / (np.exp(2) + 1))
     assert float(losses.classification_loss(tf.constant([0, 1]), logits)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_r1_penalty_is_the_mean_squared_gradient_norm_on_real_points():
+    # D(x) = sum(x^2) has gradient 2x: the penalty is the mean over examples of 4 |x|^2.
+    def critic(x):
+        return tf.reduce_sum(tf.reshape(x, [tf.shape(x)[0], -1]) ** 2, axis=1)
+
+    real = tf.constant([[1.0, 0.0], [1.0, 2.0]])  # 4 * 1 and 4 * 5
+    assert float(losses.r1_penalty(critic, real)) == pytest.approx(12.0, rel=1e-6)
+    # A flat critic costs nothing.
+    assert float(losses.r1_penalty(lambda x: tf.zeros([tf.shape(x)[0]]), real)) == 0.0

@@ -50,6 +50,7 @@ def test_minibatch_discrimination_sees_identical_samples():
     (ToyGANConfig(nhidden=16, nlayers=2, minibatch_discrimination=True), {"d_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, conditional=True), {"g_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, decay_steps=10), {"g_loss"}),
+    (ToyGANConfig(nhidden=16, nlayers=2, r1_gamma=1.0), {"r1_penalty"}),
     (ToyGANConfig(nhidden=16, nlayers=2, pack=2, use_labels=True), {"creativity"}),
     (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
 ])
@@ -79,6 +80,15 @@ def test_generate_is_seeded():
     a, b = model.generate(5, SEED), model.generate(5, SEED)
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert not np.array_equal(a.numpy(), model.generate(5, SEED + 1).numpy())
+
+
+def test_r1_penalty_adds_half_gamma_times_r1_to_d_loss():
+    plain, penalised = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2)), ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, r1_gamma=10.0))
+    penalised.set_weights(plain.get_weights())
+    data = batch()
+    a, b = plain.train_step(data, SEED), penalised.train_step(data, SEED)
+    assert "r1_penalty" not in a and float(b["r1_penalty"]) > 0
+    assert float(b["d_loss"]) - float(a["d_loss"]) == pytest.approx(5.0 * float(b["r1_penalty"]), rel=1e-4)
 
 
 def test_unknown_loss_is_rejected():
