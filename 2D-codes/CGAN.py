@@ -6,15 +6,13 @@ G(z | y) and D(x | y) see the label as a one-hot vector. After training we ask t
 for every label, including the removed ones it never saw data for, and measure where those
 samples land.
 """
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from absl import flags  # noqa: E402
+from absl import flags
 
-from common import flags as common_flags  # noqa: E402
-from common import tf_env  # noqa: E402
+from common import flags as common_flags
+from common import tf_env
 
-import toy_cli  # noqa: E402  (next to this script)
+import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 

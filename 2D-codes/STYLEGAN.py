@@ -7,13 +7,12 @@
 import dataclasses
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from absl import flags  # noqa: E402
+from absl import flags
 
-from common import flags as common_flags  # noqa: E402
-from common import tf_env  # noqa: E402
+from common import flags as common_flags
+from common import tf_env
 
-import toy_cli  # noqa: E402  (next to this script)
+import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 

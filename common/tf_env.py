@@ -17,7 +17,7 @@ _HARMLESS = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called"
     r"|cudart_stub\.cc.*Could not find cuda drivers"
     r"|cuda_platform\.cc.*failed call to cuInit"
-    r"|cuda_(executor|diagnostics|dnn|fft|blas)\.cc"
+    r"|^[IW]\d{4} .*cuda_(executor|diagnostics)\.cc"  # informational only; their errors still show
     r"|cpu_feature_guard\.cc"
     r"|To enable the following instructions:"
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
@@ -44,9 +44,13 @@ def import_tensorflow():
         os.dup2(saved, 2)
         os.close(saved)
         captured.seek(0)
-        lines = captured.read().decode("utf-8", errors="replace").splitlines()
+        text = captured.read().decode("utf-8", errors="replace")
         captured.close()
-        for line in lines:
-            if line.strip() and not _HARMLESS.search(line):
-                print(line, file=sys.stderr)
+        for line in worth_showing(text):
+            print(line, file=sys.stderr)
     return tf
+
+
+def worth_showing(text):
+    """The lines of captured start-up output that are not known harmless notices."""
+    return [line for line in text.splitlines() if line.strip() and not _HARMLESS.search(line)]
