@@ -102,7 +102,7 @@ class ToyGANConfig:
     pack: int = 1  # PacGAN: samples D judges together
     conditional: bool = False  # CGAN: G and D see the label
     decay_steps: int = 0  # > 0: cosine decay of both learning rates to 0 over this many steps
-    r1_gamma: float = 0.0  # > 0: R1 penalty gamma/2 * E||grad D(x_real)||^2 (gan loss only)
+    r1_gamma: float = 0.0  # > 0: R1 penalty gamma/2 * E||grad D(x_real)||^2 (gan loss only; else an error)
 
 
 class ToyGAN(keras.Model):
@@ -119,6 +119,8 @@ class ToyGAN(keras.Model):
         self.config = c = config
         if c.loss not in ("gan", "wgan-gp"):
             raise ValueError(f"unknown loss {c.loss!r}")
+        if c.r1_gamma and c.loss != "gan":
+            raise ValueError("r1_gamma applies to the gan loss; wgan-gp has its own gradient penalty")
         heads = c.num_classes if (c.use_labels and not c.conditional) else 0
         cond = c.num_classes if c.conditional else 0
         self.generator = Generator(c.nhidden, c.nlayers, c.z_dim, cond)
@@ -164,15 +166,17 @@ class ToyGAN(keras.Model):
             fake = self.generator(self.sample_noise(tf.shape(x)[0], noise_seed), y)
             real_logits, real_classes, fake_logits = self._discriminate(x, fake, y)
             out = {}
+
+            def critic(points):
+                return self.discriminator(points, y)[0]
+
             if c.loss == "gan":
                 adversarial = losses.d_loss_gan(real_logits, fake_logits)
             else:
-                out["gradient_penalty"] = losses.gradient_penalty(
-                    lambda points: self.discriminator(points, y)[0], x, fake, gp_seed
-                )
+                out["gradient_penalty"] = losses.gradient_penalty(critic, x, fake, gp_seed)
                 adversarial = losses.d_loss_wgan(real_logits, fake_logits) + c.gp_weight * out["gradient_penalty"]
-            if c.r1_gamma and c.loss == "gan":
-                out["r1_penalty"] = losses.r1_penalty(lambda points: self.discriminator(points, y)[0], x)
+            if c.r1_gamma:
+                out["r1_penalty"] = losses.r1_penalty(critic, x)
                 adversarial += 0.5 * c.r1_gamma * out["r1_penalty"]
             d_loss = adversarial
             if real_classes is not None:

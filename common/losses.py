@@ -32,11 +32,7 @@ def gradient_penalty(critic_fn, real, fake, seed):
     shape = [tf.shape(real)[0]] + [1] * (len(real.shape) - 1)
     eps = tf.random.stateless_uniform(shape, seed, dtype=real.dtype)
     interpolates = eps * real + (1.0 - eps) * fake
-    with tf.GradientTape() as tape:
-        tape.watch(interpolates)
-        scores = critic_fn(interpolates)
-    grads = tape.gradient(scores, interpolates)
-    norms = tf.sqrt(tf.reduce_sum(tf.reshape(grads, [tf.shape(grads)[0], -1]) ** 2, axis=1) + 1e-12)
+    norms = tf.sqrt(_squared_input_gradient_norms(critic_fn, interpolates) + 1e-12)
     return tf.reduce_mean((norms - 1.0) ** 2)
 
 
@@ -44,11 +40,16 @@ def r1_penalty(critic_fn, real):
     """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real examples, per example over all of
     its dimensions. Weighted by gamma/2 it keeps D flat on the data, so G settles on the modes
     instead of circling them."""
+    return tf.reduce_mean(_squared_input_gradient_norms(critic_fn, real))
+
+
+def _squared_input_gradient_norms(critic_fn, points):
+    """||grad_x critic(x)||^2 for each example x of points, over all of its dimensions."""
     with tf.GradientTape() as tape:
-        tape.watch(real)
-        scores = critic_fn(real)
-    grads = tape.gradient(scores, real, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return tf.reduce_mean(tf.reduce_sum(tf.reshape(grads, [tf.shape(grads)[0], -1]) ** 2, axis=1))
+        tape.watch(points)
+        scores = critic_fn(points)
+    grads = tape.gradient(scores, points, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return tf.reduce_sum(tf.reshape(grads, [tf.shape(grads)[0], -1]) ** 2, axis=1)
 
 
 def classification_loss(labels, class_logits):

@@ -94,3 +94,8 @@ def test_r1_penalty_adds_half_gamma_times_r1_to_d_loss():
 def test_unknown_loss_is_rejected():
     with pytest.raises(ValueError, match="unknown loss"):
         ToyGAN(ToyGANConfig(loss="hinge"))
+
+
+def test_r1_with_wgan_gp_is_rejected_not_ignored():
+    with pytest.raises(ValueError, match="r1_gamma"):
+        ToyGAN(ToyGANConfig(loss="wgan-gp", r1_gamma=1.0))
