@@ -128,3 +128,66 @@ def conditional_metrics(samples, labels, spec, missing=()):
             own.append(fraction)
     out["present_labels_on_own_mode"] = float(np.mean(own)) if own else float("nan")
     return out
+
+
+# ----------------------------------------------------------------------------- image metrics
+# On the judge's class probabilities `probs` (N, K) and penultimate features (N, D).
+def class_histogram(probs):
+    """Fraction of samples whose most likely class is c, for every class c; shape (K,)."""
+    probs = np.asarray(probs)
+    return np.bincount(np.argmax(probs, axis=1), minlength=probs.shape[1]) / max(len(probs), 1)
+
+
+def removed_class_mask(probs, removed, confidence=0.5):
+    """Per sample: does the judge put it in a removed class with probability above `confidence`
+    (0.5: that class is more likely than all others together)?"""
+    probs = np.asarray(probs)
+    return np.isin(np.argmax(probs, axis=1), removed) & (np.max(probs, axis=1) > confidence)
+
+
+def removed_class_hits(probs, removed, confidence=0.5):
+    """Fraction of samples confidently judged as a removed class (removed_class_mask); 0.0 when
+    nothing was removed."""
+    if not removed or len(probs) == 0:
+        return 0.0
+    return float(np.mean(removed_class_mask(probs, removed, confidence)))
+
+
+def classifier_score(probs, eps=1e-12):
+    """exp(E_x KL(p(y|x) || p(y))): the Inception-score analogue under the judge. 1 when every
+    sample gets the same prediction; K when predictions are confident and classes balanced."""
+    probs = np.asarray(probs, np.float64)
+    marginal = probs.mean(axis=0, keepdims=True)
+    kl = np.sum(probs * (np.log(probs + eps) - np.log(marginal + eps)), axis=1)
+    return float(np.exp(np.mean(kl)))
+
+
+def frechet_distance(features_a, features_b):
+    """Fréchet distance between Gaussians fitted to two feature sets:
+    |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), as TF-GAN's frechet_classifier_distance."""
+    import warnings
+
+    from scipy import linalg
+
+    a = np.asarray(features_a, np.float64)
+    b = np.asarray(features_b, np.float64)
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    with warnings.catch_warnings():  # dead ReLU features make the covariances singular: harmless here
+        warnings.simplefilter("ignore")
+        root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    root = np.real(root)  # rounding leaves tiny imaginary parts
+    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(root)
+    return float(max(value, 0.0))
+
+
+def mean_pairwise_distance(samples, max_samples=500):
+    """Mean Euclidean distance between distinct pairs (a diversity score), on up to
+    `max_samples` samples."""
+    x = np.asarray(samples, np.float64).reshape(len(samples), -1)[:max_samples]
+    if len(x) < 2:
+        return 0.0
+    sq = np.sum(x**2, axis=1)
+    d2 = np.maximum(sq[:, None] - 2.0 * x @ x.T + sq[None, :], 0.0)
+    n = len(x)
+    return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))

@@ -1,0 +1,154 @@
+"""The judge: a small CNN classifier trained on the *full* data set (every class, the removed ones
+too) that grades generated images (DESIGN.md "Metrics").
+
+It is trained once per data set and source and cached on disk (CREATIVE_GANS_CACHE, default
+~/.cache/creative-gans/judge), keyed by the data's name, source and fingerprint, so a judge is
+never reused for other data. Generated images are graded by its class probabilities and by its
+penultimate-layer features (for the Fréchet judge distance). Reads no flags.
+"""
+import dataclasses
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import io, metrics
+from common.image_data import to_float
+
+CACHE_ENV = "CREATIVE_GANS_CACHE"
+VERSION = 1  # bump when the architecture or training recipe changes: old caches are then ignored
+
+
+def cache_dir():
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans")
+    return os.path.join(root, "judge")
+
+
+class JudgeNet(keras.Model):
+    """conv32/2 - conv64/2 - FC128 (the features) - dropout - K logits. Strided convolutions
+    rather than convolution + pooling: 4x fewer FLOPs at the same accuracy on 28x28 images."""
+
+    def __init__(self, num_classes, feature_dim=128, **kwargs):
+        super().__init__(**kwargs)
+        self.body = [
+            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(feature_dim, activation="relu"),
+        ]
+        self.dropout = keras.layers.Dropout(0.3)
+        self.head = keras.layers.Dense(num_classes)
+
+    def features(self, x, training=False):
+        for layer in self.body:
+            x = layer(x, training=training)
+        return x
+
+    def call(self, x, training=False):
+        return self.head(self.dropout(self.features(x, training), training=training))
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeInfo:
+    key: str
+    test_accuracy: float
+    train_seconds: float  # 0 when loaded from the cache
+    cached: bool
+
+
+class Judge:
+    """Grades images in [0, 1] of the data set it was trained on."""
+
+    def __init__(self, net, num_classes, info):
+        self.net = net
+        self.num_classes = num_classes
+        self.info = info
+        signature = [tf.TensorSpec((None, *net.input_image_shape), tf.float32)]  # one trace for every batch size
+        self._forward = tf.function(lambda x: (tf.nn.softmax(net(x)), net.features(x)), input_signature=signature,
+                                    autograph=False)
+
+    def _batches(self, images, batch_size=1000):
+        images = np.asarray(images, np.float32)
+        probs, feats = [], []
+        for start in range(0, len(images), batch_size):
+            p, f = self._forward(tf.constant(images[start : start + batch_size]))
+            probs.append(p.numpy())
+            feats.append(f.numpy())
+        return np.concatenate(probs), np.concatenate(feats)
+
+    def probabilities(self, images):
+        return self._batches(images)[0]
+
+    def features(self, images):
+        return self._batches(images)[1]
+
+    def grade(self, images, prefix, removed=(), real_features=None):
+        """Flat metrics of a set of generated images: class histogram, removed_class_hits,
+        classifier score and (given judge features of real test images) the Fréchet judge
+        distance. Keys start with `prefix`."""
+        probs, feats = self._batches(images)
+        out = {}
+        for c, share in enumerate(metrics.class_histogram(probs)):
+            out[f"{prefix}class_{c}_share"] = float(share)
+        out[f"{prefix}removed_class_hits"] = metrics.removed_class_hits(probs, removed)
+        out[f"{prefix}classifier_score"] = metrics.classifier_score(probs)
+        if real_features is not None:
+            out[f"{prefix}frechet_judge_distance"] = metrics.frechet_distance(feats, real_features)
+        return out
+
+
+def cache_key(data):
+    return f"{data.name}-{data.source_key}-{data.fingerprint()}-v{VERSION}"
+
+
+def _accuracy(net, x, y, batch_size=1000):
+    predict = tf.function(lambda b: tf.argmax(net(b), axis=-1), autograph=False)
+    hits = sum(int(np.sum(predict(tf.constant(to_float(x[i : i + batch_size]))).numpy() == y[i : i + batch_size]))
+               for i in range(0, len(x), batch_size))
+    return hits / max(len(x), 1)
+
+
+def train_judge(data, epochs=8, batch_size=128, seed=0, log=print):
+    """Trains a JudgeNet on all of data.train_x; returns (net, test accuracy, seconds)."""
+    keras.utils.set_random_seed(seed)
+    net = JudgeNet(data.num_classes)
+    steps = epochs * -(-len(data.train_x) // batch_size)
+    net.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = time.perf_counter()
+    log(f"judge: training a classifier on all {len(data.train_x)} {data.name} training images "
+        f"({epochs} epochs; once, then cached in {cache_dir()})")
+    net.fit(to_float(data.train_x), data.train_y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
+    seconds = time.perf_counter() - started
+    return net, _accuracy(net, data.test_x, data.test_y), seconds
+
+
+def load_judge(data, epochs=8, log=print):
+    """The cached judge for `data`, training (and caching) it first if there is none."""
+    key = cache_key(data)
+    weights = os.path.join(cache_dir(), f"{key}.weights.h5")
+    info_path = os.path.join(cache_dir(), f"{key}.json")
+    saved = io.read_json(info_path)
+    net = JudgeNet(data.num_classes)
+    net(tf.zeros((1, *data.image_shape)))  # build the variables before loading
+    net.input_image_shape = data.image_shape
+    if saved is not None and os.path.isfile(weights):
+        try:
+            net.load_weights(weights)
+            info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True)
+            log(f"judge: cached classifier {key} (test accuracy {info.test_accuracy:.4f})")
+            return Judge(net, data.num_classes, info)
+        except (ValueError, OSError) as error:  # a damaged cache is rebuilt, not trusted
+            log(f"judge: ignoring unreadable cache {weights} ({error})")
+    net, accuracy, seconds = train_judge(data, epochs=epochs, log=log)
+    net.input_image_shape = data.image_shape
+    os.makedirs(cache_dir(), exist_ok=True)
+    temporary = os.path.join(cache_dir(), f".{key}.{os.getpid()}.weights.h5")
+    net.save_weights(temporary)
+    os.replace(temporary, weights)
+    io.write_json(info_path, {"key": key, "test_accuracy": accuracy, "train_seconds": seconds,
+                              "source": data.source, "epochs": epochs})
+    log(f"judge: test accuracy {accuracy:.4f} after {seconds:.0f} s")
+    return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False))

@@ -1,0 +1,340 @@
+"""One VAE experiment end to end (report sections 2.5-2.6): data with a class removed (and k shots
+of it kept), training through common.harness, the judge's verdict, figures and the output
+contract. Used by VAE.py and the benchmark; reads no flags."""
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
+from common.classes import remove_classes
+from common.distribute import make_strategy
+from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
+from vae_models import VAE, VAEConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class VAERunSpec:
+    out_dir: str
+    dataset: str = "fashion-mnist"  # canonical image or toy name
+    latent_dim: int = 20
+    arch: str = "conv"
+    filters: tuple = (16, 32)
+    hidden: int = 400
+    removed: tuple = ()
+    few_shot: int = 0
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 1
+    strategy: str = "default"
+    data_dir: str | None = None
+    num_samples: int = 2000  # prior samples graded by the judge
+    grid_size: int = 20  # the manifold figure is grid_size x grid_size
+    shot_radius: float = 0.5  # generations near a shot: z = mu(shot) + shot_radius * N(0, I)
+    per_shot: int = 8  # generations per shot in the few-shot figure and metrics
+    use_judge: bool = True
+    progress: bool = True
+    log: object = print
+
+    @property
+    def toy(self):
+        return self.dataset in toy_data.TOY_DATASETS
+
+
+class VAEExperiment:
+    def __init__(self, spec: VAERunSpec):
+        self.spec = spec
+        self.rng = np.random.default_rng(spec.seed)
+        if spec.toy:
+            self._load_toy()
+        else:
+            self._load_images()
+        spec.log(f"data: {self.source}")
+        self.train_x, self.train_y, shots = remove_classes(self.full_train_x, self.full_train_y, spec.removed,
+                                                           spec.few_shot, self.rng)
+        # The shots, one removed class after another (the figures and metrics use them).
+        self.shot_index = np.concatenate([shots[c] for c in sorted(shots)]) if shots else np.zeros(0, np.int64)
+        self.shots = self.full_train_x[self.shot_index]
+        self.config = VAEConfig(input_shape=tuple(self.full_train_x.shape[1:]), latent_dim=spec.latent_dim,
+                                arch=spec.arch, hidden=spec.hidden, filters=tuple(spec.filters), lr=spec.lr)
+
+    # ------------------------------------------------------------------------------------ data
+    def _load_images(self):
+        data = load_image_data(self.spec.dataset, self.spec.data_dir)
+        self.data = data
+        self.full_train_x, self.full_train_y = data.train_x, data.train_y
+        self.test_x, self.test_y = data.test_x, data.test_y
+        self.class_names = data.class_names
+        self.source = data.source
+
+    def _load_toy(self):
+        spec = self.spec
+        self.data = None
+        self.toy_spec = toy_data.toy_spec(spec.dataset)
+        rng = np.random.default_rng(spec.seed)
+        self.full_train_x, self.full_train_y = toy_data.sample_toy(spec.dataset, 60_000, rng)
+        self.test_x, self.test_y = toy_data.sample_toy(spec.dataset, 10_000, np.random.default_rng(spec.seed + 10_000))
+        self.class_names = tuple(str(c) for c in range(self.toy_spec.num_classes))
+        self.source = f"{self.toy_spec.name} (generated, seed {spec.seed})"
+
+    def as_float(self, x):
+        return x if self.spec.toy else to_float(x)
+
+    # -------------------------------------------------------------------------------- training
+    def steps_per_epoch(self):
+        return len(self.train_x) // self.spec.batch_size
+
+    def train(self):
+        spec = self.spec
+        steps = spec.epochs * self.steps_per_epoch()
+        config = harness.TrainConfig(out_dir=spec.out_dir, steps=steps, seed=spec.seed,
+                                     log_every=min(50, self.steps_per_epoch()), checkpoint_every=max(1, self.steps_per_epoch()),
+                                     progress=spec.progress)
+        trainer = harness.Trainer(lambda: VAE(self.config), epoch_dataset(self.train_x, spec.batch_size, spec.seed),
+                                  config, make_strategy(spec.strategy))
+        return trainer, trainer.run()
+
+    # ------------------------------------------------------------------------------ evaluation
+    def encode(self, model, x, batch=1000):
+        mus = [model.encode(tf.constant(self.as_float(x[i : i + batch])))[0].numpy() for i in range(0, len(x), batch)]
+        return np.concatenate(mus) if mus else np.zeros((0, self.spec.latent_dim), np.float32)
+
+    def decode(self, model, z, batch=1000):
+        z = np.asarray(z, np.float32)
+        return np.concatenate([model.decode(tf.constant(z[i : i + batch])).numpy() for i in range(0, len(z), batch)])
+
+    def neg_elbo(self, model, x, batch=1000):
+        """Single-sample estimate of -ELBO (reconstruction + KL) per example, in nats."""
+        evaluate = tf.function(model.neg_elbo_terms, autograph=False)
+        recon, kl = [], []
+        for i in range(0, len(x), batch):
+            chunk = tf.constant(self.as_float(x[i : i + batch]))
+            eps = tf.random.stateless_normal((len(chunk), self.spec.latent_dim), [self.spec.seed, 7_000 + i])
+            r, k = evaluate(chunk, eps)
+            recon.append(r.numpy())
+            kl.append(k.numpy())
+        return np.concatenate(recon), np.concatenate(kl)
+
+    def normal(self, shape, salt):
+        return np.random.default_rng([self.spec.seed, salt]).standard_normal(shape).astype(np.float32)
+
+    def manifold(self, codes):
+        """Latent points of the n x n manifold figure: an even grid over the 2nd-98th percentile
+        of the test codes on each axis (for a latent above 2-d, on the plane through the codes'
+        mean spanned by their two principal directions). Rows run top to bottom in decreasing
+        second coordinate, as the scatter plot's y axis."""
+        n = self.spec.grid_size
+        centre, basis = self.plane(codes)
+        xy = (codes - centre) @ basis.T
+        lo, hi = np.percentile(xy, 2, axis=0), np.percentile(xy, 98, axis=0)
+        u, v = np.linspace(lo[0], hi[0], n), np.linspace(hi[1], lo[1], n)
+        grid = np.array([(a, b) for b in v for a in u])
+        return (centre + grid @ basis).astype(np.float32)
+
+    def plane(self, codes):
+        """(centre, 2 x latent basis): the axes themselves for a 2-d latent, else the codes'
+        principal plane."""
+        if codes.shape[1] == 2:
+            return np.zeros(2), np.eye(2)
+        centre = codes.mean(axis=0)
+        _, _, vt = np.linalg.svd(codes - centre, full_matrices=False)
+        return centre, vt[:2]
+
+    def project(self, codes):
+        """2-d coordinates of latent codes for the scatter figure (principal plane above 2-d)."""
+        centre, basis = self.plane(codes)
+        names = ("z1", "z2") if codes.shape[1] == 2 else ("principal direction 1", "principal direction 2")
+        return (codes - centre) @ basis.T, names
+
+    def evaluate(self, model, result):
+        spec = self.spec
+        out = {"data_source": self.source, "train_examples": int(len(self.train_x)), "removed_classes": list(spec.removed),
+               "few_shot": spec.few_shot}
+        recon, kl = self.neg_elbo(model, self.test_x)
+        out.update({"test_neg_elbo": float(np.mean(recon + kl)), "test_reconstruction": float(np.mean(recon)),
+                    "test_kl": float(np.mean(kl))})
+        for c in range(len(self.class_names)):
+            mine = self.test_y == c
+            if mine.any():
+                out[f"test_neg_elbo_class_{c}"] = float(np.mean(recon[mine] + kl[mine]))
+        removed = np.isin(self.test_y, spec.removed)
+        if removed.any():
+            out["test_neg_elbo_removed"] = float(np.mean(recon[removed] + kl[removed]))
+            out["test_neg_elbo_present"] = float(np.mean(recon[~removed] + kl[~removed]))
+        codes = self.encode(model, self.test_x)
+        evals = {"codes": codes}
+        evals["prior"] = self.decode(model, self.normal((spec.num_samples, spec.latent_dim), 1))
+        evals["grid"] = self.decode(model, self.manifold(codes))
+        if len(self.shots):
+            shot_codes = self.encode(model, self.shots)
+            evals["shot_codes"] = shot_codes
+            near = shot_codes[:, None, :] + spec.shot_radius * self.normal((len(self.shots), spec.per_shot, spec.latent_dim), 2)
+            evals["near_shots"] = self.decode(model, near.reshape(-1, spec.latent_dim)).reshape(
+                len(self.shots), spec.per_shot, *self.config.input_shape)
+            evals["shot_reconstructions"] = self.decode(model, shot_codes)
+        if spec.toy:
+            out.update(self.toy_metrics(evals))
+        else:
+            out.update(self.image_metrics(evals))
+        last = result.history[-1] if result.history else {}
+        out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
+                    "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
+                    "seconds_per_epoch": round(self.steps_per_epoch() / result.steps_per_second, 3) if result.steps_per_second else None,
+                    "stopped_early": result.stopped or "", "final_train_loss": last.get("loss")})
+        return out, evals
+
+    def nn_distances(self, samples, prefix):
+        """nn_distance of samples to the training images actually shown (removal applied, each
+        distinct image once) beside held-out real test images of the present classes."""
+        unique_train = self.full_train_x[~np.isin(self.full_train_y, self.spec.removed)]
+        pool = np.concatenate([unique_train, self.shots]) if len(self.shots) else unique_train
+        pool = self.as_float(pool[stratified_sample(np.zeros(len(pool)), 20_000, self.rng)])
+        present = np.flatnonzero(~np.isin(self.test_y, self.spec.removed))[: len(samples)]
+        return {f"{prefix}nn_distance": metrics.nn_distance(samples, pool),
+                f"{prefix}nn_distance_heldout_real": metrics.nn_distance(self.as_float(self.test_x[present]), pool)}
+
+    def image_metrics(self, evals):
+        spec = self.spec
+        out = self.nn_distances(evals["prior"], "prior_")
+        if not spec.use_judge:
+            return out
+        from common import judge as judge_lib
+
+        judge = judge_lib.load_judge(self.data, log=spec.log)
+        self.judge = judge
+        out.update({"judge_test_accuracy": judge.info.test_accuracy, "judge_key": judge.info.key})
+        real = self.as_float(self.test_x[stratified_sample(self.test_y, spec.num_samples // len(self.class_names) + 1, self.rng)])
+        real_features = judge.features(real)
+        out.update(judge.grade(evals["prior"], "prior_", spec.removed, real_features))
+        out.update(judge.grade(evals["grid"], "grid_", spec.removed))
+        grid_probs = judge.probabilities(evals["grid"])
+        evals["grid_removed"] = metrics.removed_class_mask(grid_probs, spec.removed)
+        if len(self.shots):
+            out.update(self.few_shot_metrics(evals, judge))
+        return out
+
+    def few_shot_metrics(self, evals, judge):
+        """Are the generations near the shots of the shots' class, and are they copies? The
+        generations' distance to their nearest shot is set beside real images of that class
+        (from the test set, never trained on): real images closer to a shot than a generation
+        is show how near 'new' can be."""
+        spec = self.spec
+        target = self.full_train_y[self.shot_index]
+        near = evals["near_shots"].reshape(-1, *self.config.input_shape)
+        near_target = np.repeat(target, spec.per_shot)
+        predicted = np.argmax(judge.probabilities(near), axis=1)
+        shots = self.as_float(self.shots)
+        same_class = self.as_float(self.test_x[np.isin(self.test_y, target)])
+        _, real_to_shot = metrics.nearest_neighbours(same_class, shots)
+        _, generated_to_shot = metrics.nearest_neighbours(near, shots)
+        return {
+            "shots_judge_accuracy": float(np.mean(predicted == near_target)),
+            "shots_judge_accuracy_of_reconstructions": float(np.mean(
+                np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target)),
+            "shots_nn_distance": float(np.mean(generated_to_shot)),
+            "shots_real_nn_distance_mean": float(np.mean(real_to_shot)),
+            "shots_real_nn_distance_min": float(np.min(real_to_shot)),
+            "shots_copy_fraction": float(np.mean(generated_to_shot < np.min(real_to_shot))),
+            "shots_diversity": metrics.mean_pairwise_distance(near),
+            "shots_real_diversity": metrics.mean_pairwise_distance(same_class),
+        }
+
+    def toy_metrics(self, evals):
+        spec = self.spec
+        train = self.full_train_x[~np.isin(self.full_train_y, spec.removed)][:20_000]
+        heldout = self.test_x[~np.isin(self.test_y, spec.removed)][: spec.num_samples]
+        out = {f"prior_{k}": v for k, v in metrics.toy_metrics(evals["prior"], self.toy_spec, spec.removed, train, heldout).items()}
+        if len(self.shots):
+            near = evals["near_shots"].reshape(-1, 2)
+            out["shots_on_removed_mode"] = metrics.missing_mode_hits(near, self.toy_spec, spec.removed)
+        return out
+
+    # --------------------------------------------------------------------------------- figures
+    def figures(self, model, values, evals, history):
+        spec = self.spec
+        removed_names = ", ".join(f"{c} ({self.class_names[c]})" for c in spec.removed) or "none"
+        what = f"{spec.few_shot}-shot" if spec.few_shot else "removed"
+        headline = f"{spec.dataset}, latent {spec.latent_dim}, {spec.arch}; {what}: {removed_names}"
+        xy, axis_labels = self.project(evals["codes"])
+        figures = {"losses.png": plotting.loss_figure(history)}
+        if spec.toy:
+            return self.toy_figures(figures, values, evals, xy, headline)
+        examples = np.stack([self.as_float(self.test_x[np.flatnonzero(self.test_y == c)[:12]])
+                             for c in range(len(self.class_names))])
+        figures["latent.png"] = image_plots.latent_figure(xy, self.test_y, self.class_names, examples,
+                                                          title=f"test-set codes; {headline}", axis_labels=axis_labels)
+        judge_text = self.numbers_text(values)
+        plane = "z1, z2" if spec.latent_dim == 2 else "principal plane of the codes"
+        hit = evals.get("grid_removed") if spec.removed else None
+        figures["manifold.png"] = image_plots.grid_figure(
+            evals["grid"], spec.grid_size, title=f"decoded manifold ({plane}); red: judged {removed_names}" if spec.removed
+            else f"decoded manifold ({plane})", text=f"{headline}\n\n{judge_text}", highlight=hit, size=9.0)
+        order = np.argsort(self.test_y, kind="stable")
+        picks = order[np.linspace(0, len(order) - 1, 16).astype(int)]
+        recon = self.decode(model, self.encode(model, self.test_x[picks]))
+        figures["reconstructions.png"] = image_plots.rows_figure(
+            [("test", self.as_float(self.test_x[picks])), ("reconstructed", recon)], title=headline)
+        figures["prior_samples.png"] = image_plots.grid_figure(evals["prior"][:100], 10, title=f"prior samples; {headline}",
+                                                               text=judge_text)
+        if len(self.shots):
+            figures["few_shot.png"] = image_plots.few_shot_figure(
+                self.as_float(self.shots), evals["near_shots"][:, :4], text=f"{headline}\n\n{self.few_shot_text(values)}")
+            figures["interpolation.png"] = image_plots.rows_figure(self.interpolations(model, evals), title=headline)
+        return figures
+
+    def interpolations(self, model, evals, steps=10):
+        """Rows decoded along straight lines between consecutive shots' codes (with one shot: from
+        the shot to the mean code of the nearest present class)."""
+        codes = evals["shot_codes"]
+        if len(codes) >= 2:
+            pairs = [(codes[i], codes[(i + 1) % len(codes)], f"shot {i + 1} -> {(i + 1) % len(codes) + 1}")
+                     for i in range(len(codes) if len(codes) > 2 else 1)]
+        else:
+            means = {c: evals["codes"][self.test_y == c].mean(axis=0) for c in range(len(self.class_names))
+                     if c not in self.spec.removed}
+            c = min(means, key=lambda k: np.linalg.norm(means[k] - codes[0]))
+            pairs = [(codes[0], means[c], f"shot -> mean {self.class_names[c]}")]
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        return [(label, self.decode(model, (1 - t) * a + t * b)) for a, b, label in pairs]
+
+    def numbers_text(self, values):
+        keys = ["test_neg_elbo", "test_neg_elbo_removed", "test_neg_elbo_present", "prior_removed_class_hits",
+                "grid_removed_class_hits", "prior_classifier_score", "prior_frechet_judge_distance",
+                "prior_nn_distance", "prior_nn_distance_heldout_real", "judge_test_accuracy"]
+        text = plotting.metrics_text(values, keys)
+        shares = [(values.get(f"grid_class_{c}_share"), c) for c in range(len(self.class_names))]
+        if shares[0][0] is not None:
+            text += "\n\njudge on the manifold grid:\n" + "\n".join(
+                f"  {c} {self.class_names[c][:11]:<11} {share:.3f}" + ("  (removed)" if c in self.spec.removed else "")
+                for share, c in shares)
+        return text
+
+    def few_shot_text(self, values):
+        return plotting.metrics_text(values, ["shots_judge_accuracy", "shots_nn_distance", "shots_real_nn_distance_mean",
+                                              "shots_real_nn_distance_min", "shots_copy_fraction", "shots_diversity",
+                                              "shots_real_diversity", "test_neg_elbo_removed"])
+
+    def toy_figures(self, figures, values, evals, xy, headline):
+        removed_centres = self.toy_spec.centres[list(self.spec.removed)] if self.spec.removed else None
+        figures["latent.png"] = image_plots.latent_figure(xy, self.test_y, self.class_names, title=f"test codes; {headline}")
+        panel = {"name": headline, "real": self.test_x[:600], "fake": evals["prior"], "title": "prior samples",
+                 "removed_centres": removed_centres, "metrics": {k[len("prior_"):]: v for k, v in values.items() if k.startswith("prior_")}}
+        figures["samples.png"] = plotting.scatter_density_figure([panel], ["modes_captured", "hq_fraction", "missing_mode_hits", "mode_kl"])
+        return figures
+
+    # ------------------------------------------------------------------------------------- run
+    def run(self, flag_values):
+        trainer, result = self.train()
+        if result.stopped:
+            self.spec.log(f"warning: {result.stopped}")
+        values, evals = self.evaluate(trainer.model, result)
+        figures = self.figures(trainer.model, values, evals, result.history)
+        extra = {}
+        if len(self.shots):
+            extra["shots"] = self.as_float(self.shots)
+            extra["near_shots"] = evals["near_shots"]
+        io.write_npz(os.path.join(self.spec.out_dir, "latent_codes.npz"), codes=evals["codes"], labels=self.test_y, **extra)
+        paths = outputs.write_run_outputs(self.spec.out_dir, evals["prior"], values, flag_values, figures=figures)
+        return {"metrics": values, "paths": paths, "result": result}
