@@ -165,19 +165,17 @@ def classifier_score(probs, eps=1e-12):
 def frechet_distance(features_a, features_b):
     """Fréchet distance between Gaussians fitted to two feature sets:
     |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), as TF-GAN's frechet_classifier_distance."""
-    import warnings
-
-    from scipy import linalg
-
     a = np.asarray(features_a, np.float64)
     b = np.asarray(features_b, np.float64)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    with warnings.catch_warnings():  # dead ReLU features make the covariances singular: harmless here
-        warnings.simplefilter("ignore")
-        root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    root = np.real(root)  # rounding leaves tiny imaginary parts
-    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(root)
+    # Tr (S_a S_b)^(1/2) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), a symmetric PSD
+    # matrix: stable where sqrtm of the non-symmetric product struggles (singular covariances
+    # from dead ReLU features).
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.maximum(w, 0.0))) @ v.T
+    trace_root = np.sum(np.sqrt(np.maximum(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0.0)))
+    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root
     return float(max(value, 0.0))
 
 

@@ -1,12 +1,14 @@
-"""Test set-up: two logical CPU devices (for the tf.distribute path) and the 2D-codes folder on
-sys.path (it is a folder of scripts, not an importable package)."""
+"""Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
+(2D-codes, vae) on sys.path (folders of scripts, not importable packages)."""
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
+VAE_DIR = os.path.join(ROOT, "vae")
 sys.path.insert(0, TOY_DIR)
+sys.path.insert(0, VAE_DIR)
 
 import tensorflow as tf  # noqa: E402
 

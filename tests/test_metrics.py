@@ -76,3 +76,42 @@ def test_swissroll_metrics_use_the_curve():
     assert metrics.hq_fraction(x, spec) > 0.97
     assert metrics.modes_captured(x, spec) == 8
     assert metrics.hq_fraction(x + 1.0, spec) < 0.3
+
+
+# ------------------------------------------------------------------------- image metrics
+def test_class_histogram_and_removed_class_hits_by_hand():
+    probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.45, 0.45], [0.3, 0.3, 0.4]])
+    np.testing.assert_allclose(metrics.class_histogram(probs), [0.25, 0.5, 0.25])
+    # class 1 wins twice but only once above 0.5; class 2 wins once at 0.4 (not confident)
+    assert metrics.removed_class_hits(probs, (1,)) == pytest.approx(0.25)
+    assert metrics.removed_class_hits(probs, (1, 2)) == pytest.approx(0.25)
+    assert metrics.removed_class_hits(probs, (1,), confidence=0.4) == pytest.approx(0.5)
+    assert metrics.removed_class_hits(probs, ()) == 0.0
+    np.testing.assert_array_equal(metrics.removed_class_mask(probs, (0, 1)), [True, True, False, False])
+
+
+def test_classifier_score_bounds():
+    same = np.tile([[0.2, 0.5, 0.3]], (6, 1))
+    assert metrics.classifier_score(same) == pytest.approx(1.0)
+    one_hot = np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]]
+    assert metrics.classifier_score(one_hot) == pytest.approx(4.0, rel=1e-6)
+    two_classes = np.eye(4)[[0, 1, 0, 1]]
+    assert metrics.classifier_score(two_classes) == pytest.approx(2.0, rel=1e-6)
+
+
+def test_frechet_distance_by_hand():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    # Same covariance, mean shifted by (1, 2, 0): distance |shift|^2 = 5.
+    assert metrics.frechet_distance(a, a + [1.0, 2.0, 0.0]) == pytest.approx(5.0, rel=1e-6)
+    # 1-d Gaussians N(0, 1) and N(0, 4): (sqrt(1) - sqrt(4))^2 = 1, from exact sample moments.
+    x = np.array([-1.0, 1.0] * 50)[:, None]
+    var = np.var(x, ddof=1)
+    assert metrics.frechet_distance(x, 2 * x) == pytest.approx((np.sqrt(var) - np.sqrt(4 * var)) ** 2)
+
+
+def test_mean_pairwise_distance_by_hand():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])  # pair distances 5, 4, 3
+    assert metrics.mean_pairwise_distance(points) == pytest.approx(4.0)
+    assert metrics.mean_pairwise_distance(points[:1]) == 0.0

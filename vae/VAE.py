@@ -90,7 +90,10 @@ def main(argv):
     flag_values = {name: FLAGS[name].value for name in
                    ("dataset", "encoding-vector-size", "remove-label", "few-shot", "epochs", "batch_size", "lr", "arch",
                     "filters", "hidden", "seed", "strategy", "data_dir", "num_samples", "grid_size", "shot_radius", "judge")}
-    out_dir = FLAGS.out_dir or outputs.default_out_dir("vae", FLAGS.fig_name, name_parts, flag_values)
+    # A run directory holds one configuration; --epochs may change, so a rerun with more epochs
+    # continues training where the last one stopped.
+    config = {k: v for k, v in flag_values.items() if k != "epochs"}
+    out_dir = FLAGS.out_dir or outputs.default_out_dir("vae", FLAGS.fig_name, name_parts, config)
     spec = VAERunSpec(out_dir=out_dir, dataset=checked["dataset"], latent_dim=checked["latent_dim"], arch=checked["arch"],
                       filters=checked["filters"], hidden=FLAGS.hidden, removed=checked["removed"],
                       few_shot=FLAGS["few-shot"].value, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, lr=FLAGS.lr,
@@ -99,7 +102,7 @@ def main(argv):
     experiment = VAEExperiment(spec)  # loads the data: missing or broken files fail here, before out_dir is touched
     if not checked["toy"]:
         validate_classes(checked["removed"], len(experiment.class_names), "--remove-label")
-    outputs.claim_out_dir(out_dir, flag_values)
+    outputs.claim_out_dir(out_dir, config)
     print(f"VAE: {checked['dataset']}, latent {checked['latent_dim']}, {checked['arch']}, "
           f"{len(experiment.train_x)} training examples -> {out_dir}")
     summary = experiment.run(flag_values)
