@@ -9,19 +9,16 @@ Benchmarks are not tests: nothing here asserts a number.
 """
 import argparse
 import concurrent.futures
-import json
 import os
-import resource
-import shutil
-import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
 sys.path.insert(0, ROOT)
 
 from common import io  # noqa: E402
+
+import bench_common  # noqa: E402  (next to this script)
 
 STYLE_CONFIGS = [  # (row name, extra flags)
     ("normal GAN", []),
@@ -32,17 +29,7 @@ MISSING = [("none", []), ("mixture 1", ["--missing_mixt", "1"])]
 
 def run_script(script, args, out_dir):
     """Runs one command; returns (wall seconds, peak RSS of the child in MB, metrics)."""
-    shutil.rmtree(out_dir, ignore_errors=True)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, script, *args, "--out_dir", out_dir], cwd=TOY_DIR, env=env,
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    with open(os.path.join(out_dir, "metrics.json")) as f:
-        return wall, rss, json.load(f)
+    return bench_common.run_script(TOY_DIR, script, args, out_dir)
 
 
 def speed(work_dir, repeats):
@@ -144,14 +131,14 @@ def main():
     parser.add_argument("--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
-    parser.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--markdown", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.md"))
     args = parser.parse_args()
     speed_rows = speed(args.work_dir, args.speed_repeats)
     quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
     io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
     text = markdown(speed_rows, quality_rows, args.niters)
-    io.write_bytes(args.markdown, ("# Benchmarks\n\nMade by `make bench` (`benchmarks/bench_2d.py`). "
-                                   "Definitions of the metrics: README.md.\n\n" + text).encode())
+    io.write_bytes(args.markdown, text.encode())
+    bench_common.write_benchmarks_md()
     print(text)
 
 

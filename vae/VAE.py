@@ -38,7 +38,8 @@ def define_flags():
     flags.DEFINE_enum("arch", "conv", ["conv", "mlp"], "conv: two stride-2 convolutions each way; mlp: the "
                       "784-400-z network of the PyTorch example. Toy (2-d) data always uses mlp.")
     flags.DEFINE_string("filters", "16,32", "Channels of the conv architecture's two convolutions.")
-    flags.DEFINE_integer("hidden", 400, "Hidden width of the mlp architecture.")
+    flags.DEFINE_integer("hidden", None, "Width of the fully connected hidden layer of encoder and decoder "
+                         "(default: 400 for mlp, the PyTorch example's; 256 for conv).")
     flags.DEFINE_string("data_dir", None, "Directory with the four IDX files (train/t10k images/labels, .gz or "
                         f"not) instead of the default sources; also ${image_data.DATA_DIR_ENV}.")
     flags.DEFINE_integer("num_samples", 2000, "Prior samples generated and graded by the judge.")
@@ -54,8 +55,10 @@ def check_flags():
     name = toy_data.canonical_name(dataset) if toy else image_data.canonical_name(dataset)
     size = FLAGS["encoding-vector-size"].value
     common_flags.check_positive("encoding-vector-size", size)
-    for flag in ("epochs", "batch_size", "num_samples", "grid_size", "hidden"):
+    for flag in ("epochs", "batch_size", "num_samples", "grid_size"):
         common_flags.check_positive(flag, FLAGS[flag].value)
+    if FLAGS.hidden is not None:
+        common_flags.check_positive("hidden", FLAGS.hidden)
     common_flags.check_non_negative("few-shot", FLAGS["few-shot"].value)
     common_flags.require(FLAGS.lr > 0, f"--lr must be positive (got {FLAGS.lr})")
     common_flags.require(FLAGS.shot_radius >= 0, f"--shot_radius must not be negative (got {FLAGS.shot_radius})")
@@ -74,7 +77,9 @@ def check_flags():
         validate_classes(removed, toy_data.toy_spec(name).num_classes, "--remove-label")
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
-    return {"dataset": name, "toy": toy, "latent_dim": size, "removed": removed, "arch": arch, "filters": filters}
+    hidden = FLAGS.hidden or (400 if arch == "mlp" else 256)
+    return {"dataset": name, "toy": toy, "latent_dim": size, "removed": removed, "arch": arch, "filters": filters,
+            "hidden": hidden}
 
 
 def main(argv):
@@ -95,7 +100,7 @@ def main(argv):
     config = {k: v for k, v in flag_values.items() if k != "epochs"}
     out_dir = FLAGS.out_dir or outputs.default_out_dir("vae", FLAGS.fig_name, name_parts, config)
     spec = VAERunSpec(out_dir=out_dir, dataset=checked["dataset"], latent_dim=checked["latent_dim"], arch=checked["arch"],
-                      filters=checked["filters"], hidden=FLAGS.hidden, removed=checked["removed"],
+                      filters=checked["filters"], hidden=checked["hidden"], removed=checked["removed"],
                       few_shot=FLAGS["few-shot"].value, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, lr=FLAGS.lr,
                       seed=FLAGS.seed, strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, num_samples=FLAGS.num_samples,
                       grid_size=FLAGS.grid_size, shot_radius=FLAGS.shot_radius, use_judge=FLAGS.judge)

@@ -42,7 +42,7 @@ class Encoder(keras.Model):
         super().__init__(**kwargs)
         if config.arch == "conv":
             self.body = [keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in config.filters]
-            self.body += [keras.layers.Flatten()]
+            self.body += [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
         else:
             self.body = [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
         self.moments = keras.layers.Dense(2 * config.latent_dim)
@@ -66,6 +66,7 @@ class Decoder(keras.Model):
             h, w, channels = shape
             first, second = config.filters
             self.body = [
+                keras.layers.Dense(config.hidden, activation="relu"),
                 keras.layers.Dense(h // 4 * w // 4 * second, activation="relu"),
                 keras.layers.Reshape((h // 4, w // 4, second)),
                 keras.layers.Conv2DTranspose(first, 3, strides=2, padding="same", activation="relu"),

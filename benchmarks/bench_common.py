@@ -1,0 +1,45 @@
+"""What every benchmark shares: run an entry script as a user does, and assemble BENCHMARKS.md
+from the Markdown section each benchmark writes under benchmarks/results/."""
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
+            ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)")]
+
+
+def run_script(cwd, script, args, out_dir, env=None):
+    """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir; returns
+    (wall seconds, peak RSS of the children so far in MB, metrics.json)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, script, *args, "--out_dir", out_dir], cwd=cwd, env=environment,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open(os.path.join(out_dir, "metrics.json")) as f:
+        return wall, rss, json.load(f)
+
+
+def write_benchmarks_md():
+    """BENCHMARKS.md = every section present under benchmarks/results/, in a fixed order."""
+    parts = ["# Benchmarks\n\nMade by the benchmark scripts in `benchmarks/` on this project's 2-core CPU "
+             "machine. Definitions of the metrics: README.md.\n"]
+    for name, title in SECTIONS:
+        path = os.path.join(RESULTS, name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                parts.append(f"# {title}\n\n{f.read()}")
+    sys.path.insert(0, ROOT)
+    from common import io
+
+    io.write_bytes(os.path.join(ROOT, "BENCHMARKS.md"), "\n".join(parts).encode())
