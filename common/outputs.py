@@ -54,6 +54,18 @@ def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figur
     return paths
 
 
+def log_images(out_dir, step, images):
+    """TensorBoard images under out_dir/logs/train: images = {tag: (N, H, W, C) in [0, 1]}."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(os.path.join(out_dir, "logs", "train"))
+    with writer.as_default(step=int(step)):
+        for tag, batch in images.items():
+            batch = np.clip(np.asarray(batch, np.float32), 0.0, 1.0)
+            tf.summary.image(tag, batch, max_outputs=len(batch))
+    writer.flush()
+
+
 def show_in_notebook(paths):
     """Displays saved figures inline under IPython; elsewhere says where they are."""
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()

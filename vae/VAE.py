@@ -39,7 +39,7 @@ def define_flags():
                       "784-400-z network of the PyTorch example. Toy (2-d) data always uses mlp.")
     flags.DEFINE_string("filters", "16,32", "Channels of the conv architecture's two convolutions.")
     flags.DEFINE_integer("hidden", None, "Width of the fully connected hidden layer of encoder and decoder "
-                         "(default: 400 for mlp, the PyTorch example's; 256 for conv).")
+                         "(default: 400 for mlp, the PyTorch example's; 128 for conv).")
     flags.DEFINE_string("data_dir", None, "Directory with the four IDX files (train/t10k images/labels, .gz or "
                         f"not) instead of the default sources; also ${image_data.DATA_DIR_ENV}.")
     flags.DEFINE_integer("num_samples", 2000, "Prior samples generated and graded by the judge.")
@@ -77,7 +77,7 @@ def check_flags():
         validate_classes(removed, toy_data.toy_spec(name).num_classes, "--remove-label")
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
-    hidden = FLAGS.hidden or (400 if arch == "mlp" else 256)
+    hidden = FLAGS.hidden or (400 if arch == "mlp" else 128)
     return {"dataset": name, "toy": toy, "latent_dim": size, "removed": removed, "arch": arch, "filters": filters,
             "hidden": hidden}
 

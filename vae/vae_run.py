@@ -92,8 +92,17 @@ class VAEExperiment:
         config = harness.TrainConfig(out_dir=spec.out_dir, steps=steps, seed=spec.seed,
                                      log_every=min(50, self.steps_per_epoch()), checkpoint_every=max(1, self.steps_per_epoch()),
                                      progress=spec.progress)
+        fixed_z = self.normal((16, spec.latent_dim), 3)
+        trainer = None
+
+        def on_epoch(step, losses):  # the same 16 prior samples after every epoch, in TensorBoard
+            if not spec.toy:
+                outputs.log_images(spec.out_dir, step, {"prior_samples": self.decode(trainer.model, fixed_z)})
+
+        per_epoch = self.steps_per_epoch()
         trainer = harness.Trainer(lambda: VAE(self.config), epoch_dataset(self.train_x, spec.batch_size, spec.seed),
-                                  config, make_strategy(spec.strategy))
+                                  config, make_strategy(spec.strategy), on_step=on_epoch,
+                                  hook_steps=range(per_epoch, steps + 1, per_epoch))
         return trainer, trainer.run()
 
     # ------------------------------------------------------------------------------ evaluation
