@@ -31,6 +31,16 @@ def metrics(out_dir):
         return json.load(f)
 
 
+def image_summary_steps(log_dir, tag):
+    import tensorflow as tf
+
+    steps = []
+    for name in sorted(os.listdir(log_dir)):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(log_dir, name)):
+            steps += [event.step for value in event.summary.value if value.tag == tag]
+    return sorted(steps)
+
+
 TINY = ["--epochs", "2", "--batch_size", "40", "--num_samples", "100", "--grid_size", "6"]
 
 
@@ -51,6 +61,7 @@ def test_few_shot_run_writes_the_output_contract(few_shot_run):
         assert os.path.exists(os.path.join(out, name)), name
     assert os.listdir(os.path.join(out, "checkpoints"))
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(out, "logs", "train")))
+    assert image_summary_steps(os.path.join(out, "logs", "train"), "prior_samples") == [10, 20]  # after each epoch
     samples = np.load(os.path.join(out, "samples.npz"))["samples"]
     assert samples.shape == (100, 28, 28, 1) and samples.dtype == np.float32
     assert 0.0 <= samples.min() and samples.max() <= 1.0
