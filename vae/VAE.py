@@ -3,7 +3,7 @@
     python3 VAE.py --dataset fashion-mnist --encoding-vector-size 2 --remove-label 1    # no trousers
     python3 VAE.py --dataset fashion-mnist --encoding-vector-size 2 --remove-label 7    # sneakers?
     python3 VAE.py --dataset fashion-mnist --encoding-vector-size 2 --remove-label 3 --few-shot 4
-    python3 VAE.py --dataset mnist --encoding-vector-size 3 --remove-label 9 --few-shot 4
+    python3 VAE.py --dataset mnist --encoding-vector-size 3 --remove-label 9 --few-shot 4 --epochs 50
 
 Writes metrics.json (test -ELBO in nats per image, overall and on the removed class; the judge's
 verdict on prior samples and on the manifold grid; few-shot: accuracy and novelty of generations
@@ -71,6 +71,9 @@ def check_flags():
         filters = ()
     common_flags.require(len(filters) == 2 and min(filters) >= 1, f"--filters must be two positive integers like 16,32 (got {FLAGS.filters})")
     arch = FLAGS.arch
+    known = None if toy else image_data.IMAGE_SETS[name].class_names
+    if known and name != "bags":  # class count known without loading anything: check it now
+        validate_classes(removed, len(known), "--remove-label")
     if toy:
         common_flags.require(not FLAGS["arch"].present or arch == "mlp", "--arch conv needs images; toy data uses --arch mlp")
         arch = "mlp"
