@@ -84,11 +84,20 @@ class Judge:
     def features(self, images):
         return self._batches(images)[1]
 
+    def outputs(self, images):
+        """(class probabilities, features) of images, for grading and for anything else the
+        caller needs from the same forward pass."""
+        return self._batches(images)
+
     def grade(self, images, prefix, removed=(), real_features=None):
         """Flat metrics of a set of generated images: class histogram, removed_class_hits,
         classifier score and (given judge features of real test images) the Fréchet judge
         distance. Keys start with `prefix`."""
-        probs, feats = self._batches(images)
+        return self.grade_outputs(*self._batches(images), prefix, removed, real_features)
+
+    @staticmethod
+    def grade_outputs(probs, feats, prefix, removed=(), real_features=None):
+        """grade() on outputs() already computed."""
         out = {}
         for c, share in enumerate(metrics.class_histogram(probs)):
             out[f"{prefix}class_{c}_share"] = float(share)

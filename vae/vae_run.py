@@ -199,7 +199,7 @@ class VAEExperiment:
         distinct image once) beside held-out real test images of the present classes."""
         unique_train = self.full_train_x[~np.isin(self.full_train_y, self.spec.removed)]
         pool = np.concatenate([unique_train, self.shots]) if len(self.shots) else unique_train
-        pool = self.as_float(pool[stratified_sample(np.zeros(len(pool)), 20_000, self.rng)])
+        pool = self.as_float(pool[np.sort(self.rng.choice(len(pool), size=min(20_000, len(pool)), replace=False))])
         present = np.flatnonzero(~np.isin(self.test_y, self.spec.removed))[: len(samples)]
         return {f"{prefix}nn_distance": metrics.nn_distance(samples, pool),
                 f"{prefix}nn_distance_heldout_real": metrics.nn_distance(self.as_float(self.test_x[present]), pool)}
@@ -217,8 +217,8 @@ class VAEExperiment:
         real = self.as_float(self.test_x[stratified_sample(self.test_y, spec.num_samples // len(self.class_names) + 1, self.rng)])
         real_features = judge.features(real)
         out.update(judge.grade(evals["prior"], "prior_", spec.removed, real_features))
-        out.update(judge.grade(evals["grid"], "grid_", spec.removed))
-        grid_probs = judge.probabilities(evals["grid"])
+        grid_probs, grid_features = judge.outputs(evals["grid"])
+        out.update(judge.grade_outputs(grid_probs, grid_features, "grid_", spec.removed))
         evals["grid_removed"] = metrics.removed_class_mask(grid_probs, spec.removed)
         if len(self.shots):
             out.update(self.few_shot_metrics(evals, judge))
