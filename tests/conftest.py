@@ -1,5 +1,5 @@
 """Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
-(2D-codes, vae) on sys.path (folders of scripts, not importable packages)."""
+(2D-codes, vae, infogan) on sys.path (folders of scripts, not importable packages)."""
 import os
 import sys
 
@@ -7,8 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
 VAE_DIR = os.path.join(ROOT, "vae")
-sys.path.insert(0, TOY_DIR)
-sys.path.insert(0, VAE_DIR)
+INFOGAN_DIR = os.path.join(ROOT, "infogan")
+for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR):
+    sys.path.insert(0, folder)
 
 import tensorflow as tf  # noqa: E402
 

@@ -1,0 +1,56 @@
+"""The image GAN core of infogan/: named discriminator outputs (no column guessing), which
+weights each loss trains, the information loss by hand, and one step of every type."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_models import GAN_TYPES, GANConfig, ImageGAN
+
+SMALL = dict(g_width=(32, 8, 4), d_width=(4, 8, 32))
+
+
+@pytest.mark.parametrize("gan_type", GAN_TYPES)
+def test_one_step_of_every_type(gan_type):
+    model = ImageGAN(GANConfig(gan_type, **SMALL))
+    images = tf.random.uniform((6, 28, 28, 1))
+    labels = tf.constant([0, 1, 2, 3, 4, 5], tf.int64)
+    before = [v.numpy().copy() for v in model.generator.trainable_variables]
+    out = tf.function(model.train_step)((images, labels), tf.constant([0, 1], tf.int64))
+    assert all(np.isfinite(float(v)) for v in out.values())
+    assert any(not np.allclose(b, v.numpy()) for b, v in zip(before, model.generator.trainable_variables))
+    fake, condition, codes = model.generate(6, tf.constant([1, 2], tf.int64))
+    assert fake.shape == (6, 28, 28, 1) and float(tf.reduce_min(fake)) >= 0.0 and float(tf.reduce_max(fake)) <= 1.0
+    assert condition.shape == (6, model.config.condition_dim)
+
+
+def test_discriminator_outputs_are_named_not_positional():
+    model = ImageGAN(GANConfig("infoGAN", **SMALL))
+    out = model.discriminator(tf.zeros((3, 28, 28, 1)), training=False)
+    assert set(out) == {"adv", "q_cat", "q_cont"}
+    assert out["adv"].shape == (3,) and out["q_cat"].shape == (3, 10) and out["q_cont"].shape == (3, 2)
+    # The real/fake logit is the "adv" head's output: changing that head's bias moves it and
+    # nothing else.
+    model.discriminator.adv.bias.assign([5.0])
+    shifted = model.discriminator(tf.zeros((3, 28, 28, 1)), training=False)
+    np.testing.assert_allclose(shifted["adv"] - out["adv"], 5.0, rtol=1e-5)
+    np.testing.assert_allclose(shifted["q_cat"], out["q_cat"])
+
+
+def test_q_head_trains_with_g_and_not_with_d():
+    model = ImageGAN(GANConfig("infoGAN", **SMALL))
+    q_ids = {id(v) for layer in (model.discriminator.q_cat, model.discriminator.q_cont) for v in layer.trainable_variables}
+    assert q_ids <= {id(v) for v in model.g_variables}
+    assert not q_ids & {id(v) for v in model.d_variables}
+    assert len(model.d_variables) + len(model.g_variables) == (
+        len(model.discriminator.trainable_variables) + len(model.generator.trainable_variables))
+
+
+def test_information_loss_by_hand():
+    model = ImageGAN(GANConfig("infoGAN", **SMALL))
+    logits = np.array([[2.0, 0.0] + [0.0] * 8, [0.0, 1.0] + [0.0] * 8], np.float32)
+    codes = {"labels": tf.constant([0, 1]), "cont": tf.constant([[0.5, -0.5], [0.0, 1.0]])}
+    outputs = {"q_cat": tf.constant(logits), "q_cont": tf.constant([[0.0, 0.0], [0.0, 0.0]])}
+    cat, cont = model.info_loss(outputs, codes)
+    log_softmax = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    assert float(cat) == pytest.approx(-(log_softmax[0, 0] + log_softmax[1, 1]) / 2, rel=1e-5)
+    assert float(cont) == pytest.approx((0.25 + 0.25 + 0.0 + 1.0) / 2, rel=1e-6)
