@@ -290,13 +290,13 @@ def stratified_sample(y, per_class, rng):
     return np.sort(np.concatenate(picks))
 
 
-def epoch_dataset(x, batch_size, seed):
+def epoch_dataset(x, batch_size, seed, labels=None):
     """Infinite tf.data pipeline of batches of x, one fresh permutation per epoch (the last
     incomplete batch of an epoch is dropped). uint8 images become float32 in [0, 1].
 
     The permutation of epoch e comes from a stateless RNG seeded with (seed, e), so the iterator's
     state is two counters: checkpointing it is free and a resumed run sees the batches an
-    uninterrupted run would have seen."""
+    uninterrupted run would have seen. With `labels`, batches are (images, labels) pairs."""
     import tensorflow as tf
 
     images = tf.constant(x)
@@ -308,8 +308,11 @@ def epoch_dataset(x, batch_size, seed):
         order = tf.argsort(tf.random.stateless_uniform([size], tf.stack([tf.constant(seed, tf.int64), e])))
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
+    targets = None if labels is None else tf.constant(np.asarray(labels, np.int64))
+
     def gather(index):
         batch = tf.gather(images, index)
-        return tf.cast(batch, tf.float32) / 255.0 if images.dtype == tf.uint8 else batch
+        batch = tf.cast(batch, tf.float32) / 255.0 if images.dtype == tf.uint8 else batch
+        return batch if targets is None else (batch, tf.gather(targets, index))
 
     return tf.data.Dataset.counter().flat_map(epoch).map(gather).prefetch(2)

@@ -1,0 +1,84 @@
+"""InfoGAN and its siblings (GAN, CGAN, ACGAN) with classes removed: report section 2.4.
+
+    python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3    # the report's command
+
+Writes metrics.json (per categorical code or label: the judge's majority class and its purity;
+classes covered; removed_class_hits; classifier score; Fréchet judge distance; nn_distance),
+samples.npz, code_grid.png (one column per code/label), continuous_sweep.png (infoGAN),
+epochs/epoch_NNN.png, losses.png, checkpoints/, logs/.
+"""
+import os
+
+from absl import flags
+
+from common import flags as common_flags
+from common import image_data, outputs, tf_env
+from common.classes import parse_class_list, validate_classes
+
+FLAGS = flags.FLAGS
+GAN_TYPES = ("GAN", "CGAN", "ACGAN", "infoGAN")
+WIDTH_NAMES = ("quarter", "half", "full")
+
+
+def define_flags():
+    common_flags.define_run_flags(default_batch_size=64)
+    flags.DEFINE_string("gan_type", "infoGAN", f"One of {', '.join(GAN_TYPES)} (case-insensitive).")
+    flags.DEFINE_string("dataset", "mnist", "mnist or fashion-mnist (case-insensitive).")
+    flags.DEFINE_string("missing_mixt", None, "Classes removed from training (an index or a list like 3 or 3,5).")
+    flags.DEFINE_integer("epoch", 50, "Passes over the training set.")
+    flags.DEFINE_integer("z_dim", 62, "Size of the noise vector z.")
+    flags.DEFINE_float("lrG", 2e-4, "Adam learning rate of G (and of InfoGAN's Q head).")
+    flags.DEFINE_float("lrD", 2e-4, "Adam learning rate of D.")
+    flags.DEFINE_float("beta1", 0.5, "Adam beta1 of both optimizers.")
+    flags.DEFINE_enum("width", "quarter", WIDTH_NAMES, "Network widths: full = Chen et al.'s MNIST networks "
+                      "(~10 min per epoch on a 2-core CPU: a GPU setting); half; quarter (~45 s per epoch on 2 cores).")
+    flags.DEFINE_boolean("jit", True, "XLA-compile the training step (25 % faster on CPU).")
+    flags.DEFINE_string("data_dir", None, f"Directory with the four IDX files instead of the default sources; also ${image_data.DATA_DIR_ENV}.")
+
+
+def check_flags():
+    types = {t.lower(): t for t in GAN_TYPES}
+    common_flags.require(FLAGS.gan_type.lower() in types, f"--gan_type: unknown type '{FLAGS.gan_type}'; choose one of {', '.join(GAN_TYPES)}")
+    dataset = image_data.canonical_name(FLAGS.dataset)
+    common_flags.require(dataset in ("mnist", "fashion-mnist"), f"--dataset: {dataset} is not supported here; use mnist or fashion-mnist")
+    for name in ("epoch", "batch_size", "z_dim"):
+        common_flags.check_positive(name, FLAGS[name].value)
+    for name in ("lrG", "lrD"):
+        common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
+    removed = validate_classes(parse_class_list(FLAGS.missing_mixt), 10)
+    if FLAGS.data_dir is not None:
+        common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
+    return {"gan_type": types[FLAGS.gan_type.lower()], "dataset": dataset, "removed": removed}
+
+
+def main(argv):
+    checked = check_flags()
+    tf_env.import_tensorflow()
+    from infogan_run import GANExperiment, GANRunSpec
+
+    flag_values = {name: FLAGS[name].value for name in ("gan_type", "dataset", "missing_mixt", "epoch", "batch_size", "z_dim",
+                                                         "lrG", "lrD", "beta1", "width", "jit", "seed", "strategy", "data_dir")}
+    config = {k: v for k, v in flag_values.items() if k != "epoch"}
+    parts = [checked["gan_type"], checked["dataset"]] + (["remove" + "-".join(map(str, checked["removed"]))] if checked["removed"] else [])
+    out_dir = FLAGS.out_dir or outputs.default_out_dir("infogan", FLAGS.fig_name, parts, config)
+    spec = GANRunSpec(out_dir=out_dir, gan_type=checked["gan_type"], dataset=checked["dataset"], removed=checked["removed"],
+                      epochs=FLAGS.epoch, batch_size=FLAGS.batch_size, z_dim=FLAGS.z_dim, lr_g=FLAGS.lrG, lr_d=FLAGS.lrD,
+                      beta1=FLAGS.beta1, width=FLAGS.width, jit_compile=FLAGS.jit, seed=FLAGS.seed, strategy=FLAGS.strategy,
+                      data_dir=FLAGS.data_dir)
+    experiment = GANExperiment(spec)
+    outputs.claim_out_dir(out_dir, config)
+    print(f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} epochs -> {out_dir}")
+    summary = experiment.run(flag_values)
+    values = summary["metrics"]
+    for key in ("code_purity_mean", "classes_covered", "removed_class_hits", "classifier_score", "frechet_judge_distance"):
+        if key in values:
+            print(f"{key} = {values[key]:.3f}" if isinstance(values[key], float) else f"{key} = {values[key]}")
+    print("wrote " + ", ".join(os.path.basename(p) for p in summary["paths"]) + f" in {out_dir}")
+    if FLAGS.notebook:
+        outputs.show_in_notebook(summary["paths"])
+
+
+if __name__ == "__main__":
+    define_flags()
+    flags.adopt_module_key_flags(common_flags)
+    common_flags.run(main)
