@@ -1,0 +1,68 @@
+"""infogan/main.py run as a user runs it, on IDX files the tests write."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import INFOGAN_DIR, ROOT
+from image_fixtures import write_tiny_idx
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("infogan")
+    data_dir = write_tiny_idx(str(root / "data"), train_per_class=16, test_per_class=10)
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CREATIVE_GANS_CACHE=str(root / "cache"),
+                       PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    environment.pop("CREATIVE_GANS_DATA_DIR", None)
+    return {"root": root, "data_dir": data_dir, "env": environment}
+
+
+def run(env, *args):
+    return subprocess.run([sys.executable, "main.py", *args], cwd=INFOGAN_DIR, env=env["env"], capture_output=True,
+                          text=True, timeout=300)
+
+
+def metrics(out_dir):
+    with open(os.path.join(out_dir, "metrics.json")) as f:
+        return json.load(f)
+
+
+TINY = ["--epoch", "2", "--batch_size", "16", "--width", "quarter", "--nojit"]
+
+
+@pytest.mark.parametrize("gan_type", ["GAN", "CGAN", "ACGAN", "infoGAN"])
+def test_every_gan_type_runs_and_writes_the_output_contract(env, gan_type):
+    out = str(env["root"] / gan_type)
+    proc = run(env, "--gan_type", gan_type, "--dataset", "mnist", "--missing_mixt", "3", "--data_dir", env["data_dir"],
+               "--out_dir", out, *TINY)
+    assert proc.returncode == 0, proc.stderr
+    for name in ["metrics.json", "samples.npz", "code_grid.png", "losses.png", "epochs/epoch_002.png"]:
+        assert os.path.exists(os.path.join(out, name)), name
+    assert os.path.exists(os.path.join(out, "continuous_sweep.png")) == (gan_type == "infoGAN")
+    m = metrics(out)
+    assert m["train_examples"] == 144 and m["steps"] == 18 and 0.0 <= m["removed_class_hits"] <= 1.0
+    assert isinstance(m["frechet_judge_distance"], float) and isinstance(m["classifier_score"], float)
+    if gan_type != "GAN":
+        assert 1 <= m["classes_covered"] <= 10 and 0.0 < m["code_purity_mean"] <= 1.0
+    if gan_type in ("CGAN", "ACGAN"):
+        assert "label_3_accuracy" in m  # the removed label is asked for too
+    samples = np.load(os.path.join(out, "samples.npz"))["samples"]
+    assert samples.shape[1:] == (28, 28, 1) and samples.min() >= 0.0 and samples.max() <= 1.0
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--gan_type", "WGAN"], "--gan_type: unknown type 'WGAN'"),
+    (["--dataset", "imagenet"], "unknown image data set"),
+    (["--missing_mixt", "10"], "class 10 is out of range"),
+    (["--missing_mixt", "0,1,2,3,4,5,6,7,8,9"], "removing all 10 classes"),
+    (["--batch_size", "0"], "--batch_size must be a positive integer"),
+])
+def test_bad_input_is_one_clear_line(env, args, expected):
+    proc = run(env, *args)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr, proc.stderr
