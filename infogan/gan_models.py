@@ -31,13 +31,18 @@ class GANConfig:
     num_classes: int = 10  # labels of CGAN / ACGAN
     cat_dim: int = 10  # infoGAN categorical code
     cont_dim: int = 2  # infoGAN continuous codes
-    g_width: tuple = (1024, 128, 64)  # FC, channels at 7x7, channels at 14x14
-    d_width: tuple = (64, 128, 1024)  # channels at 14x14, at 7x7, FC
+    g_width: tuple = (1024, 128, 64)  # FC, channels at 7x7, channels at 14x14 (vectors: 3 hidden layers of g_width[0])
+    d_width: tuple = (64, 128, 1024)  # channels at 14x14, at 7x7, FC (vectors: 3 hidden layers of d_width[-1])
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
     lambda_info: float = 1.0  # weight of the information loss (both terms)
     lambda_cls: float = 1.0  # ACGAN classification weight
+
+    @property
+    def vectors(self):
+        """2-d toy points (MLP networks) rather than images (convolutional networks)."""
+        return len(self.image_shape) == 1
 
     @property
     def condition_dim(self):
@@ -52,6 +57,11 @@ class GANConfig:
 class Generator(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
+        self.vectors = config.vectors
+        if config.vectors:  # the toy sets: an MLP with a linear output
+            self.fc = [keras.layers.Dense(config.g_width[0], activation="relu") for _ in range(3)]
+            self.fc.append(keras.layers.Dense(config.image_shape[0]))
+            return
         h, w, channels = config.image_shape
         fc, c7, c14 = config.g_width
         self.h4, self.w4, self.c7 = h // 4, w // 4, c7
@@ -64,6 +74,8 @@ class Generator(keras.Model):
         x = inputs
         for layer in self.fc:
             x = layer(x, training=training)
+        if self.vectors:
+            return x
         x = tf.reshape(x, [-1, self.h4, self.w4, self.c7])
         for layer in self.up:
             x = layer(x, training=training)
@@ -77,10 +89,13 @@ class Discriminator(keras.Model):
         super().__init__(**kwargs)
         self.config = config
         c14, c7, fc = config.d_width
-        self.body = [keras.layers.Conv2D(c14, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-                     keras.layers.Conv2D(c7, 4, strides=2, padding="same"), keras.layers.BatchNormalization(),
-                     keras.layers.LeakyReLU(0.2), keras.layers.Flatten(), keras.layers.Dense(fc),
-                     keras.layers.BatchNormalization(), keras.layers.LeakyReLU(0.2)]
+        if config.vectors:
+            self.body = [layer for _ in range(3) for layer in (keras.layers.Dense(fc), keras.layers.LeakyReLU(0.2))]
+        else:
+            self.body = [keras.layers.Conv2D(c14, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
+                         keras.layers.Conv2D(c7, 4, strides=2, padding="same"), keras.layers.BatchNormalization(),
+                         keras.layers.LeakyReLU(0.2), keras.layers.Flatten(), keras.layers.Dense(fc),
+                         keras.layers.BatchNormalization(), keras.layers.LeakyReLU(0.2)]
         self.adv = keras.layers.Dense(1)
         if config.gan_type == "ACGAN":
             self.cls = keras.layers.Dense(config.num_classes)
@@ -91,7 +106,9 @@ class Discriminator(keras.Model):
 
     def call(self, images, condition=None, training=False):
         x = images
-        if self.config.gan_type == "CGAN":  # the label as constant image channels
+        if self.config.gan_type == "CGAN" and self.config.vectors:
+            x = tf.concat([images, condition], axis=-1)
+        elif self.config.gan_type == "CGAN":  # the label as constant image channels
             shape = tf.shape(images)
             maps = tf.tile(condition[:, None, None, :], [1, shape[1], shape[2], 1])
             x = tf.concat([images, maps], axis=-1)

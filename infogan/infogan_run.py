@@ -1,13 +1,14 @@
 """One InfoGAN-family experiment end to end (report section 2.4): image data with classes
 removed, training through common.harness, the judge's verdict per code or label, figures and the
-output contract. Used by main.py; reads no flags. (WIP: image data sets only.)"""
+output contract. Used by main.py; reads no flags. On the 2-d toy sets the same GANs use MLPs and
+are graded by the toy metrics instead of the judge."""
 import dataclasses
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from common import harness, image_plots, io, metrics, outputs, plotting
+from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import remove_classes
 from common.distribute import make_strategy
 from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
@@ -45,17 +46,29 @@ class GANRunSpec:
 class GANExperiment:
     def __init__(self, spec: GANRunSpec):
         self.spec = spec
-        self.data = load_image_data(spec.dataset, spec.data_dir)
-        spec.log(f"data: {self.data.source}")
         self.rng = np.random.default_rng(spec.seed)
-        self.train_x, self.train_y, _ = remove_classes(self.data.train_x, self.data.train_y, spec.removed, 0, self.rng)
-        g_width, d_width = WIDTHS[spec.width]
-        self.config = GANConfig(spec.gan_type, self.data.image_shape, spec.z_dim, self.data.num_classes,
+        self.toy = spec.dataset in toy_data.TOY_DATASETS
+        if self.toy:
+            self.toy_spec = toy_data.toy_spec(spec.dataset)
+            self.train_x, self.train_y = toy_data.toy_training_set(spec.dataset, spec.seed, missing=spec.removed, size=10_000)
+            self.heldout, _ = toy_data.toy_training_set(spec.dataset, spec.seed + 10_000, missing=spec.removed, size=2_500)
+            self.class_names = tuple(f"mode {c}" for c in range(self.toy_spec.num_classes))
+            self.source = f"{self.toy_spec.name} (generated, seed {spec.seed})"
+            shape, g_width, d_width = (2,), (128,), (0, 0, 128)
+        else:
+            self.data = load_image_data(spec.dataset, spec.data_dir)
+            self.train_x, self.train_y, _ = remove_classes(self.data.train_x, self.data.train_y, spec.removed, 0, self.rng)
+            self.class_names = self.data.class_names
+            self.source = self.data.source
+            shape, (g_width, d_width) = self.data.image_shape, WIDTHS[spec.width]
+        spec.log(f"data: {self.source}")
+        k = len(self.class_names)
+        self.config = GANConfig(spec.gan_type, shape, spec.z_dim, k, cat_dim=k if self.toy else 10,
                                 g_width=g_width, d_width=d_width, lr_g=spec.lr_g, lr_d=spec.lr_d, beta1=spec.beta1)
 
     @property
     def num_codes(self):
-        return self.config.cat_dim if self.spec.gan_type == "infoGAN" else self.data.num_classes
+        return self.config.cat_dim if self.spec.gan_type == "infoGAN" else len(self.class_names)
 
     def steps_per_epoch(self):
         return len(self.train_x) // self.spec.batch_size
@@ -76,6 +89,15 @@ class GANExperiment:
             condition = tf.concat([condition[:, :k], tf.zeros((rows * k, self.config.cont_dim))], axis=1)
         return model.generator(tf.concat([z, condition], axis=1), training=False).numpy()
 
+    def sample_codes(self, model, salt=5):
+        """per_code samples of every code / label (GAN: unconditional); returns (samples, codes)."""
+        k, n = self.num_codes, self.spec.per_code
+        seed = tf.constant([self.spec.seed, salt], tf.int64)
+        if self.spec.gan_type == "GAN":
+            return model.generate(k * n, seed)[0].numpy(), None
+        codes = np.repeat(np.arange(k, dtype=np.int32), n)
+        return model.generate(k * n, seed, labels=tf.constant(codes))[0].numpy(), codes
+
     def continuous_sweep(self, model, code, dim, steps=10, rows=5):
         """For categorical code `code`: continuous code `dim` swept from -2 to 2 along a row,
         the other at 0; one noise vector per row."""
@@ -95,6 +117,8 @@ class GANExperiment:
         trainer = None
 
         def on_epoch(step, losses):
+            if self.toy:
+                return
             grid = self.code_grid(trainer.model, rows=4, salt=1)
             epoch = step // per_epoch
             io.save_figure(image_plots.grid_figure(grid, self.num_codes, title=f"epoch {epoch}", size=5.0),
@@ -107,78 +131,103 @@ class GANExperiment:
                                   hook_steps=range(per_epoch, steps + 1, per_epoch))
         return trainer, trainer.run()
 
+    def purity(self, predicted, codes, out):
+        """For each code: the majority class of its samples (predicted: a class per sample,
+        -1 for none) and the fraction in it."""
+        majority, purity = [], []
+        for c in range(self.num_codes):
+            mine = predicted[codes == c]
+            counts = np.bincount(mine[mine >= 0], minlength=len(self.class_names))
+            majority.append(int(np.argmax(counts)))
+            purity.append(float(counts.max() / max(len(mine), 1)))
+            out[f"code_{c}_majority_class"] = majority[-1]
+            out[f"code_{c}_purity"] = purity[-1]
+            if self.spec.gan_type != "infoGAN":  # a label should produce its own class
+                out[f"label_{c}_accuracy"] = float(np.mean(mine == c))
+        out["code_purity_mean"] = float(np.mean(purity))
+        out["classes_covered"] = len(set(majority))
+        out["removed_classes_covered"] = len(set(majority) & set(self.spec.removed))
+
     def evaluate(self, model, result, judge):
-        """Per code (infoGAN) or label (CGAN/ACGAN): the judge's majority class and purity."""
+        """Per code (infoGAN) or label (CGAN/ACGAN): the judge's (toy: the nearest mode's)
+        majority class and purity, plus the data set's metrics on all samples."""
         spec = self.spec
-        out = {"data_source": self.data.source, "train_examples": int(len(self.train_x)), "removed_classes": list(spec.removed)}
-        k, n = self.num_codes, spec.per_code
-        if spec.gan_type == "GAN":
-            images, _, _ = model.generate(k * n, tf.constant([spec.seed, 5], tf.int64))
-            images, codes = images.numpy(), None
+        out = {"data_source": self.source, "train_examples": int(len(self.train_x)), "removed_classes": list(spec.removed)}
+        samples, codes = self.sample_codes(model)
+        if self.toy:
+            out.update(metrics.toy_metrics(samples, self.toy_spec, spec.removed, self.train_x, self.heldout))
+            if codes is not None:
+                nearest, dist = metrics.assign_modes(samples, self.toy_spec)
+                self.purity(np.where(dist < 3.0 * self.toy_spec.sigma, nearest, -1), codes, out)
         else:
-            codes = np.repeat(np.arange(k, dtype=np.int32), n)
-            images, _, _ = model.generate(k * n, tf.constant([spec.seed, 5], tf.int64), labels=tf.constant(codes))
-            images = images.numpy()
-        probs, feats = judge.outputs(images)
-        real = to_float(self.data.test_x[stratified_sample(self.data.test_y, 100, self.rng)])
-        out.update(judge.grade_outputs(probs, feats, "", spec.removed, judge.features(real)))
-        if codes is not None:
-            predicted = np.argmax(probs, axis=1)
-            majority, purity = [], []
-            for c in range(k):
-                counts = np.bincount(predicted[codes == c], minlength=self.data.num_classes)
-                majority.append(int(np.argmax(counts)))
-                purity.append(float(counts.max() / max(counts.sum(), 1)))
-                out[f"code_{c}_majority_class"] = majority[-1]
-                out[f"code_{c}_purity"] = purity[-1]
-                if spec.gan_type != "infoGAN":  # a label should produce its own class
-                    out[f"label_{c}_accuracy"] = float(np.mean(predicted[codes == c] == c))
-            out["code_purity_mean"] = float(np.mean(purity))
-            out["classes_covered"] = len(set(majority))
-            out["removed_classes_covered"] = len(set(majority) & set(spec.removed))
-        pool = to_float(self.train_x[np.sort(self.rng.choice(len(self.train_x), size=min(20_000, len(self.train_x)), replace=False))])
-        heldout = np.flatnonzero(~np.isin(self.data.test_y, spec.removed))[:1000]
-        out["nn_distance"] = metrics.nn_distance(images[:1000], pool)
-        out["nn_distance_heldout_real"] = metrics.nn_distance(to_float(self.data.test_x[heldout]), pool)
+            probs, feats = judge.outputs(samples)
+            real = to_float(self.data.test_x[stratified_sample(self.data.test_y, 100, self.rng)])
+            out.update(judge.grade_outputs(probs, feats, "", spec.removed, judge.features(real)))
+            if codes is not None:
+                self.purity(np.argmax(probs, axis=1), codes, out)
+            pool = to_float(self.train_x[np.sort(self.rng.choice(len(self.train_x), size=min(20_000, len(self.train_x)), replace=False))])
+            heldout = np.flatnonzero(~np.isin(self.data.test_y, spec.removed))[:1000]
+            out["nn_distance"] = metrics.nn_distance(samples[:1000], pool)
+            out["nn_distance_heldout_real"] = metrics.nn_distance(to_float(self.data.test_x[heldout]), pool)
+            out["judge_test_accuracy"] = judge.info.test_accuracy
         last = result.history[-1] if result.history else {}
         per_epoch = self.steps_per_epoch()
         out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
                     "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
                     "seconds_per_epoch": round(per_epoch / result.steps_per_second, 3) if result.steps_per_second else None,
-                    "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss"),
-                    "judge_test_accuracy": judge.info.test_accuracy})
-        return images, out
+                    "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss")})
+        return samples, codes, out
 
     def summary_text(self, values):
         lines = [plotting.metrics_text(values, ["code_purity_mean", "classes_covered", "removed_class_hits",
                                                 "classifier_score", "frechet_judge_distance", "nn_distance",
-                                                "nn_distance_heldout_real", "judge_test_accuracy"])]
+                                                "nn_distance_heldout_real", "judge_test_accuracy", "modes_captured",
+                                                "hq_fraction", "missing_mode_hits"])]
         if "code_0_purity" in values:
             lines += ["", "column: judged class (purity)"]
-            lines += [f"  {c}: {self.data.class_names[values[f'code_{c}_majority_class']][:11]:<11} "
+            lines += [f"  {c}: {self.class_names[values[f'code_{c}_majority_class']][:11]:<11} "
                       f"({values[f'code_{c}_purity']:.2f})" for c in range(self.num_codes)]
         return "\n".join(lines)
 
-    def run(self, flag_values):
-        from common import judge as judge_lib
+    def toy_figure(self, samples, codes, values, headline):
+        from matplotlib.figure import Figure
 
-        judge = judge_lib.load_judge(self.data, log=self.spec.log)
+        fig = Figure(figsize=(9.5, 6))
+        ax = fig.add_axes([0.05, 0.08, 0.6, 0.84])
+        removed = self.toy_spec.centres[list(self.spec.removed)] if self.spec.removed else None
+        if codes is None:
+            plotting.toy_scatter(ax, self.train_x[:600], samples, removed, title=headline)
+        else:
+            plotting.toy_label_scatter(ax, self.train_x[:600], samples, codes, self.num_codes, self.spec.removed,
+                                       title=f"{headline}; colour = code")
+            plotting.mark_removed(ax, removed)
+        plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
+        return fig
+
+    def run(self, flag_values):
+        judge = None
+        if not self.toy:
+            from common import judge as judge_lib
+
+            judge = judge_lib.load_judge(self.data, log=self.spec.log)
         trainer, result = self.train()
         if result.stopped:
             self.spec.log(f"warning: {result.stopped}")
         model = trainer.model
-        images, values = self.evaluate(model, result, judge)
-        removed = ", ".join(f"{c} ({self.data.class_names[c]})" for c in self.spec.removed) or "none"
+        samples, codes, values = self.evaluate(model, result, judge)
+        removed = ", ".join(f"{c} ({self.class_names[c]})" for c in self.spec.removed) or "none"
         headline = f"{self.spec.gan_type}, {self.spec.dataset}, removed: {removed}"
-        what = "categorical code" if self.spec.gan_type == "infoGAN" else "label"
-        figures = {
-            "code_grid.png": image_plots.grid_figure(self.code_grid(model), self.num_codes, size=7.0, text=self.summary_text(values),
-                                                     title=f"{headline}; one column per {what}" if self.spec.gan_type != "GAN"
-                                                     else f"{headline}; samples"),
-            "losses.png": plotting.loss_figure(result.history),
-        }
-        if self.spec.gan_type == "infoGAN":
-            rows = [(f"c{dim + 1}: -2 .. 2", self.continuous_sweep(model, 0, dim, rows=1)) for dim in range(self.config.cont_dim)]
-            figures["continuous_sweep.png"] = image_plots.rows_figure(rows, title=f"{headline}; categorical code 0")
-        paths = outputs.write_run_outputs(self.spec.out_dir, images, values, flag_values, figures=figures)
+        figures = {"losses.png": plotting.loss_figure(result.history)}
+        if self.toy:
+            figures["code_scatter.png"] = self.toy_figure(samples, codes, values, headline)
+        else:
+            what = "categorical code" if self.spec.gan_type == "infoGAN" else "label"
+            title = f"{headline}; one column per {what}" if self.spec.gan_type != "GAN" else f"{headline}; samples"
+            figures["code_grid.png"] = image_plots.grid_figure(self.code_grid(model), self.num_codes, size=7.0,
+                                                               text=self.summary_text(values), title=title)
+            if self.spec.gan_type == "infoGAN":
+                rows = [(f"c{dim + 1}: -2 .. 2", self.continuous_sweep(model, 0, dim, rows=1))
+                        for dim in range(self.config.cont_dim)]
+                figures["continuous_sweep.png"] = image_plots.rows_figure(rows, title=f"{headline}; categorical code 0")
+        paths = outputs.write_run_outputs(self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures)
         return {"metrics": values, "paths": paths, "result": result}

@@ -5,14 +5,15 @@
 Writes metrics.json (per categorical code or label: the judge's majority class and its purity;
 classes covered; removed_class_hits; classifier score; Fréchet judge distance; nn_distance),
 samples.npz, code_grid.png (one column per code/label), continuous_sweep.png (infoGAN),
-epochs/epoch_NNN.png, losses.png, checkpoints/, logs/.
+epochs/epoch_NNN.png, losses.png, checkpoints/, logs/. On 8Gaussians: the toy metrics (modes,
+missing-mode hits, per-code purity over modes) and code_scatter.png.
 """
 import os
 
 from absl import flags
 
 from common import flags as common_flags
-from common import image_data, outputs, tf_env
+from common import image_data, outputs, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
@@ -23,7 +24,8 @@ WIDTH_NAMES = ("quarter", "half", "full")
 def define_flags():
     common_flags.define_run_flags(default_batch_size=64)
     flags.DEFINE_string("gan_type", "infoGAN", f"One of {', '.join(GAN_TYPES)} (case-insensitive).")
-    flags.DEFINE_string("dataset", "mnist", "mnist or fashion-mnist (case-insensitive).")
+    flags.DEFINE_string("dataset", "mnist", "mnist, fashion-mnist or 8Gaussians (case-insensitive; the toy sets "
+                        "25Gaussians and swissroll work too, with MLP networks).")
     flags.DEFINE_string("missing_mixt", None, "Classes removed from training (an index or a list like 3 or 3,5).")
     flags.DEFINE_integer("epoch", 50, "Passes over the training set.")
     flags.DEFINE_integer("z_dim", 62, "Size of the noise vector z.")
@@ -39,13 +41,15 @@ def define_flags():
 def check_flags():
     types = {t.lower(): t for t in GAN_TYPES}
     common_flags.require(FLAGS.gan_type.lower() in types, f"--gan_type: unknown type '{FLAGS.gan_type}'; choose one of {', '.join(GAN_TYPES)}")
-    dataset = image_data.canonical_name(FLAGS.dataset)
-    common_flags.require(dataset in ("mnist", "fashion-mnist"), f"--dataset: {dataset} is not supported here; use mnist or fashion-mnist")
+    toy = FLAGS.dataset.lower().replace("-", "").replace("_", "") in {n.lower() for n in toy_data.TOY_DATASETS}
+    dataset = toy_data.canonical_name(FLAGS.dataset) if toy else image_data.canonical_name(FLAGS.dataset)
+    common_flags.require(toy or dataset in ("mnist", "fashion-mnist"),
+                         f"--dataset: {dataset} is not supported here; use mnist, fashion-mnist or 8Gaussians")
     for name in ("epoch", "batch_size", "z_dim"):
         common_flags.check_positive(name, FLAGS[name].value)
     for name in ("lrG", "lrD"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
-    removed = validate_classes(parse_class_list(FLAGS.missing_mixt), 10)
+    removed = validate_classes(parse_class_list(FLAGS.missing_mixt), toy_data.toy_spec(dataset).num_classes if toy else 10)
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
     return {"gan_type": types[FLAGS.gan_type.lower()], "dataset": dataset, "removed": removed}

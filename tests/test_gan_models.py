@@ -54,3 +54,14 @@ def test_information_loss_by_hand():
     log_softmax = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
     assert float(cat) == pytest.approx(-(log_softmax[0, 0] + log_softmax[1, 1]) / 2, rel=1e-5)
     assert float(cont) == pytest.approx((0.25 + 0.25 + 0.0 + 1.0) / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("gan_type", GAN_TYPES)
+def test_toy_vectors_use_mlps(gan_type):
+    model = ImageGAN(GANConfig(gan_type, image_shape=(2,), num_classes=8, cat_dim=8, g_width=(16,), d_width=(0, 0, 16)))
+    points = tf.random.normal((10, 2))
+    labels = tf.constant(np.arange(10) % 8, tf.int64)
+    out = tf.function(model.train_step)((points, labels), tf.constant([0, 1], tf.int64))
+    assert all(np.isfinite(float(v)) for v in out.values())
+    fake, _, _ = model.generate(5, tf.constant([1, 2], tf.int64))
+    assert fake.shape == (5, 2)

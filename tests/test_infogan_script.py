@@ -66,3 +66,15 @@ def test_bad_input_is_one_clear_line(env, args, expected):
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("gan_type", ["infoGAN", "CGAN"])
+def test_toy_data_with_mlps(env, gan_type):
+    out = str(env["root"] / f"toy-{gan_type}")
+    proc = run(env, "--gan_type", gan_type, "--dataset", "8gaussians", "--missing_mixt", "1", "--epoch", "1",
+               "--batch_size", "500", "--out_dir", out)
+    assert proc.returncode == 0, proc.stderr
+    m = metrics(out)
+    assert m["modes_present"] == 7 and 0.0 <= m["missing_mode_hits"] <= 1.0 and "code_7_purity" in m
+    assert os.path.exists(os.path.join(out, "code_scatter.png"))
+    assert np.load(os.path.join(out, "samples.npz"))["samples"].shape == (800, 2)
