@@ -184,7 +184,7 @@ class GANExperiment:
                                                 "nn_distance_heldout_real", "judge_test_accuracy", "modes_captured",
                                                 "hq_fraction", "missing_mode_hits"])]
         if "code_0_purity" in values:
-            lines += ["", "column: judged class (purity)"]
+            lines += ["", "code: majority class (purity)" if self.spec.gan_type == "infoGAN" else "label: majority class (purity)"]
             lines += [f"  {c}: {self.class_names[values[f'code_{c}_majority_class']][:11]:<11} "
                       f"({values[f'code_{c}_purity']:.2f})" for c in range(self.num_codes)]
         return "\n".join(lines)
