@@ -11,7 +11,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
-            ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)")]
+            ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
+            ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)")]
 
 
 def run_script(cwd, script, args, out_dir, env=None):

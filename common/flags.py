@@ -21,7 +21,8 @@ def define_run_flags(default_batch_size, default_seed=0):
     flags.DEFINE_integer("seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU.")
     flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
     flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy: default (one device), "
-                      "mirrored (all local GPUs), multi_worker (machines listed in TF_CONFIG).")
+                      "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
+                      "logical devices), multi_worker (machines listed in TF_CONFIG).")
     flags.DEFINE_boolean("notebook", False, "Show the figures inline when running under IPython/Jupyter "
                          "(they are always saved; a plain script never blocks).")
 

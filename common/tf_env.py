@@ -6,7 +6,11 @@ runs before TF_CPP_MIN_LOG_LEVEL is honoured, so the variable alone cannot silen
 scripts call `import_tensorflow()` once, after their flags are checked: it loads TensorFlow with
 file descriptor 2 pointed at a temporary file, then passes on every captured line that is not
 one of the known harmless notices, so real errors still reach the user. This module imports no
-TensorFlow itself."""
+TensorFlow itself.
+
+Set CREATIVE_GANS_CPU_DEVICES=N on a machine without GPUs to split the CPU into N logical
+devices, so `--strategy mirrored` runs N replicas there (how the multi-device path is tested
+without a GPU)."""
 import os
 import re
 import sys
@@ -39,6 +43,7 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # GPU discovery logs here, not at import
+        split_cpu(tf, os.environ.get(CPU_DEVICES_ENV))
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
@@ -49,6 +54,22 @@ def import_tensorflow():
         for line in worth_showing(text):
             print(line, file=sys.stderr)
     return tf
+
+
+CPU_DEVICES_ENV = "CREATIVE_GANS_CPU_DEVICES"
+
+
+def split_cpu(tf, count):
+    """Splits the CPU into `count` logical devices when there is no GPU (before any op runs)."""
+    if not count or tf.config.list_physical_devices("GPU"):
+        return
+    try:
+        count = int(count)
+    except ValueError:
+        raise SystemExit(f"{CPU_DEVICES_ENV}={count!r} is not a number of devices") from None
+    if count > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
 
 
 def worth_showing(text):

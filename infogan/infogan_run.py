@@ -163,6 +163,8 @@ class GANExperiment:
             probs, feats = judge.outputs(samples)
             real = to_float(self.data.test_x[stratified_sample(self.data.test_y, 100, self.rng)])
             out.update(judge.grade_outputs(probs, feats, "", spec.removed, judge.features(real)))
+            k = len(self.class_names)  # classes given at least half their fair share of the samples
+            out["classes_generated"] = int(sum(out[f"class_{c}_share"] >= 0.5 / k for c in range(k)))
             if codes is not None:
                 self.purity(np.argmax(probs, axis=1), codes, out)
             pool = to_float(self.train_x[np.sort(self.rng.choice(len(self.train_x), size=min(20_000, len(self.train_x)), replace=False))])
@@ -179,7 +181,7 @@ class GANExperiment:
         return samples, codes, out
 
     def summary_text(self, values):
-        lines = [plotting.metrics_text(values, ["code_purity_mean", "classes_covered", "removed_class_hits",
+        lines = [plotting.metrics_text(values, ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits",
                                                 "classifier_score", "frechet_judge_distance", "nn_distance",
                                                 "nn_distance_heldout_real", "judge_test_accuracy", "modes_captured",
                                                 "hq_fraction", "missing_mode_hits"])]
@@ -204,6 +206,37 @@ class GANExperiment:
         plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
         return fig
 
+    def sweep_figure(self, model, values, headline, rows=5):
+        """Report 2.4, right: for the categorical code the judge finds purest, each continuous
+        code swept from -2 to 2 (columns) with the other at 0; one noise vector per row."""
+        from matplotlib.figure import Figure
+
+        code = int(np.argmax([values.get(f"code_{c}_purity", 0.0) for c in range(self.num_codes)]))
+        judged = self.class_names[values[f"code_{code}_majority_class"]] if f"code_{code}_majority_class" in values else "?"
+        cont_dim = self.config.cont_dim
+        fig = Figure(figsize=(6.2 * cont_dim, 3.6 + 0.2 * rows))
+        for dim in range(cont_dim):
+            ax = fig.add_subplot(1, cont_dim, dim + 1)
+            image_plots.show_image(ax, image_plots.tile(self.continuous_sweep(model, code, dim, rows=rows), 10),
+                                   f"continuous code c{dim + 1} from -2 (left) to 2 (right)")
+        fig.suptitle(f"{headline}\ncategorical code {code} (judged {judged}, purity "
+                     f"{values.get(f'code_{code}_purity', float('nan')):.2f}); the other continuous code at 0", fontsize=10)
+        return fig
+
+    def label_rows_figure(self, model, values, headline, per_row=10):
+        """CGAN/ACGAN: one row per conditioning label, the removed ones included and marked, with
+        the judge's verdict on that label's samples."""
+        seed = tf.constant([self.spec.seed, 3000], tf.int64)
+        rows = []
+        for c, name in enumerate(self.class_names):
+            images = model.generate(per_row, seed, labels=tf.fill((per_row,), c))[0].numpy()
+            tag = " REMOVED" if c in self.spec.removed else ""
+            judged = self.class_names[values[f"code_{c}_majority_class"]] if f"code_{c}_majority_class" in values else "?"
+            acc = values.get(f"label_{c}_accuracy", float("nan"))
+            label = str(c) if name == str(c) else f"{c} {name[:10]}"
+            rows.append((f"{label}{tag}\njudged {judged[:10]}\nacc {acc:.2f}", images))
+        return image_plots.rows_figure(rows, title=f"{headline}; one row per label (acc = judged as that label)")
+
     def run(self, flag_values):
         judge = None
         if not self.toy:
@@ -215,6 +248,7 @@ class GANExperiment:
             self.spec.log(f"warning: {result.stopped}")
         model = trainer.model
         samples, codes, values = self.evaluate(model, result, judge)
+        values["replicas"] = int(trainer.strategy.num_replicas_in_sync)
         removed = ", ".join(f"{c} ({self.class_names[c]})" for c in self.spec.removed) or "none"
         headline = f"{self.spec.gan_type}, {self.spec.dataset}, removed: {removed}"
         figures = {"losses.png": plotting.loss_figure(result.history)}
@@ -226,8 +260,8 @@ class GANExperiment:
             figures["code_grid.png"] = image_plots.grid_figure(self.code_grid(model), self.num_codes, size=7.0,
                                                                text=self.summary_text(values), title=title)
             if self.spec.gan_type == "infoGAN":
-                rows = [(f"c{dim + 1}: -2 .. 2", self.continuous_sweep(model, 0, dim, rows=1))
-                        for dim in range(self.config.cont_dim)]
-                figures["continuous_sweep.png"] = image_plots.rows_figure(rows, title=f"{headline}; categorical code 0")
+                figures["continuous_sweep.png"] = self.sweep_figure(model, values, headline)
+            elif self.spec.gan_type in ("CGAN", "ACGAN"):
+                figures["label_rows.png"] = self.label_rows_figure(model, values, headline)
         paths = outputs.write_run_outputs(self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures)
         return {"metrics": values, "paths": paths, "result": result}

@@ -5,6 +5,7 @@
 Writes metrics.json (per categorical code or label: the judge's majority class and its purity;
 classes covered; removed_class_hits; classifier score; Fréchet judge distance; nn_distance),
 samples.npz, code_grid.png (one column per code/label), continuous_sweep.png (infoGAN),
+label_rows.png (CGAN/ACGAN: one row per label, the removed ones marked),
 epochs/epoch_NNN.png, losses.png, checkpoints/, logs/. On 8Gaussians: the toy metrics (modes,
 missing-mode hits, per-code purity over modes) and code_scatter.png.
 """

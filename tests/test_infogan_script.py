@@ -1,6 +1,7 @@
 """infogan/main.py run as a user runs it, on IDX files the tests write."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -43,9 +44,13 @@ def test_every_gan_type_runs_and_writes_the_output_contract(env, gan_type):
     for name in ["metrics.json", "samples.npz", "code_grid.png", "losses.png", "epochs/epoch_002.png"]:
         assert os.path.exists(os.path.join(out, name)), name
     assert os.path.exists(os.path.join(out, "continuous_sweep.png")) == (gan_type == "infoGAN")
+    assert os.path.exists(os.path.join(out, "label_rows.png")) == (gan_type in ("CGAN", "ACGAN"))
+    assert os.listdir(os.path.join(out, "logs"))  # TensorBoard
     m = metrics(out)
     assert m["train_examples"] == 144 and m["steps"] == 18 and 0.0 <= m["removed_class_hits"] <= 1.0
     assert isinstance(m["frechet_judge_distance"], float) and isinstance(m["classifier_score"], float)
+    assert 1 <= m["classes_generated"] <= 10
+    assert sum(m[f"class_{c}_share"] for c in range(10)) == pytest.approx(1.0, abs=1e-4)
     if gan_type != "GAN":
         assert 1 <= m["classes_covered"] <= 10 and 0.0 < m["code_purity_mean"] <= 1.0
     if gan_type in ("CGAN", "ACGAN"):
@@ -78,3 +83,36 @@ def test_toy_data_with_mlps(env, gan_type):
     assert m["modes_present"] == 7 and 0.0 <= m["missing_mode_hits"] <= 1.0 and "code_7_purity" in m
     assert os.path.exists(os.path.join(out, "code_scatter.png"))
     assert np.load(os.path.join(out, "samples.npz"))["samples"].shape == (800, 2)
+
+
+def test_resume_and_mirrored_strategy_on_two_logical_cpus(env):
+    out = str(env["root"] / "mirrored")
+    args = ["--gan_type", "infoGAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", out,
+            "--strategy", "mirrored", "--batch_size", "16", "--width", "quarter", "--nojit"]
+    two_cpus = dict(env, env=dict(env["env"], CREATIVE_GANS_CPU_DEVICES="2"))
+    proc = run(two_cpus, *args, "--epoch", "1")
+    assert proc.returncode == 0, proc.stderr
+    first = metrics(out)
+    assert first["steps"] == 10 and first["resumed_from_step"] == 0 and first["replicas"] == 2
+    proc = run(two_cpus, *args, "--epoch", "2")  # more epochs continue the run from its checkpoint
+    assert proc.returncode == 0, proc.stderr
+    second = metrics(out)
+    assert second["steps"] == 20 and second["resumed_from_step"] == 10 and second["replicas"] == 2
+
+
+def test_a_different_config_never_overwrites_a_run(env):
+    out = str(env["root"] / "GAN")  # written by the GAN run above with other flags
+    if not os.path.exists(os.path.join(out, "metrics.json")):
+        pytest.skip("needs the GAN run of this module")
+    before = open(os.path.join(out, "metrics.json")).read()
+    proc = run(env, "--gan_type", "CGAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", out, *TINY)
+    assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1
+    assert open(os.path.join(out, "metrics.json")).read() == before
+
+
+def test_help_explains_every_flag(env):
+    proc = run(env, "--help")
+    assert proc.returncode == 0
+    for flag in ["gan_type", "dataset", "missing_mixt", "epoch", "batch_size", "z_dim", "lrG", "lrD",
+                 "beta1", "seed", "out_dir", "notebook", "strategy", "width", "jit", "data_dir"]:
+        assert re.search(rf"--(\[no\])?{flag}: \S", proc.stdout), flag

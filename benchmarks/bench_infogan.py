@@ -1,0 +1,163 @@
+"""Benchmark of infogan/main.py (report section 2.4): seconds per epoch on MNIST and
+Fashion-MNIST, and per --gan_type the judge's numbers — code (or label) purity, classes covered,
+removed-class hits, Fréchet judge distance.
+
+    python benchmarks/bench_infogan.py                  # everything (~60 min on 2 cores)
+    python benchmarks/bench_infogan.py --parts speed    # only the timing (~8 min)
+
+Parts:
+  speed    every --gan_type on Fashion-MNIST for --speed_epochs epochs (tracing/XLA compile
+           included, amortised over those epochs)
+  mnist    the report's command (digit 3 removed, default 50 epochs) for every --gan_type
+  fashion  --fashion_types at the default 50 epochs on Fashion-MNIST, nothing removed (the
+           code-purity target); ~40 min per type here
+
+Every run is a subprocess of infogan/main.py exactly as a user runs it, into a fresh directory
+under --work_dir; the figures of the report's command and of the Fashion-MNIST infoGAN run are
+copied to docs/figures/. Writes benchmarks/results/bench_infogan.{json,md} and BENCHMARKS.md.
+Nothing here asserts a number.
+"""
+import argparse
+import os
+import shutil
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INFOGAN_DIR = os.path.join(ROOT, "infogan")
+FIGURES = os.path.join(ROOT, "docs", "figures")
+sys.path.insert(0, ROOT)
+
+from common import io  # noqa: E402
+
+import bench_common  # noqa: E402  (next to this script)
+
+GAN_TYPES = ["GAN", "CGAN", "ACGAN", "infoGAN"]
+KEYS = ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits", "removed_classes_covered",
+        "classifier_score", "frechet_judge_distance", "nn_distance", "nn_distance_heldout_real", "seconds_per_epoch",
+        "steps_per_second", "train_examples", "steps", "judge_test_accuracy"]
+
+
+def main_py(args, out_dir):
+    return bench_common.run_script(INFOGAN_DIR, "main.py", args, out_dir)
+
+
+def row(args, out_dir, **extra):
+    wall, rss, m = main_py(args, out_dir)
+    r = {"command": "python3 main.py " + " ".join(args), "out_dir": out_dir, "wall_seconds": round(wall, 1),
+         "peak_rss_mb_children": round(rss), "source": m["data_source"], **extra, **{k: m.get(k) for k in KEYS}}
+    r["per_code"] = [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]
+    print({k: r[k] for k in r if k != "per_code"}, flush=True)
+    return r
+
+
+def copy_figures(out_dir, names):
+    for source, target in names.items():
+        path = os.path.join(out_dir, source)
+        if os.path.exists(path):
+            shutil.copyfile(path, os.path.join(FIGURES, target))
+
+
+def speed(work_dir, epochs):
+    rows = []
+    for gan_type in GAN_TYPES:
+        args = ["--gan_type", gan_type, "--dataset", "fashion-mnist", "--epoch", str(epochs)]
+        rows.append(row(args, os.path.join(work_dir, "speed", gan_type), gan_type=gan_type, dataset="fashion-mnist"))
+    return rows
+
+
+def mnist(work_dir):
+    rows = []
+    for gan_type in GAN_TYPES:
+        args = ["--gan_type", gan_type, "--dataset", "mnist", "--missing_mixt", "3"]
+        out = os.path.join(work_dir, "mnist", gan_type)
+        rows.append(row(args, out, gan_type=gan_type, dataset="mnist"))
+        if gan_type == "infoGAN":
+            copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",
+                               "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+        if gan_type == "CGAN":
+            copy_figures(out, {"label_rows.png": "cgan_mnist_remove3_rows.png"})
+    return rows
+
+
+def fashion(work_dir, types):
+    rows = []
+    for gan_type in types:
+        args = ["--gan_type", gan_type, "--dataset", "fashion-mnist"]
+        out = os.path.join(work_dir, "fashion", gan_type)
+        rows.append(row(args, out, gan_type=gan_type, dataset="fashion-mnist"))
+        if gan_type == "infoGAN":
+            copy_figures(out, {"code_grid.png": "infogan_fashion_mnist.png",
+                               "continuous_sweep.png": "infogan_fashion_mnist_sweep.png"})
+    return rows
+
+
+def fmt(value, digits=3):
+    if value is None:
+        return "–"
+    return str(value) if isinstance(value, int) else f"{value:.{digits}f}"
+
+
+def quality_table(rows, title):
+    lines = ["", f"## {title}", "",
+             "| --gan_type | data (training images) | code/label purity | classes covered | classes generated | "
+             "removed-class hits | classifier score | Fréchet judge distance | nn distance (real→train) | s / epoch | minutes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        source = r["source"].split(" (")[0]
+        lines.append(f"| {r['gan_type']} | {r['dataset']} ({source}, {r['train_examples']}) | {fmt(r['code_purity_mean'])} | "
+                     f"{fmt(r['classes_covered'])} | {fmt(r['classes_generated'])} | {fmt(r['removed_class_hits'])} | "
+                     f"{fmt(r['classifier_score'], 2)} | {fmt(r['frechet_judge_distance'], 2)} | "
+                     f"{fmt(r['nn_distance'], 2)} ({fmt(r['nn_distance_heldout_real'], 2)}) | "
+                     f"{fmt(r['seconds_per_epoch'], 1)} | {r['wall_seconds'] / 60:.1f} |")
+    lines += ["", "Commands (in `infogan/`): " + "; ".join(f"`{r['command']}`" for r in rows)]
+    return lines
+
+
+def markdown(results):
+    lines = []
+    if results.get("speed"):
+        r0 = results["speed"][0]
+        lines += [f"## Speed (Fashion-MNIST, {r0['train_examples']} images, batch 64, quarter width, XLA; "
+                  f"{r0['steps'] // (r0['train_examples'] // 64)} epochs, compile included)", "",
+                  "| --gan_type | s / epoch | steps/s | images/s | peak RSS (MB) |", "|---|---|---|---|---|"]
+        for r in results["speed"]:
+            lines.append(f"| {r['gan_type']} | {r['seconds_per_epoch']:.1f} | {r['steps_per_second']:.1f} | "
+                         f"{r['steps_per_second'] * 64:.0f} | {r['peak_rss_mb_children']} |")
+    if results.get("mnist"):
+        lines += quality_table(results["mnist"], "The report's command, every --gan_type: MNIST with digit 3 removed, 50 epochs")
+    if results.get("fashion"):
+        lines += quality_table(results["fashion"], "Fashion-MNIST, nothing removed, 50 epochs (target: infoGAN purity ≥ 0.6)")
+    per_code = [r for r in results.get("mnist", []) + results.get("fashion", []) if r["gan_type"] == "infoGAN"]
+    if per_code:
+        lines += ["", "## infoGAN: the judge's majority class (purity) of each categorical code", "",
+                  "| run | " + " | ".join(f"code {c}" for c in range(10)) + " |", "|---|" + "---|" * 10]
+        for r in per_code:
+            cells = [f"{cls} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
+            lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="speed,mnist,fashion", help="comma list of speed, mnist, fashion")
+    parser.add_argument("--speed_epochs", type=int, default=2, help="epochs of each timed run")
+    parser.add_argument("--fashion_types", default="infoGAN", help="comma list of --gan_type for the 50-epoch "
+                        "Fashion-MNIST rows (all four: ~2.7 h on 2 cores)")
+    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output")
+    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    results = io.read_json(args.out, {})  # parts not rerun keep their last numbers
+    for name, fn in (("speed", lambda: speed(args.work_dir, args.speed_epochs)), ("mnist", lambda: mnist(args.work_dir)),
+                     ("fashion", lambda: fashion(args.work_dir, args.fashion_types.split(",")))):
+        if name in parts:
+            results[name] = fn()
+            io.write_json(args.out, results)  # a long benchmark keeps what it has measured so far
+    text = markdown(results)
+    io.write_bytes(os.path.join(bench_common.RESULTS, "bench_infogan.md"), text.encode())
+    bench_common.write_benchmarks_md()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
