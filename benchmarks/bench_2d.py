@@ -131,15 +131,11 @@ def main():
     parser.add_argument("--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
-    parser.add_argument("--markdown", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.md"))
     args = parser.parse_args()
     speed_rows = speed(args.work_dir, args.speed_repeats)
     quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
     io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
-    text = markdown(speed_rows, quality_rows, args.niters)
-    io.write_bytes(args.markdown, text.encode())
-    bench_common.write_benchmarks_md()
-    print(text)
+    bench_common.publish("bench_2d.md", markdown(speed_rows, quality_rows, args.niters))
 
 
 if __name__ == "__main__":

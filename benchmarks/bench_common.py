@@ -31,6 +31,32 @@ def run_script(cwd, script, args, out_dir, env=None):
         return wall, rss, json.load(f)
 
 
+def run_parts(out_json, wanted, parts, markdown, markdown_name):
+    """Runs the wanted parts ({name: function returning its rows}) in order, keeping the other
+    parts' last numbers from out_json and saving after each part (a long benchmark keeps what
+    it has measured); then writes the Markdown section and BENCHMARKS.md."""
+    sys.path.insert(0, ROOT)
+    from common import io
+
+    results = io.read_json(out_json, {})
+    for name, fn in parts.items():
+        if name in wanted:
+            results[name] = fn()
+            io.write_json(out_json, results)
+    publish(markdown_name, markdown(results))
+    return results
+
+
+def publish(markdown_name, text):
+    """benchmarks/results/<markdown_name> = text, BENCHMARKS.md reassembled, text printed."""
+    sys.path.insert(0, ROOT)
+    from common import io
+
+    io.write_bytes(os.path.join(RESULTS, markdown_name), text.encode())
+    write_benchmarks_md()
+    print(text)
+
+
 def write_benchmarks_md():
     """BENCHMARKS.md = every section present under benchmarks/results/, in a fixed order."""
     parts = ["# Benchmarks\n\nMade by the benchmark scripts in `benchmarks/` on this project's 2-core CPU "

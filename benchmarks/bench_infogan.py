@@ -20,16 +20,13 @@ Nothing here asserts a number.
 import argparse
 import os
 import shutil
-import sys
+
+import bench_common  # next to this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-sys.path.insert(0, ROOT)
 
-from common import io  # noqa: E402
-
-import bench_common  # noqa: E402  (next to this script)
 
 GAN_TYPES = ["GAN", "CGAN", "ACGAN", "infoGAN"]
 KEYS = ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits", "removed_classes_covered",
@@ -129,10 +126,13 @@ def markdown(results):
         lines += quality_table(results["fashion"], "Fashion-MNIST, nothing removed, 50 epochs (target: infoGAN purity ≥ 0.6)")
     per_code = [r for r in results.get("mnist", []) + results.get("fashion", []) if r["gan_type"] == "infoGAN"]
     if per_code:
+        from common.image_data import IMAGE_SETS
+
         lines += ["", "## infoGAN: the judge's majority class (purity) of each categorical code", "",
                   "| run | " + " | ".join(f"code {c}" for c in range(10)) + " |", "|---|" + "---|" * 10]
         for r in per_code:
-            cells = [f"{cls} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
+            names = IMAGE_SETS[r["dataset"]].class_names
+            cells = [f"{names[cls]} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
             lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -146,17 +146,10 @@ def main():
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
     args = parser.parse_args()
-    parts = set(args.parts.split(","))
-    results = io.read_json(args.out, {})  # parts not rerun keep their last numbers
-    for name, fn in (("speed", lambda: speed(args.work_dir, args.speed_epochs)), ("mnist", lambda: mnist(args.work_dir)),
-                     ("fashion", lambda: fashion(args.work_dir, args.fashion_types.split(",")))):
-        if name in parts:
-            results[name] = fn()
-            io.write_json(args.out, results)  # a long benchmark keeps what it has measured so far
-    text = markdown(results)
-    io.write_bytes(os.path.join(bench_common.RESULTS, "bench_infogan.md"), text.encode())
-    bench_common.write_benchmarks_md()
-    print(text)
+    bench_common.run_parts(args.out, set(args.parts.split(",")), {
+        "speed": lambda: speed(args.work_dir, args.speed_epochs),
+        "mnist": lambda: mnist(args.work_dir),
+        "fashion": lambda: fashion(args.work_dir, args.fashion_types.split(","))}, markdown, "bench_infogan.md")
 
 
 if __name__ == "__main__":

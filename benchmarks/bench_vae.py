@@ -11,15 +11,12 @@ BENCHMARKS.md. Benchmarks are not tests: nothing here asserts a number.
 """
 import argparse
 import os
-import sys
+
+import bench_common  # next to this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAE_DIR = os.path.join(ROOT, "vae")
-sys.path.insert(0, ROOT)
 
-from common import io  # noqa: E402
-
-import bench_common  # noqa: E402  (next to this script)
 
 # The report's four VAE findings (README), and the report's own command.
 FINDINGS = [
@@ -140,19 +137,10 @@ def main():
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_vae"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_vae.json"))
     args = parser.parse_args()
-    parts = set(args.parts.split(","))
-    results = io.read_json(args.out, {})  # parts not rerun keep their last numbers
-    if "speed" in parts:
-        results["speed"] = speed(args.work_dir, args.speed_epochs)
-    if "elbo" in parts:
-        results["elbo"] = elbo_table(args.work_dir, args.epochs, args.small_data_epochs)
-    if "findings" in parts:
-        results["findings"] = findings(args.work_dir)
-    io.write_json(args.out, results)
-    text = markdown(results)
-    io.write_bytes(os.path.join(bench_common.RESULTS, "bench_vae.md"), text.encode())
-    bench_common.write_benchmarks_md()
-    print(text)
+    bench_common.run_parts(args.out, set(args.parts.split(",")), {
+        "speed": lambda: speed(args.work_dir, args.speed_epochs),
+        "elbo": lambda: elbo_table(args.work_dir, args.epochs, args.small_data_epochs),
+        "findings": lambda: findings(args.work_dir)}, markdown, "bench_vae.md")
 
 
 if __name__ == "__main__":

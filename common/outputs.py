@@ -66,6 +66,18 @@ def log_images(out_dir, step, images):
     writer.flush()
 
 
+def report_run(values, paths, out_dir, keys, notebook=False):
+    """What an entry script prints at the end of a run: the headline numbers among `keys`, the
+    files written, and (--notebook) the figures inline."""
+    for key in keys:
+        if key in values:
+            value = values[key]
+            print(f"{key} = {value:.3f}" if isinstance(value, float) else f"{key} = {value}")
+    print("wrote " + ", ".join(os.path.basename(p) for p in paths) + f" in {out_dir}")
+    if notebook:
+        show_in_notebook(paths)
+
+
 def show_in_notebook(paths):
     """Displays saved figures inline under IPython; elsewhere says where they are."""
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()

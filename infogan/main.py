@@ -74,13 +74,9 @@ def main(argv):
     outputs.claim_out_dir(out_dir, config)
     print(f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} epochs -> {out_dir}")
     summary = experiment.run(flag_values)
-    values = summary["metrics"]
-    for key in ("code_purity_mean", "classes_covered", "removed_class_hits", "classifier_score", "frechet_judge_distance"):
-        if key in values:
-            print(f"{key} = {values[key]:.3f}" if isinstance(values[key], float) else f"{key} = {values[key]}")
-    print("wrote " + ", ".join(os.path.basename(p) for p in summary["paths"]) + f" in {out_dir}")
-    if FLAGS.notebook:
-        outputs.show_in_notebook(summary["paths"])
+    outputs.report_run(summary["metrics"], summary["paths"], out_dir, notebook=FLAGS.notebook,
+                       keys=("code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits",
+                             "classifier_score", "frechet_judge_distance", "modes_captured", "missing_mode_hits"))
 
 
 if __name__ == "__main__":

@@ -1,35 +1,24 @@
 """infogan/main.py run as a user runs it, on IDX files the tests write."""
-import json
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import INFOGAN_DIR, ROOT
+from conftest import INFOGAN_DIR
 from image_fixtures import write_tiny_idx
+from script_runs import metrics, run_script, script_env
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("infogan")
     data_dir = write_tiny_idx(str(root / "data"), train_per_class=16, test_per_class=10)
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CREATIVE_GANS_CACHE=str(root / "cache"),
-                       PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    environment.pop("CREATIVE_GANS_DATA_DIR", None)
-    return {"root": root, "data_dir": data_dir, "env": environment}
+    return {"root": root, "data_dir": data_dir, "env": script_env(root / "cache")}
 
 
 def run(env, *args):
-    return subprocess.run([sys.executable, "main.py", *args], cwd=INFOGAN_DIR, env=env["env"], capture_output=True,
-                          text=True, timeout=300)
-
-
-def metrics(out_dir):
-    with open(os.path.join(out_dir, "metrics.json")) as f:
-        return json.load(f)
+    return run_script(INFOGAN_DIR, "main.py", env["env"], *args)
 
 
 TINY = ["--epoch", "2", "--batch_size", "16", "--width", "quarter", "--nojit"]

@@ -1,24 +1,15 @@
 """The entry scripts, run as a user runs them: subprocesses with tiny flags."""
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from conftest import TOY_DIR
+from script_runs import metrics, run_script, script_env
 
 
 def run(script, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, script, *args], cwd=TOY_DIR, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
-def metrics(out_dir):
-    with open(os.path.join(out_dir, "metrics.json")) as f:
-        return json.load(f)
+    return run_script(TOY_DIR, script, script_env(), *args)
 
 
 @pytest.fixture(scope="module")

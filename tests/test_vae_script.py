@@ -1,34 +1,24 @@
 """vae/VAE.py run as a user runs it, on IDX files the tests write (the judge trains on them in
 seconds and is cached in a temporary directory)."""
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from conftest import VAE_DIR
 from image_fixtures import write_tiny_idx
+from script_runs import metrics, run_script, script_env
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("vae")
     data_dir = write_tiny_idx(str(root / "data"), train_per_class=40, test_per_class=10)
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CREATIVE_GANS_CACHE=str(root / "cache"))
-    environment.pop("CREATIVE_GANS_DATA_DIR", None)
-    return {"root": root, "data_dir": data_dir, "env": environment}
+    return {"root": root, "data_dir": data_dir, "env": script_env(root / "cache")}
 
 
 def run(env, *args):
-    return subprocess.run([sys.executable, "VAE.py", *args], cwd=VAE_DIR, env=env["env"], capture_output=True,
-                          text=True, timeout=300)
-
-
-def metrics(out_dir):
-    with open(os.path.join(out_dir, "metrics.json")) as f:
-        return json.load(f)
+    return run_script(VAE_DIR, "VAE.py", env["env"], *args)
 
 
 def image_summary_steps(log_dir, tag):

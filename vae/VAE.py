@@ -117,13 +117,9 @@ def main(argv):
     values = summary["metrics"]
     print(f"test -ELBO {values['test_neg_elbo']:.2f} nats/image"
           + (f" (removed class {values['test_neg_elbo_removed']:.2f})" if "test_neg_elbo_removed" in values else ""))
-    for key in ("prior_removed_class_hits", "grid_removed_class_hits", "shots_judge_accuracy", "shots_copy_fraction",
-                "prior_missing_mode_hits"):
-        if key in values:
-            print(f"{key} = {values[key]:.3f}")
-    print("wrote " + ", ".join(os.path.basename(p) for p in summary["paths"]) + f" in {out_dir}")
-    if FLAGS.notebook:
-        outputs.show_in_notebook(summary["paths"])
+    outputs.report_run(values, summary["paths"], out_dir, notebook=FLAGS.notebook,
+                       keys=("prior_removed_class_hits", "grid_removed_class_hits", "shots_judge_accuracy",
+                             "shots_copy_fraction", "prior_missing_mode_hits"))
 
 
 if __name__ == "__main__":
