@@ -32,16 +32,16 @@ def run_script(cwd, script, args, out_dir, env=None):
 
 
 def run_parts(out_json, wanted, parts, markdown, markdown_name):
-    """Runs the wanted parts ({name: function returning its rows}) in order, keeping the other
-    parts' last numbers from out_json and saving after each part (a long benchmark keeps what
-    it has measured); then writes the Markdown section and BENCHMARKS.md."""
+    """Runs the wanted parts ({name: function(previous rows of that part) -> its rows}) in order,
+    keeping the other parts' last numbers from out_json and saving after each part (a long
+    benchmark keeps what it has measured); then writes the Markdown section and BENCHMARKS.md."""
     sys.path.insert(0, ROOT)
     from common import io
 
     results = io.read_json(out_json, {})
     for name, fn in parts.items():
         if name in wanted:
-            results[name] = fn()
+            results[name] = fn(results.get(name) or [])
             io.write_json(out_json, results)
     publish(markdown_name, markdown(results))
     return results

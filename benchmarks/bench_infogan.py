@@ -54,17 +54,24 @@ def copy_figures(out_dir, names):
             shutil.copyfile(path, os.path.join(FIGURES, target))
 
 
-def speed(work_dir, epochs):
+def merge(previous, rows):
+    """Rows of a part rerun for some types replace those types' rows, the others stay."""
+    done = {r["gan_type"] for r in rows}
+    kept = [r for r in previous if r["gan_type"] not in done] + rows
+    return sorted(kept, key=lambda r: GAN_TYPES.index(r["gan_type"]))
+
+
+def speed(work_dir, epochs, types):
     rows = []
-    for gan_type in GAN_TYPES:
+    for gan_type in types:
         args = ["--gan_type", gan_type, "--dataset", "fashion-mnist", "--epoch", str(epochs)]
         rows.append(row(args, os.path.join(work_dir, "speed", gan_type), gan_type=gan_type, dataset="fashion-mnist"))
     return rows
 
 
-def mnist(work_dir):
+def mnist(work_dir, types):
     rows = []
-    for gan_type in GAN_TYPES:
+    for gan_type in types:
         args = ["--gan_type", gan_type, "--dataset", "mnist", "--missing_mixt", "3"]
         out = os.path.join(work_dir, "mnist", gan_type)
         rows.append(row(args, out, gan_type=gan_type, dataset="mnist"))
@@ -143,13 +150,20 @@ def main():
     parser.add_argument("--speed_epochs", type=int, default=2, help="epochs of each timed run")
     parser.add_argument("--fashion_types", default="infoGAN", help="comma list of --gan_type for the 50-epoch "
                         "Fashion-MNIST rows (all four: ~2.7 h on 2 cores)")
+    parser.add_argument("--types", default=",".join(GAN_TYPES), help="comma list of --gan_type for the speed and "
+                        "mnist parts (rows of other types are kept from the last run)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
     args = parser.parse_args()
+    types = args.types.split(",")
+    for gan_type in types + args.fashion_types.split(","):
+        if gan_type not in GAN_TYPES:
+            parser.error(f"unknown --gan_type {gan_type!r}; choose from {', '.join(GAN_TYPES)}")
     bench_common.run_parts(args.out, set(args.parts.split(",")), {
-        "speed": lambda: speed(args.work_dir, args.speed_epochs),
-        "mnist": lambda: mnist(args.work_dir),
-        "fashion": lambda: fashion(args.work_dir, args.fashion_types.split(","))}, markdown, "bench_infogan.md")
+        "speed": lambda previous: merge(previous, speed(args.work_dir, args.speed_epochs, types)),
+        "mnist": lambda previous: merge(previous, mnist(args.work_dir, types)),
+        "fashion": lambda previous: merge(previous, fashion(args.work_dir, args.fashion_types.split(",")))},
+        markdown, "bench_infogan.md")
 
 
 if __name__ == "__main__":

@@ -138,9 +138,9 @@ def main():
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_vae.json"))
     args = parser.parse_args()
     bench_common.run_parts(args.out, set(args.parts.split(",")), {
-        "speed": lambda: speed(args.work_dir, args.speed_epochs),
-        "elbo": lambda: elbo_table(args.work_dir, args.epochs, args.small_data_epochs),
-        "findings": lambda: findings(args.work_dir)}, markdown, "bench_vae.md")
+        "speed": lambda _: speed(args.work_dir, args.speed_epochs),
+        "elbo": lambda _: elbo_table(args.work_dir, args.epochs, args.small_data_epochs),
+        "findings": lambda _: findings(args.work_dir)}, markdown, "bench_vae.md")
 
 
 if __name__ == "__main__":

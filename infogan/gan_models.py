@@ -2,7 +2,8 @@
 2.4; the GAN collection the report built on; Chen et al. 2016 for InfoGAN).
 
   GAN     G(z), D(x) -> real/fake logit
-  CGAN    G(z, y), D(x, y): the one-hot label goes into both (tiled as image channels into D)
+  CGAN    G(z, y), D(x, y): the one-hot label goes into both (tiled as image channels into D);
+          in training y is the real batch's labels, so removed labels are never seen
   ACGAN   G(z, y), D(x) -> real/fake logit + K class logits; both learn to classify
   infoGAN G(z, c, u): c a 10-way categorical code, u 2 continuous codes in U(-1, 1);
           D(x) -> real/fake logit, and a Q head on D's body -> (c logits, u means); the
@@ -200,8 +201,11 @@ class ImageGAN(keras.Model):
         seed_d, seed_g = tf.unstack(split_seed(seed, 2))
         real_condition = tf.one_hot(labels, c.num_classes) if c.gan_type == "CGAN" else None
         out = {}
+        # CGAN/ACGAN condition the fakes on the real batch's labels (as the reference code), so a
+        # removed label is never fed to G or D in training, only asked for afterwards.
+        fake_labels = labels if c.gan_type in ("CGAN", "ACGAN") else None
         with tf.GradientTape() as tape:
-            fake, condition, codes = self.generate(n, seed_d, training=True)
+            fake, condition, codes = self.generate(n, seed_d, labels=fake_labels, training=True)
             real_out = self.discriminator(images, real_condition, training=True)
             fake_out = self.discriminator(fake, condition if c.gan_type == "CGAN" else None, training=True)
             d_loss = losses.d_loss_gan(real_out["adv"], fake_out["adv"])
@@ -213,7 +217,7 @@ class ImageGAN(keras.Model):
         grads = tape.gradient(scaled, self.d_variables)
         self.optimizers["d_optimizer"].apply(grads, self.d_variables)
         with tf.GradientTape() as tape:
-            fake, condition, codes = self.generate(n, seed_g, training=True)
+            fake, condition, codes = self.generate(n, seed_g, labels=fake_labels, training=True)
             fake_out = self.discriminator(fake, condition if c.gan_type == "CGAN" else None, training=True)
             g_loss = losses.g_loss_gan(fake_out["adv"])
             if c.gan_type == "ACGAN":

@@ -65,3 +65,19 @@ def test_toy_vectors_use_mlps(gan_type):
     assert all(np.isfinite(float(v)) for v in out.values())
     fake, _, _ = model.generate(5, tf.constant([1, 2], tf.int64))
     assert fake.shape == (5, 2)
+
+
+@pytest.mark.parametrize("gan_type", ["CGAN", "ACGAN"])
+def test_a_label_absent_from_the_data_is_never_trained(gan_type):
+    """Fakes are conditioned on the real batch's labels: G's weights that read label 3 do not move
+    when no real image is a 3 (Adam leaves a weight with zero gradient where it is)."""
+    model = ImageGAN(GANConfig(gan_type, **SMALL))
+    kernel = model.generator.fc[0].kernel  # rows: z, then the one-hot label
+    row = model.config.z_dim + 3
+    before = kernel.numpy().copy()
+    step = tf.function(model.train_step)
+    for i in range(3):
+        step((tf.random.uniform((6, 28, 28, 1)), tf.constant([0, 1, 2, 4, 5, 6], tf.int64)), tf.constant([i, 1], tf.int64))
+    after = kernel.numpy()
+    np.testing.assert_array_equal(after[row], before[row])
+    assert not np.allclose(after[model.config.z_dim + 4], before[model.config.z_dim + 4])
