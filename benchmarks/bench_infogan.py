@@ -139,7 +139,7 @@ def markdown(results):
                   "| run | " + " | ".join(f"code {c}" for c in range(10)) + " |", "|---|" + "---|" * 10]
         for r in per_code:
             names = IMAGE_SETS[r["dataset"]].class_names
-            cells = [f"{names[cls]} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
+            cells = [f"{names[cls] if cls >= 0 else 'none'} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
             lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -135,16 +135,21 @@ class GANExperiment:
         """For each code: the majority class of its samples (predicted: a class per sample,
         -1 for none) and the fraction in it."""
         majority, purity = [], []
+        labels = self.spec.gan_type != "infoGAN"
         for c in range(self.num_codes):
             mine = predicted[codes == c]
             counts = np.bincount(mine[mine >= 0], minlength=len(self.class_names))
-            majority.append(int(np.argmax(counts)))
+            majority.append(int(np.argmax(counts)) if counts.sum() else -1)  # -1: no sample in any class
             purity.append(float(counts.max() / max(len(mine), 1)))
             out[f"code_{c}_majority_class"] = majority[-1]
             out[f"code_{c}_purity"] = purity[-1]
-            if self.spec.gan_type != "infoGAN":  # a label should produce its own class
+            if labels:  # a label should produce its own class
                 out[f"label_{c}_accuracy"] = float(np.mean(mine == c))
-        out["code_purity_mean"] = float(np.mean(purity))
+        # CGAN/ACGAN: the mean over the labels seen in training; removed labels are reported
+        # apart (label_<c>_accuracy and removed_class_hits), not mixed into it.
+        kept = [p for c, p in enumerate(purity) if not (labels and c in self.spec.removed)]
+        out["code_purity_mean"] = float(np.mean(kept))
+        majority = [m for m in majority if m >= 0]
         out["classes_covered"] = len(set(majority))
         out["removed_classes_covered"] = len(set(majority) & set(self.spec.removed))
 
@@ -180,6 +185,12 @@ class GANExperiment:
                     "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss")})
         return samples, codes, out
 
+    def class_name(self, index):
+        return "none" if index < 0 else self.class_names[index]
+
+    def is_removed_label(self, code):
+        return self.spec.gan_type in ("CGAN", "ACGAN") and code in self.spec.removed
+
     def summary_text(self, values):
         lines = [plotting.metrics_text(values, ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits",
                                                 "classifier_score", "frechet_judge_distance", "nn_distance",
@@ -187,8 +198,9 @@ class GANExperiment:
                                                 "hq_fraction", "missing_mode_hits"])]
         if "code_0_purity" in values:
             lines += ["", "code: majority class (purity)" if self.spec.gan_type == "infoGAN" else "label: majority class (purity)"]
-            lines += [f"  {c}: {self.class_names[values[f'code_{c}_majority_class']][:11]:<11} "
-                      f"({values[f'code_{c}_purity']:.2f})" for c in range(self.num_codes)]
+            lines += [f"  {c}: {self.class_name(values[f'code_{c}_majority_class'])[:11]:<11} "
+                      f"({values[f'code_{c}_purity']:.2f})" + (" removed" if self.is_removed_label(c) else "")
+                      for c in range(self.num_codes)]
         return "\n".join(lines)
 
     def toy_figure(self, samples, codes, values, headline):
@@ -200,8 +212,10 @@ class GANExperiment:
         if codes is None:
             plotting.toy_scatter(ax, self.train_x[:600], samples, removed, title=headline)
         else:
-            plotting.toy_label_scatter(ax, self.train_x[:600], samples, codes, self.num_codes, self.spec.removed,
-                                       title=f"{headline}; colour = code")
+            # infoGAN's codes are not labels: no code is "removed"
+            removed_codes = () if self.spec.gan_type == "infoGAN" else self.spec.removed
+            plotting.toy_label_scatter(ax, self.train_x[:600], samples, codes, self.num_codes, removed_codes,
+                                       title=f"{headline}; colour = {'code' if self.spec.gan_type == 'infoGAN' else 'label'}")
             plotting.mark_removed(ax, removed)
         plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
         return fig
@@ -212,7 +226,7 @@ class GANExperiment:
         from matplotlib.figure import Figure
 
         code = int(np.argmax([values.get(f"code_{c}_purity", 0.0) for c in range(self.num_codes)]))
-        judged = self.class_names[values[f"code_{code}_majority_class"]] if f"code_{code}_majority_class" in values else "?"
+        judged = self.class_name(values[f"code_{code}_majority_class"]) if f"code_{code}_majority_class" in values else "?"
         cont_dim = self.config.cont_dim
         fig = Figure(figsize=(6.2 * cont_dim, 3.6 + 0.2 * rows))
         for dim in range(cont_dim):
@@ -231,7 +245,7 @@ class GANExperiment:
         for c, name in enumerate(self.class_names):
             images = model.generate(per_row, seed, labels=tf.fill((per_row,), c))[0].numpy()
             tag = " REMOVED" if c in self.spec.removed else ""
-            judged = self.class_names[values[f"code_{c}_majority_class"]] if f"code_{c}_majority_class" in values else "?"
+            judged = self.class_name(values[f"code_{c}_majority_class"]) if f"code_{c}_majority_class" in values else "?"
             acc = values.get(f"label_{c}_accuracy", float("nan"))
             label = str(c) if name == str(c) else f"{c} {name[:10]}"
             rows.append((f"{label}{tag}\njudged {judged[:10]}\nacc {acc:.2f}", images))
