@@ -73,7 +73,11 @@ class Trainer:
         # The data iterator is saved too, so a resumed run sees the batches an uninterrupted one
         # would. Multi-device iterators cannot be saved: there the data stream restarts.
         data = {"data": self._iterator} if isinstance(self._iterator, tf.__internal__.tracking.Trackable) else {}
-        self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model, **data, **self.model.optimizers)
+        # Every model variable by position, the non-trainable ones included (BatchNorm's moving
+        # statistics): tf.train.Checkpoint does not walk a Keras 3 model's layers, and the
+        # optimizers only reach the trainable weights.
+        self.checkpoint = tf.train.Checkpoint(step=self.step, model_variables=list(self.model.variables), **data,
+                                              **self.model.optimizers)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, os.path.join(config.out_dir, "checkpoints"), max_to_keep=config.max_to_keep
         )

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from common import harness
+
 from gan_models import GAN_TYPES, GANConfig, ImageGAN
 
 SMALL = dict(g_width=(32, 8, 4), d_width=(4, 8, 32))
@@ -81,3 +83,19 @@ def test_a_label_absent_from_the_data_is_never_trained(gan_type):
     after = kernel.numpy()
     np.testing.assert_array_equal(after[row], before[row])
     assert not np.allclose(after[model.config.z_dim + 4], before[model.config.z_dim + 4])
+
+
+def test_a_resumed_gan_has_its_batchnorm_statistics(tmp_path):
+    """The harness saves every model variable, the non-trainable ones too: a resumed GAN's
+    BatchNorm moving statistics, hence its samples, equal the trained one's."""
+    config = harness.TrainConfig(out_dir=str(tmp_path), steps=4, seed=3, progress=False)
+    data = tf.data.Dataset.from_tensors((tf.random.uniform((8, 28, 28, 1), seed=1), tf.range(8, dtype=tf.int64))).repeat()
+    make = lambda: ImageGAN(GANConfig("infoGAN", **SMALL))  # noqa: E731
+    trained = harness.Trainer(make, data, config)
+    trained.run()
+    resumed = harness.Trainer(make, data, config)
+    assert resumed.run().start_step == 4
+    for before, after in zip(trained.model.variables, resumed.model.variables):
+        np.testing.assert_array_equal(after.numpy(), before.numpy(), err_msg=before.path)
+    seed = tf.constant([5, 6], tf.int64)
+    np.testing.assert_array_equal(resumed.model.generate(4, seed)[0].numpy(), trained.model.generate(4, seed)[0].numpy())
