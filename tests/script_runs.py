@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from image_fixtures import write_tiny_idx
 
 
 def script_env(cache_dir=None, **extra):
@@ -26,3 +27,10 @@ def run_script(folder, script, env, *args, timeout=300):
 def metrics(out_dir):
     with open(os.path.join(out_dir, "metrics.json")) as f:
         return json.load(f)
+
+
+def image_run_env(tmp_path_factory, name, train_per_class):
+    """A module's scratch root, tiny IDX data in it, and the environment with a private judge cache."""
+    root = tmp_path_factory.mktemp(name)
+    data_dir = write_tiny_idx(str(root / "data"), train_per_class=train_per_class, test_per_class=10)
+    return {"root": root, "data_dir": data_dir, "env": script_env(root / "cache")}

@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 
 from conftest import INFOGAN_DIR
-from image_fixtures import write_tiny_idx
-from script_runs import metrics, run_script, script_env
+from script_runs import image_run_env, metrics, run_script
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("infogan")
-    data_dir = write_tiny_idx(str(root / "data"), train_per_class=16, test_per_class=10)
-    return {"root": root, "data_dir": data_dir, "env": script_env(root / "cache")}
+    return image_run_env(tmp_path_factory, "infogan", train_per_class=16)
 
 
 def run(env, *args):

@@ -7,14 +7,12 @@ import pytest
 
 from conftest import VAE_DIR
 from image_fixtures import write_tiny_idx
-from script_runs import metrics, run_script, script_env
+from script_runs import image_run_env, metrics, run_script
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vae")
-    data_dir = write_tiny_idx(str(root / "data"), train_per_class=40, test_per_class=10)
-    return {"root": root, "data_dir": data_dir, "env": script_env(root / "cache")}
+    return image_run_env(tmp_path_factory, "vae", train_per_class=40)
 
 
 def run(env, *args):
