@@ -283,6 +283,12 @@ def to_float(x):
     return np.asarray(x, np.float32) / 255.0
 
 
+def random_subset(n, size, rng):
+    """Sorted indices of up to `size` of n items, without replacement (e.g. the training pool
+    nn_distance compares samples with)."""
+    return np.sort(rng.choice(n, size=min(size, n), replace=False))
+
+
 def stratified_sample(y, per_class, rng):
     """Indices of up to `per_class` examples of every class present in y."""
     picks = [rng.choice(np.flatnonzero(y == c), size=min(per_class, int(np.sum(y == c))), replace=False)

@@ -11,7 +11,7 @@ import tensorflow as tf
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import remove_classes
 from common.distribute import make_strategy
-from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
+from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
 from gan_models import GANConfig, ImageGAN
 
 WIDTHS = {  # G (FC, 7x7 channels, 14x14 channels) / D (14x14 channels, 7x7 channels, FC)
@@ -172,7 +172,7 @@ class GANExperiment:
             out["classes_generated"] = int(sum(out[f"class_{c}_share"] >= 0.5 / k for c in range(k)))
             if codes is not None:
                 self.purity(np.argmax(probs, axis=1), codes, out)
-            pool = to_float(self.train_x[np.sort(self.rng.choice(len(self.train_x), size=min(20_000, len(self.train_x)), replace=False))])
+            pool = to_float(self.train_x[random_subset(len(self.train_x), 20_000, self.rng)])
             heldout = np.flatnonzero(~np.isin(self.data.test_y, spec.removed))[:1000]
             out["nn_distance"] = metrics.nn_distance(samples[:1000], pool)
             out["nn_distance_heldout_real"] = metrics.nn_distance(to_float(self.data.test_x[heldout]), pool)

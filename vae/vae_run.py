@@ -10,7 +10,7 @@ import tensorflow as tf
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import remove_classes
 from common.distribute import make_strategy
-from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
+from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
 from vae_models import VAE, VAEConfig
 
 
@@ -199,7 +199,7 @@ class VAEExperiment:
         distinct image once) beside held-out real test images of the present classes."""
         unique_train = self.full_train_x[~np.isin(self.full_train_y, self.spec.removed)]
         pool = np.concatenate([unique_train, self.shots]) if len(self.shots) else unique_train
-        pool = self.as_float(pool[np.sort(self.rng.choice(len(pool), size=min(20_000, len(pool)), replace=False))])
+        pool = self.as_float(pool[random_subset(len(pool), 20_000, self.rng)])
         present = np.flatnonzero(~np.isin(self.test_y, self.spec.removed))[: len(samples)]
         return {f"{prefix}nn_distance": metrics.nn_distance(samples, pool),
                 f"{prefix}nn_distance_heldout_real": metrics.nn_distance(self.as_float(self.test_x[present]), pool)}
