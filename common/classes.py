@@ -57,18 +57,23 @@ def remove_classes(x, y, classes, few_shot=0, rng=None):
     keep_index = np.flatnonzero(~removed)
     present = np.unique(y[keep_index])
     per_class = len(keep_index) / max(len(present), 1)
-    shots = {}
+    shots = draw_shots(y, classes, few_shot, rng) if few_shot > 0 else {}
     parts = [keep_index]
-    if few_shot > 0:
-        for c in classes:
-            candidates = np.flatnonzero(y == c)
-            if len(candidates) == 0:
-                continue
-            chosen = rng.choice(candidates, size=min(few_shot, len(candidates)), replace=False)
-            chosen.sort()
-            shots[int(c)] = chosen
-            repeats = max(1, int(round(per_class / len(chosen))))
-            parts.append(np.tile(chosen, repeats))
+    for chosen in shots.values():
+        repeats = max(1, int(round(per_class / len(chosen))))
+        parts.append(np.tile(chosen, repeats))
     index = np.concatenate(parts)
     rng.shuffle(index)
     return x[index], y[index], shots
+
+
+def draw_shots(y, classes, k, rng):
+    """{class: sorted indices of k examples of it drawn at random} for each class in order. The
+    same rng state gives the same shots to every experiment (the VAE's four shots of a 9 are
+    FIGR's), so few-shot results are compared on the same images."""
+    shots = {}
+    for c in classes:
+        candidates = np.flatnonzero(np.asarray(y) == c)
+        if len(candidates):
+            shots[int(c)] = np.sort(rng.choice(candidates, size=min(k, len(candidates)), replace=False))
+    return shots

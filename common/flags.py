@@ -13,13 +13,15 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 def define_run_flags(default_batch_size, default_seed=0):
-    """--out_dir, --fig_name, --seed, --batch_size, --strategy, --notebook."""
+    """--out_dir, --fig_name, --seed, --batch_size (unless default_batch_size is None: FIGR's batch
+    is its --shots), --strategy, --notebook."""
     flags.DEFINE_string("out_dir", None, "Where this run writes metrics.json, samples.npz, figures, "
                         "checkpoints/ and logs/. Default: runs/<experiment>/<fig_name, or a name made "
                         "from the flags>, so rerunning the same command resumes the same run.")
     flags.DEFINE_string("fig_name", None, "Name of the run: names the output directory (and figures).")
     flags.DEFINE_integer("seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU.")
-    flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
+    if default_batch_size is not None:
+        flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
     flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy: default (one device), "
                       "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
                       "logical devices), multi_worker (machines listed in TF_CONFIG).")

@@ -53,6 +53,7 @@ class ImageSetSpec:
     tfds_train_split: str = "train"
     tfds_test_split: str = "test"
     hint: str = ""
+    gray_strokes: bool = False  # RGB black-on-white drawings -> one channel, white strokes on black
 
 
 IMAGE_SETS = {
@@ -69,6 +70,9 @@ IMAGE_SETS = {
         # The report's list names 'bags' (the handbags of pix2pix's edges2handbags); it has no
         # labelled tensorflow-datasets builder, so it is only available from IDX files in --data_dir.
         ImageSetSpec("bags", None, ("bag",), idx=True),
+        # Omniglot for FIGR: the 964 characters of the background alphabets train ('train'), the
+        # 659 of the evaluation alphabets ('test') are classes never seen (Lake et al.'s split).
+        ImageSetSpec("omniglot", "omniglot", resize=28, gray_strokes=True),
     )
 }
 _ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "svhn_cropped": "svhn",
@@ -180,10 +184,12 @@ def load_idx_directory(directory, spec, source_key, source):
 
 
 # --------------------------------------------------------------------------- tensorflow-datasets
-def _tfds_split(ds, resize):
+def _tfds_split(ds, resize, gray_strokes=False):
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
+    if gray_strokes:
+        ds = ds.map(lambda x, y: (255 - tf.image.rgb_to_grayscale(x), y))
     if resize:
         ds = ds.map(lambda x, y: (tf.cast(tf.image.resize(x, (resize, resize), antialias=True), tf.uint8), y))
     xs, ys = [], []
@@ -212,7 +218,7 @@ def load_tfds(spec, data_dir=None):
                            download=False, as_supervised=supervised)
         if not supervised:
             splits = [s.map(lambda ex: (ex["image"], 0)) for s in splits]
-        (train_x, train_y), (test_x, test_y) = (_tfds_split(s, spec.resize) for s in splits)
+        (train_x, train_y), (test_x, test_y) = (_tfds_split(s, spec.resize, spec.gray_strokes) for s in splits)
     except Exception:  # not prepared, or not registered in this version: the next source
         return None
     finally:
@@ -322,3 +328,57 @@ def epoch_dataset(x, batch_size, seed, labels=None):
         return batch if targets is None else (batch, tf.gather(targets, index))
 
     return tf.data.Dataset.counter().flat_map(epoch).map(gather).prefetch(2)
+
+
+def fit_images(x, size):
+    """uint8 or [0, 1] images (N, H, W, C) -> float32 (N, size, size, C) in [0, 1]: padded with
+    the (dark) background when size >= H, W (MNIST's 28 -> 32 keeps every pixel), else resized."""
+    x = to_float(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, np.float32)
+    h, w = x.shape[1:3]
+    if size >= h and size >= w:
+        top, left = (size - h) // 2, (size - w) // 2
+        return np.pad(x, ((0, 0), (top, size - h - top), (left, size - w - left), (0, 0)))
+    import tensorflow as tf
+
+    return tf.image.resize(x, (size, size), antialias=True).numpy().clip(0.0, 1.0)
+
+
+def unfit_images(x, shape):
+    """The inverse of fit_images: images back to `shape` (H, W, C), e.g. for the judge."""
+    h, w = shape[:2]
+    size = x.shape[1]
+    if size >= h and size >= w:
+        top, left = (size - h) // 2, (size - w) // 2
+        return x[:, top : top + h, left : left + w]
+    import tensorflow as tf
+
+    return tf.image.resize(x, (h, w), antialias=True).numpy().clip(0.0, 1.0)
+
+
+def task_dataset(x, y, shots, seed, tasks=1):
+    """Infinite tf.data pipeline of few-shot tasks for meta-learning: each element holds `tasks`
+    tasks, shape (tasks, shots, H, W, C); a task is `shots` distinct images of one class drawn at
+    random among the classes of y. Task i comes from a stateless RNG seeded with (seed, i), so the
+    iterator's state is one counter and a resumed run sees the tasks an uninterrupted one would."""
+    import tensorflow as tf
+
+    y = np.asarray(y)
+    classes = np.unique(y)
+    counts = np.array([np.sum(y == c) for c in classes])
+    if counts.min() < shots:
+        raise UsageError(f"--shots {shots} is more than the {counts.min()} images of class {classes[counts.argmin()]}")
+    order = np.argsort(y, kind="stable")  # the images of each class, one block after another
+    starts = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
+    sizes = tf.constant(counts, tf.int32)
+    images = tf.constant(np.asarray(x)[order])
+
+    def task(i):
+        key = tf.stack([tf.constant(seed, tf.int64), i])
+        pick = tf.random.stateless_uniform([], key, 0, len(classes), dtype=tf.int32)
+        # `shots` distinct positions among the class's images: the first of a random permutation
+        size = sizes[pick]
+        rank = tf.argsort(tf.random.stateless_uniform([size], tf.random.experimental.stateless_fold_in(key, 1)))
+        batch = tf.gather(images, starts[pick] + rank[:shots])
+        return tf.cast(batch, tf.float32) / 255.0 if images.dtype == tf.uint8 else batch
+
+    return tf.data.Dataset.counter().map(task).batch(tasks, drop_remainder=True).prefetch(2)

@@ -189,3 +189,26 @@ def mean_pairwise_distance(samples, max_samples=500):
     d2 = np.maximum(sq[:, None] - 2.0 * x @ x.T + sq[None, :], 0.0)
     n = len(x)
     return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))
+
+
+def shot_metrics(generations, shots, real, predicted=None, target=None):
+    """Few-shot generations of one class set beside real images of that class never trained on.
+
+    nn_distance: mean distance from a generation to its nearest shot; real_nn_distance_mean/min:
+    the same for the real images, whose smallest value is how near a genuinely different image of
+    the class comes to a shot; copy_fraction: generations nearer to a shot than that (copies);
+    diversity / real_diversity: mean pairwise distance among generations / among the real images.
+    With the judge's predicted classes and the target class: judge_accuracy."""
+    _, generated_to_shot = nearest_neighbours(generations, shots)
+    _, real_to_shot = nearest_neighbours(real, shots)
+    out = {
+        "nn_distance": float(np.mean(generated_to_shot)),
+        "real_nn_distance_mean": float(np.mean(real_to_shot)),
+        "real_nn_distance_min": float(np.min(real_to_shot)),
+        "copy_fraction": float(np.mean(generated_to_shot < np.min(real_to_shot))),
+        "diversity": mean_pairwise_distance(generations),
+        "real_diversity": mean_pairwise_distance(real),
+    }
+    if predicted is not None:
+        out["judge_accuracy"] = float(np.mean(np.asarray(predicted) == np.asarray(target)))
+    return out

@@ -27,6 +27,7 @@ _HARMLESS = re.compile(
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
     r"|computation placer already registered"
     r"|TF-TRT Warning"
+    r"|oneDNN custom operations are on"
 )
 
 

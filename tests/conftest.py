@@ -1,5 +1,5 @@
 """Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
-(2D-codes, vae, infogan) on sys.path (folders of scripts, not importable packages)."""
+(2D-codes, vae, infogan, figr) on sys.path (folders of scripts, not importable packages)."""
 import os
 import sys
 
@@ -8,7 +8,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
 VAE_DIR = os.path.join(ROOT, "vae")
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
-for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR):
+FIGR_DIR = os.path.join(ROOT, "figr")
+for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR, FIGR_DIR):
     sys.path.insert(0, folder)
 
 import tensorflow as tf  # noqa: E402

@@ -234,21 +234,12 @@ class VAEExperiment:
         near = evals["near_shots"].reshape(-1, *self.config.input_shape)
         near_target = np.repeat(target, spec.per_shot)
         predicted = np.argmax(judge.probabilities(near), axis=1)
-        shots = self.as_float(self.shots)
         same_class = self.as_float(self.test_x[np.isin(self.test_y, target)])
-        _, real_to_shot = metrics.nearest_neighbours(same_class, shots)
-        _, generated_to_shot = metrics.nearest_neighbours(near, shots)
-        return {
-            "shots_judge_accuracy": float(np.mean(predicted == near_target)),
-            "shots_judge_accuracy_of_reconstructions": float(np.mean(
-                np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target)),
-            "shots_nn_distance": float(np.mean(generated_to_shot)),
-            "shots_real_nn_distance_mean": float(np.mean(real_to_shot)),
-            "shots_real_nn_distance_min": float(np.min(real_to_shot)),
-            "shots_copy_fraction": float(np.mean(generated_to_shot < np.min(real_to_shot))),
-            "shots_diversity": metrics.mean_pairwise_distance(near),
-            "shots_real_diversity": metrics.mean_pairwise_distance(same_class),
-        }
+        out = {f"shots_{k}": v for k, v in metrics.shot_metrics(near, self.as_float(self.shots), same_class,
+                                                                 predicted, near_target).items()}
+        out["shots_judge_accuracy_of_reconstructions"] = float(np.mean(
+            np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target))
+        return out
 
     def toy_metrics(self, evals):
         spec = self.spec
