@@ -41,3 +41,14 @@ def test_few_shot_repeats_k_shots_until_balanced():
     # about as many as an average present class (30): 4 shots repeated round(30 / 4) = 8 times
     assert len(kept) == 32
     assert np.bincount(yr).tolist()[:3] == [30, 30, 30]
+
+
+def test_draw_shots_is_the_few_shot_draw_of_remove_classes():
+    """FIGR and the VAE see the same shots for the same seed."""
+    from common.classes import draw_shots
+
+    y = np.repeat(np.arange(4), 10)
+    _, _, shots = remove_classes(np.zeros((40, 1)), y, (3, 1), 4, np.random.default_rng(7))
+    drawn = draw_shots(y, (3, 1), 4, np.random.default_rng(7))
+    assert list(drawn) == [3, 1] and all(np.array_equal(drawn[c], shots[c]) for c in shots)
+    assert all(set(y[drawn[c]]) == {c} and len(set(drawn[c])) == 4 for c in drawn)

@@ -139,3 +139,42 @@ def test_few_shot_on_images_keeps_k_shots_repeated_to_balance(tmp_path):
     assert len(shots[9]) == 4 and np.sum(y == 9) == 20
     kept = {data.train_x[i].tobytes() for i in shots[9]}
     assert {img.tobytes() for img in x[y == 9]} == kept
+
+
+def test_omniglot_through_tensorflow_datasets_with_mock_data():
+    """Omniglot (FIGR): RGB black-on-white characters become one channel, white on black, 28x28."""
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6):
+        data = image_data.load_tfds(image_data.IMAGE_SETS["omniglot"])
+    assert data.source_key == "tfds" and data.train_x.shape == (6, 28, 28, 1) and data.train_x.dtype == np.uint8
+    with pytest.raises(DataUnavailable, match="omniglot is not available.*download_and_prepare"):
+        load_image_data("omniglot", tfds_data_dir="/nonexistent-tfds")
+
+
+def test_fit_images_pads_and_unfit_crops_back():
+    x = np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1)).astype(np.uint8)
+    fitted = image_data.fit_images(x, 32)
+    assert fitted.shape == (3, 32, 32, 1) and fitted.dtype == np.float32
+    assert fitted[:, :2].max() == 0.0 and fitted[:, :, -2:].max() == 0.0  # dark border
+    np.testing.assert_array_equal(image_data.unfit_images(fitted, (28, 28, 1)), x / np.float32(255.0))
+    small = image_data.fit_images(x, 16)  # smaller: resized
+    assert small.shape == (3, 16, 16, 1) and image_data.unfit_images(small, (28, 28, 1)).shape == (3, 28, 28, 1)
+
+
+def test_task_dataset_draws_distinct_images_of_one_class_reproducibly():
+    y = np.repeat(np.arange(3), [5, 6, 7])
+    x = np.arange(len(y), dtype=np.float32).reshape(-1, 1, 1, 1)  # pixel = index
+    tasks = [t.numpy() for _, t in zip(range(40), image_data.task_dataset(x, y, shots=4, seed=3, tasks=2))]
+    assert tasks[0].shape == (2, 4, 1, 1, 1)
+    classes = set()
+    for element in tasks:
+        for task in element:
+            index = task.reshape(-1).astype(int)
+            assert len(set(index)) == 4 and len(set(y[index])) == 1
+            classes.add(int(y[index[0]]))
+    assert classes == {0, 1, 2}
+    again = [t.numpy() for _, t in zip(range(40), image_data.task_dataset(x, y, shots=4, seed=3, tasks=2))]
+    np.testing.assert_array_equal(np.stack(tasks), np.stack(again))
+    with pytest.raises(UsageError, match="--shots 6 is more than the 5 images of class 0"):
+        image_data.task_dataset(x, y, shots=6, seed=0)

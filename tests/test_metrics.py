@@ -115,3 +115,16 @@ def test_mean_pairwise_distance_by_hand():
     points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])  # pair distances 5, 4, 3
     assert metrics.mean_pairwise_distance(points) == pytest.approx(4.0)
     assert metrics.mean_pairwise_distance(points[:1]) == 0.0
+
+
+def test_shot_metrics_by_hand():
+    shots = np.array([[0.0, 0.0], [10.0, 0.0]])
+    real = np.array([[0.0, 3.0], [10.0, 4.0]])  # 3 and 4 from a shot: nearest real is 3 away
+    generations = np.array([[0.0, 1.0], [10.0, 5.0], [5.0, 0.0]])  # 1, 5, 5 from a shot
+    out = metrics.shot_metrics(generations, shots, real, predicted=[2, 2, 0], target=[2, 2, 2])
+    assert out["nn_distance"] == pytest.approx(11.0 / 3)
+    assert out["real_nn_distance_mean"] == pytest.approx(3.5) and out["real_nn_distance_min"] == pytest.approx(3.0)
+    assert out["copy_fraction"] == pytest.approx(1.0 / 3)  # only the first is nearer than any real image
+    assert out["diversity"] == pytest.approx((np.hypot(10, 4) + np.hypot(5, 1) + np.hypot(5, 5)) / 3)
+    assert out["real_diversity"] == pytest.approx(np.hypot(10, 1))
+    assert out["judge_accuracy"] == pytest.approx(2.0 / 3)
