@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data demo test bench bench-quick bench-vae bench-infogan clean
+.PHONY: setup data demo test bench bench-quick bench-vae bench-infogan bench-figr clean
 
 setup: data $(VENV)/.installed
 
@@ -46,8 +46,13 @@ bench-vae: setup
 bench-infogan: setup
 	$(PY) benchmarks/bench_infogan.py
 
+# FIGR: meta-iterations/s per --loss, held-out metrics at fixed meta-iteration counts, the
+# comparison with the four-shot VAE (~45 min on 2 cores).
+bench-figr: setup
+	$(PY) benchmarks/bench_figr.py
+
 bench-quick: setup
 	$(PY) benchmarks/bench_2d.py --seeds 2 --niters 501
 
 clean:
-	rm -rf runs 2D-codes/runs vae/runs infogan/runs .pytest_cache
+	rm -rf runs 2D-codes/runs vae/runs infogan/runs figr/runs figr/Runs .pytest_cache

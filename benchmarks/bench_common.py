@@ -12,13 +12,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
             ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
-            ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)")]
+            ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
+            ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)")]
 
 
-def run_script(cwd, script, args, out_dir, env=None):
-    """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir; returns
-    (wall seconds, peak RSS of the children so far in MB, metrics.json)."""
-    shutil.rmtree(out_dir, ignore_errors=True)
+def run_script(cwd, script, args, out_dir, env=None, fresh=True):
+    """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:
+    continues the run there); returns (wall seconds, peak RSS of the children so far in MB,
+    metrics.json)."""
+    if fresh:
+        shutil.rmtree(out_dir, ignore_errors=True)
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, script, *args, "--out_dir", out_dir], cwd=cwd, env=environment,

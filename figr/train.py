@@ -38,13 +38,19 @@ def define_flags():
                         "list like 8,9). Default: 9 for mnist (the paper), 1 (trousers) for fashion-mnist.")
     flags.DEFINE_integer("inner_steps", 10, "K: SGD steps of D and of G on a task's copy of the weights.")
     flags.DEFINE_integer("shots", 4, "n: images of a task's class (and fakes) in every inner step.")
-    flags.DEFINE_integer("meta_iterations", 3000, "Meta-iterations (tasks); a rerun with more continues the run.")
+    flags.DEFINE_integer("meta_iterations", 3000, "Meta-iterations (tasks; ~8 min on 2 CPU cores); a rerun with more continues the run.")
     flags.DEFINE_integer("image_size", 32, "Images are padded (or resized) to this square size; a multiple of 8.")
     flags.DEFINE_integer("z_dim", 100, "Size of the noise vector z.")
     flags.DEFINE_string("network", "dcgan", "dcgan (strided convolutions) or resnet (residual blocks, as the paper).")
     flags.DEFINE_integer("width", 64, "Channels of D's first and G's last block (doubled twice towards 4x4).")
-    flags.DEFINE_float("inner_lr", 1e-3, "SGD learning rate of the inner loop.")
-    flags.DEFINE_float("meta_lr", 1e-4, "Adam learning rate of the meta-update (gradient = meta - adapted).")
+    flags.DEFINE_enum("inner_optimizer", "adam", ["adam", "sgd"], "Optimizer of the inner loop, started afresh for "
+                      "every task: adam (Reptile's option; beta1 0, beta2 0.99) or sgd (FIGR's Algorithm 1).")
+    flags.DEFINE_float("inner_lr", 1e-3, "Learning rate of the inner loop.")
+    flags.DEFINE_enum("meta_optimizer", "adam", ["adam", "sgd"], "adam: FIGR's meta-update, an Adam step on the "
+                      "gradient meta - adapted; sgd: Reptile's serial phi <- phi + meta_lr * (adapted - phi).")
+    flags.DEFINE_float("meta_lr", 1e-4, "Learning rate of the meta-update.")
+    flags.DEFINE_float("r1_gamma", 10.0, "dcgan loss: weight of the R1 penalty gamma/2 E||grad D(x_real)||^2 on the "
+                       "task's real images (0: none; without it G collapsed within 1,500 meta-iterations).")
     flags.DEFINE_integer("gen_steps", None, "Inner steps when generating for an unseen class (default: --inner_steps).")
     flags.DEFINE_integer("num_samples", 64, "Generations per held-out class and episode.")
     flags.DEFINE_integer("eval_episodes", 5, "Draws of shots per held-out class at the end; the first is the draw "
@@ -73,6 +79,7 @@ def check_flags():
         common_flags.check_non_negative("gen_steps", FLAGS.gen_steps)
     common_flags.require(FLAGS.image_size >= 8 and FLAGS.image_size % 8 == 0,
                          f"--image_size must be a positive multiple of 8 (got {FLAGS.image_size})")
+    common_flags.require(FLAGS.r1_gamma >= 0, f"--r1_gamma must not be negative (got {FLAGS.r1_gamma})")
     for name in ("inner_lr", "meta_lr"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     held_out = parse_class_list(FLAGS.held_out, "--held_out")
@@ -88,11 +95,12 @@ def check_flags():
 def main(argv):
     checked = check_flags()
     tf_env.import_tensorflow()
-    from figr_models import FIGRConfig
+    from figr_models import FIGRConfig, quiet_grappler
     from figr_run import FIGRExperiment, FIGRRunSpec
 
+    quiet_grappler()
     names = ("dataset", "loss", "held_out", "inner_steps", "shots", "meta_iterations", "image_size", "z_dim", "network",
-             "width", "inner_lr", "meta_lr", "gen_steps", "num_samples", "eval_episodes", "seed", "strategy", "data_dir", "judge")
+             "width", "inner_optimizer", "inner_lr", "meta_optimizer", "meta_lr", "r1_gamma", "gen_steps", "num_samples", "eval_episodes", "seed", "strategy", "data_dir", "judge")
     flag_values = {name: FLAGS[name].value for name in names}
     flag_values.update(dataset=checked["dataset"], loss=checked["loss"], network=checked["network"],
                        held_out_classes=list(checked["held_out"]))  # as run: generate.py rebuilds the model from these
@@ -101,7 +109,9 @@ def main(argv):
     parts = [checked["dataset"], checked["loss"]] + (["heldout" + "-".join(map(str, checked["held_out"]))] if checked["held_out"] else [])
     out_dir = FLAGS.out_dir or os.path.join(FLAGS.log_dir, os.path.basename(outputs.default_out_dir("figr", FLAGS.fig_name, parts, config)))
     model = FIGRConfig(image_size=FLAGS.image_size, z_dim=FLAGS.z_dim, network=checked["network"], width=FLAGS.width,
-                       loss=checked["loss"], inner_steps=FLAGS.inner_steps, inner_lr=FLAGS.inner_lr, meta_lr=FLAGS.meta_lr)
+                       loss=checked["loss"], inner_steps=FLAGS.inner_steps, inner_optimizer=FLAGS.inner_optimizer,
+                       inner_lr=FLAGS.inner_lr, meta_optimizer=FLAGS.meta_optimizer, meta_lr=FLAGS.meta_lr,
+                       r1_gamma=FLAGS.r1_gamma if checked["loss"] == "dcgan" else 0.0)
     spec = FIGRRunSpec(out_dir=out_dir, dataset=checked["dataset"], held_out=checked["held_out"], model=model, shots=FLAGS.shots,
                        meta_iterations=FLAGS.meta_iterations, num_samples=FLAGS.num_samples, eval_episodes=FLAGS.eval_episodes,
                        gen_steps=FLAGS.inner_steps if FLAGS.gen_steps is None else FLAGS.gen_steps,

@@ -45,23 +45,36 @@ def test_zero_inner_steps_leave_the_weights():
         np.testing.assert_array_equal(np.array(a), b)
 
 
-def test_one_inner_step_is_sgd_on_d_then_on_g():
+def sgd_update(w, grad):
+    return w - TINY.inner_lr * grad
+
+
+def adam_update(w, grad):
+    """Adam's first step from zero moments, beta1 0, beta2 0.99: lr * g * 0.1 / (0.1 |g| + 1e-8)."""
+    return w - TINY.inner_lr * np.sqrt(0.01) * grad / (np.sqrt(0.01 * grad * grad) + 1e-8)
+
+
+@pytest.mark.parametrize("optimizer, update", [("sgd", sgd_update), ("adam", adam_update)])
+def test_one_inner_step_is_a_step_on_d_then_on_g(optimizer, update):
     """Algorithm 1 lines 9-15 by hand: D steps on its loss, then G steps against the new D."""
-    model = tiny()
+    model = tiny(inner_optimizer=optimizer)
     real = task()[0] * 2 - 1
     g0, d0 = model.meta_weights()
     d_seed, g_seed = tf.unstack(split_seed(tf.random.experimental.stateless_fold_in(SEED, 0), 2))
     with tf.GradientTape() as tape:
         tape.watch(d0)
         d_loss = model.d_loss(d0, g0, real, d_seed)
-    d1 = [w - TINY.inner_lr * grad for w, grad in zip(d0, tape.gradient(d_loss, d0))]
+    d1 = [update(w, grad) for w, grad in zip(d0, tape.gradient(d_loss, d0))]
     with tf.GradientTape() as tape:
         tape.watch(g0)
         g_loss = model.g_loss(g0, d1, 4, g_seed)
-    g1 = [w - TINY.inner_lr * grad for w, grad in zip(g0, tape.gradient(g_loss, g0))]
+    g1 = [update(w, grad) for w, grad in zip(g0, tape.gradient(g_loss, g0))]
     g, d, last_d, last_g = model.adapt(real, tf.constant(1), SEED)
+    # Adam's step is ~lr * sign(g): where |g| is near its epsilon, float32 round-off in g moves it
+    # by a little, so its tolerance is 1/200 of the step (a wrong update is off by the whole step).
+    atol = 1e-7 if optimizer == "sgd" else TINY.inner_lr / 200
     for got, want in zip(g + d, g1 + d1):
-        np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5, atol=atol)
     assert float(last_d) == pytest.approx(float(d_loss), rel=1e-5)
     assert float(last_g) == pytest.approx(float(g_loss), rel=1e-5)
 

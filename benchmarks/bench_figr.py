@@ -1,0 +1,142 @@
+"""Benchmark of FIGR (report section 2.6): meta-iterations per second for each --loss, the
+held-out metrics of MNIST-without-9 at fixed meta-iteration counts, and the report's comparison
+with the four-shot VAE on the same four shots of a 9.
+
+    python benchmarks/bench_figr.py                       # everything (~45 min on 2 cores)
+    python benchmarks/bench_figr.py --parts speed         # only the timing
+
+Speed is timed in-process on the harness's compiled loop after a warm-up (compilation is not
+counted); quality runs are subprocesses of figr/train.py and vae/VAE.py, exactly as a user runs
+them. Writes benchmarks/results/bench_figr.json, bench_figr.md and BENCHMARKS.md; copies the
+figures the README shows into docs/figures/. Benchmarks are not tests: nothing here asserts.
+"""
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import bench_common  # next to this script
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIGR_DIR = os.path.join(ROOT, "figr")
+VAE_DIR = os.path.join(ROOT, "vae")
+FIGURES = os.path.join(ROOT, "docs", "figures")
+VAE_FOUR_SHOT = ["--dataset", "mnist", "--encoding-vector-size", "3", "--remove-label", "9", "--few-shot", "4", "--epochs", "50"]
+HELD_OUT_KEYS = ["heldout_judge_accuracy", "unadapted_judge_accuracy", "heldout_diversity", "heldout_real_diversity",
+                 "heldout_nn_distance", "heldout_real_nn_distance_min", "heldout_copy_fraction", "heldout_frechet_judge_distance"]
+SHOT_KEYS = ["shots_judge_accuracy", "shots_diversity", "shots_real_diversity", "shots_nn_distance",
+             "shots_real_nn_distance_min", "shots_copy_fraction"]
+
+
+def speed(previous, args):
+    """Meta-iterations per second of the harness's compiled loop, MNIST-shaped tasks of 4 at 32x32."""
+    sys.path[:0] = [ROOT, FIGR_DIR]
+    from common import tf_env
+
+    tf_env.import_tensorflow()
+    import numpy as np
+
+    from common import harness
+    from common.image_data import task_dataset
+    from figr_models import FIGR, FIGRConfig
+
+    rows = []
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(900, 32, 32, 1)).astype(np.float32), np.repeat(np.arange(9), 100)
+    for loss, network in (("dcgan", "dcgan"), ("wgan-gp", "dcgan"), ("dcgan", "resnet")):
+        config = FIGRConfig(loss=loss, network=network, r1_gamma=args.r1_gamma if loss == "dcgan" else 0.0)
+        with tempfile.TemporaryDirectory() as out:
+            train = harness.TrainConfig(out_dir=out, steps=20, log_every=10_000, checkpoint_every=10_000, progress=False)
+            trainer = harness.Trainer(lambda: FIGR(config), task_dataset(x, y, 4, 0), train)
+            trainer.run()  # compiles
+            trainer.config = dataclasses.replace(train, steps=20 + args.speed_iterations)
+            result = trainer.run()
+        rows.append({"loss": loss, "network": network, "r1_gamma": config.r1_gamma, "inner_steps": config.inner_steps,
+                     "meta_iterations_per_second": result.steps_per_second,
+                     "inner_steps_per_second": result.steps_per_second * config.inner_steps})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def quality(previous, args):
+    """The report's command (MNIST without 9), continued to each count: held-out metrics there."""
+    out_dir = os.path.join(args.work_dir, "mnist")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    rows, minutes = [], 0.0
+    for count in args.counts:
+        wall, rss, values = bench_common.run_script(FIGR_DIR, "train.py", ["--dataset", "Mnist", "--meta_iterations", str(count)],
+                                                    out_dir, fresh=False)
+        minutes += wall / 60
+        rows.append({"meta_iterations": count, "minutes_total": minutes, "peak_rss_mb": rss,
+                     **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second", "data_source"]}})
+        print(rows[-1], flush=True)
+    for name in ("few_shot.png", "progression.png", "adaptation.png"):
+        shutil.copy(os.path.join(out_dir, name), os.path.join(FIGURES, f"figr_mnist_{name}"))
+    return rows
+
+
+def comparison(previous, args):
+    """The same four shots of a 9 to the four-shot VAE (its benchmark's command, seed 1)."""
+    out_dir = os.path.join(args.work_dir, "vae_four_shot_9")
+    wall, _, values = bench_common.run_script(VAE_DIR, "VAE.py", VAE_FOUR_SHOT, out_dir)
+    shutil.copy(os.path.join(out_dir, "few_shot.png"), os.path.join(FIGURES, "vae_four_shot_9.png"))
+    return [{"model": "VAE (latent 3, 50 epochs)", "minutes": wall / 60, **{k: values.get(k) for k in SHOT_KEYS}}]
+
+
+def fmt(value, digits=3):
+    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+
+
+def markdown(results):
+    lines = []
+    if results.get("speed"):
+        lines += ["## Speed (2 CPU cores; 32x32, 4 shots, 10 inner steps, compiled loop, compilation excluded)", "",
+                  "| --loss | --network | meta-iterations/s | inner steps/s |", "|---|---|---|---|"]
+        for r in results["speed"]:
+            loss = r["loss"] + (f" + R1 γ={r['r1_gamma']:g}" if r.get("r1_gamma") else "")
+            lines.append(f"| {loss} | {r['network']} | {r['meta_iterations_per_second']:.2f} | {r['inner_steps_per_second']:.1f} |")
+    if results.get("quality"):
+        lines += ["", "## MNIST without 9: held-out digit 9 at fixed meta-iteration counts (`train.py --dataset Mnist`)", "",
+                  "Each row continues the run before it; 5 draws of 4 shots, 64 generations each. Real 9s: diversity "
+                  f"{fmt(results['quality'][-1]['heldout_real_diversity'], 2)}.", "",
+                  "| meta-its | minutes | judge acc. | acc. before adapting | diversity | nn dist. to shots | nearest real 9 to a shot | copies | FJD |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in results["quality"]:
+            lines.append(f"| {r['meta_iterations']} | {r['minutes_total']:.1f} | {fmt(r['heldout_judge_accuracy'])} | "
+                         f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | {fmt(r['heldout_nn_distance'], 2)} | "
+                         f"{fmt(r['heldout_real_nn_distance_min'], 2)} | {fmt(r['heldout_copy_fraction'])} | "
+                         f"{fmt(r['heldout_frechet_judge_distance'], 1)} |")
+    if results.get("quality") and results.get("comparison"):
+        figr = results["quality"][-1]
+        lines += ["", "## The report's comparison: the same four shots of a 9 (seed 1)", "",
+                  "| model | judge acc. | diversity (real 9s) | nn dist. to shots | nearest real 9 to a shot | copies |",
+                  "|---|---|---|---|---|---|"]
+        for name, r in ((f"FIGR ({figr['meta_iterations']} meta-its)", figr), (results["comparison"][0]["model"], results["comparison"][0])):
+            lines.append(f"| {name} | {fmt(r['shots_judge_accuracy'])} | {fmt(r['shots_diversity'], 2)} "
+                         f"({fmt(r['shots_real_diversity'], 2)}) | {fmt(r['shots_nn_distance'], 2)} | "
+                         f"{fmt(r['shots_real_nn_distance_min'], 2)} | {fmt(r['shots_copy_fraction'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="speed,quality,comparison", help="comma list of speed, quality, comparison")
+    parser.add_argument("--counts", default="1000,2000,3000,5000", help="meta-iteration counts of the quality rows")
+    parser.add_argument("--speed_iterations", type=int, default=200, help="timed meta-iterations per configuration")
+    parser.add_argument("--r1_gamma", type=float, default=1.0, help="R1 weight of the timed dcgan runs (train.py's default)")
+    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_figr"), help="scratch output")
+    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_figr.json"))
+    args = parser.parse_args()
+    args.counts = [int(c) for c in args.counts.split(",")]
+    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args),
+             "comparison": lambda prev: comparison(prev, args)}
+    started = time.perf_counter()
+    bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_figr.md")
+    print(f"bench_figr: {(time.perf_counter() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
