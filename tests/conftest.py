@@ -1,5 +1,5 @@
 """Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
-(2D-codes, vae, infogan, figr) on sys.path (folders of scripts, not importable packages)."""
+(2D-codes, vae, infogan, figr, can) on sys.path (folders of scripts, not importable packages)."""
 import os
 import sys
 
@@ -9,7 +9,8 @@ TOY_DIR = os.path.join(ROOT, "2D-codes")
 VAE_DIR = os.path.join(ROOT, "vae")
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
 FIGR_DIR = os.path.join(ROOT, "figr")
-for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR, FIGR_DIR):
+CAN_DIR = os.path.join(ROOT, "can")
+for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR, FIGR_DIR, CAN_DIR):
     sys.path.insert(0, folder)
 
 import tensorflow as tf  # noqa: E402

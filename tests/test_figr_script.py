@@ -140,6 +140,15 @@ def test_train_bad_input_is_one_line(ctx, tmp_path, args, message):
     assert not (out / "metrics.json").exists()
 
 
+def test_omniglot_without_tensorflow_datasets_data_is_one_line(ctx, tmp_path):
+    proc = run_script(FIGR_DIR, "train.py", dict(ctx["env"], TFDS_DATA_DIR=str(tmp_path)), "--dataset", "Omniglot",
+                      "--out_dir", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "omniglot is not available on this machine" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run_script(FIGR_DIR, "train.py", ctx["env"], "--dataset", "omniglot", "--held_out", "3")
+    assert proc.returncode == 2 and "omniglot always holds out its evaluation alphabets" in proc.stderr
+
+
 def test_generate_bad_input_is_one_line(ctx, run, tmp_path):
     out, _ = run
     before = (out / "metrics.json").read_bytes()

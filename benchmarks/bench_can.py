@@ -1,0 +1,176 @@
+"""Benchmark of the CAN (seed 004): seconds per training iteration at batch 200 and 64 beside the
+time its convolutions alone need, and CAN against the baseline DCGAN on the same seed.
+
+    python benchmarks/bench_can.py                    # everything (~60 min on 2 cores)
+    python benchmarks/bench_can.py --parts speed      # only the timing
+
+Speed is timed in-process on the harness's compiled loop after a warm-up (compilation excluded):
+one iteration = a D step and --g_steps 2 G steps, as train.py. "Convolutions alone" runs the
+same iteration's convolution and transposed-convolution layers only (forward, and backward to
+their inputs and weights, at the same shapes), without the fully connected layers, activations,
+pooling, losses and optimizer updates. Quality runs are subprocesses of can/train.py. Writes
+benchmarks/results/bench_can.json, bench_can.md and BENCHMARKS.md; copies the README's figures
+into docs/figures/. Benchmarks are not tests: nothing here asserts.
+"""
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import bench_common  # next to this script
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAN_DIR = os.path.join(ROOT, "can")
+FIGURES = os.path.join(ROOT, "docs", "figures")
+QUALITY_KEYS = ["style_entropy_dc", "style_entropy_dc_real", "style_entropy_judge", "style_entropy_judge_real",
+                "style_entropy_max", "realness", "realness_heldout_real", "nn_distance", "nn_distance_heldout_real",
+                "diversity", "diversity_real", "diversity_ratio", "seconds_per_iteration", "judge_test_accuracy"]
+
+
+def conv_only_step(config, batch):
+    """A tf.function doing the iteration's convolution work only: D's three convolutions on 2B
+    images (real and fake) with weight and input gradients, then per G step G's three transposed
+    convolutions and D's convolutions on B images, backward to G's weights."""
+    import keras
+    import tensorflow as tf
+
+    s, k, (c1, c2, c3) = config.image_size, config.kernel, config.d_channels
+    d_convs = [keras.layers.Conv2D(c, k, padding="same") for c in (c1, c2, c3)]
+    g_convs = [keras.layers.Conv2DTranspose(c, k, strides=2, padding="same") for c in (c2, c1, 3)]
+
+    def d_forward(x):
+        for i, conv in enumerate(d_convs):  # a strided slice for the 2x2 pool: the shapes D's convolutions see
+            x = conv(x)
+            x = x[:, ::2, ::2] if i < 2 else x
+        return tf.reduce_sum(x)
+
+    def g_forward(z):
+        for conv in g_convs:
+            z = conv(z)
+        return z
+
+    base = tf.random.normal((batch, s // 8, s // 8, c3))
+    images = tf.random.normal((2 * batch, s, s, 3))
+    d_forward(images), g_forward(base)  # build
+
+    @tf.function(autograph=False)
+    def step():
+        with tf.GradientTape() as tape:
+            out = d_forward(images)
+        total = tf.add_n([tf.reduce_sum(g) for g in tape.gradient(out, [v for c in d_convs for v in c.trainable_variables])])
+        for _ in range(config.g_steps):
+            with tf.GradientTape() as tape:
+                out = d_forward(g_forward(base))
+            total += tf.add_n([tf.reduce_sum(g) for g in tape.gradient(out, [v for c in g_convs for v in c.trainable_variables])])
+        return total
+
+    return step
+
+
+def time_fn(fn, repeats):
+    fn()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - started) / repeats
+
+
+def speed(previous, args):
+    sys.path[:0] = [ROOT, CAN_DIR]
+    from common import tf_env
+
+    tf = tf_env.import_tensorflow()
+    import numpy as np
+
+    from can_models import CAN, CANConfig
+    from common import harness
+
+    rows = []
+    for batch in (200, 64):
+        for jit in (False, True):
+            config = CANConfig()
+            images = np.random.default_rng(0).uniform(size=(batch, 64, 64, 3)).astype(np.float32)
+            data = tf.data.Dataset.from_tensors((images, np.zeros(batch, np.int32))).repeat()
+            with tempfile.TemporaryDirectory() as out:
+                train = harness.TrainConfig(out_dir=out, steps=2, log_every=10_000, checkpoint_every=10_000, progress=False,
+                                            jit_compile=jit)
+                trainer = harness.Trainer(lambda: CAN(config), data, train)
+                trainer.run()  # compiles
+                trainer.config = dataclasses.replace(train, steps=2 + args.speed_iterations)
+                result = trainer.run()
+            seconds = 1.0 / result.steps_per_second
+            conv = time_fn(conv_only_step(config, batch), args.speed_iterations)
+            rows.append({"batch": batch, "jit": jit, "seconds_per_iteration": seconds, "images_per_second": batch / seconds,
+                         "conv_only_seconds": conv, "ratio_to_conv_only": seconds / conv})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def quality(previous, args):
+    """CAN and the baseline DCGAN on the same seed, the stand-in (or --data_dir), --iterations each."""
+    rows = []
+    base = ["--genres", "7", "--iterations", str(args.iterations), "--batch_size", str(args.batch_size)]
+    if args.data_dir:
+        base += ["--data_dir", args.data_dir]
+    for name, extra in (("CAN (binary style loss)", []), ("CAN (softmax style loss)", ["--style_loss", "softmax"]),
+                        ("baseline DCGAN", ["--baseline"])):
+        out_dir = os.path.join(args.work_dir, name.split()[0].lower() + "_" + ("softmax" if "softmax" in name else "binary"))
+        wall, rss, values = bench_common.run_script(CAN_DIR, "train.py", base + extra, out_dir)
+        rows.append({"model": name, "minutes": wall / 60, "peak_rss_mb": rss, "iterations": values.get("iterations"),
+                     "data_source": values.get("data_source"), **{k: values.get(k) for k in QUALITY_KEYS}})
+        tag = "can" if name.startswith("CAN (binary") else ("can_softmax" if "softmax" in name else "baseline")
+        for figure in ("samples.png", "progression.png"):
+            shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
+        print(rows[-1], flush=True)
+    return rows
+
+
+def fmt(value, digits=3):
+    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+
+
+def markdown(results):
+    lines = []
+    if results.get("speed"):
+        lines += ["## Speed (2 CPU cores, 64x64, one D step + 2 G steps per iteration, compilation excluded)", "",
+                  "| batch | XLA | s / iteration | images / s | convolutions alone (s) | ratio |", "|---|---|---|---|---|---|"]
+        for r in results["speed"]:
+            lines.append(f"| {r['batch']} | {'yes' if r['jit'] else 'no'} | {r['seconds_per_iteration']:.2f} | "
+                         f"{r['images_per_second']:.0f} | {r['conv_only_seconds']:.2f} | {r['ratio_to_conv_only']:.2f} |")
+    if results.get("quality"):
+        q = results["quality"]
+        lines += ["", f"## CAN against the baseline, same seed ({fmt(q[0]['iterations'])} iterations; {q[0]['data_source']})", "",
+                  f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's D_c "
+                  f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier {fmt(q[0]['style_entropy_judge_real'])}; "
+                  f"diversity {fmt(q[0]['diversity_real'], 2)}.", "",
+                  "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real | s / iteration | minutes |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in q:
+            lines.append(f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
+                         f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
+                         f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} | "
+                         f"{fmt(r['seconds_per_iteration'], 2)} | {fmt(r['minutes'], 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="speed,quality", help="comma list of speed, quality")
+    parser.add_argument("--speed_iterations", type=int, default=5, help="timed iterations per configuration")
+    parser.add_argument("--iterations", type=int, default=200, help="training iterations of each quality run")
+    parser.add_argument("--batch_size", type=int, default=64, help="batch of the quality runs")
+    parser.add_argument("--data_dir", default=None, help="a WikiArt folder (default: the stand-in)")
+    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_can"), help="scratch output")
+    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_can.json"))
+    args = parser.parse_args()
+    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args)}
+    started = time.perf_counter()
+    bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_can.md")
+    print(f"bench_can: {(time.perf_counter() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The Creative Adversarial Network (Elgammal et al. 2017) as implemented in seeds/004 (Ahn, Lee,
+Huang): a DCGAN whose discriminator also classifies art genres, and whose generator is rewarded
+for images the genre head cannot place ("style ambiguity").
+
+  D(x) -> (K genre logits, one real/fake logit). D maximises
+        log D_r(x) + log D_c(c = ĉ | x)  on real art,   log(1 - D_r(G(z)))  on fakes.
+  G minimises  -log D_r(G(z))  (non-saturating)  +  lambda_style * style_loss(D_c(. | G(z))),
+  style_loss "binary" (seed 004, eq. 2-3; the CAN paper's):
+        -sum_c [ (1/K) log D_c(c|G(z)) + (1 - 1/K) log(1 - D_c(c|G(z))) ]
+  or "softmax": the cross-entropy against the uniform distribution, -(1/K) sum_c log D_c(c|G(z)).
+D_c is the softmax of the genre logits. The baseline is the same networks with lambda_style 0.
+
+Images are in [0, 1] everywhere: real art is scaled to [0, 1] and G ends, as the seed's, with
+its logits mapped into [-4, 4] and a sigmoid (so G's pixels lie in [0.018, 0.982]); the seed fed D
+real art in [-1, 1] against sigmoid outputs in [0, 1], which D can tell apart by range alone.
+Sizes are constructor arguments; reads no flags.
+"""
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from common import losses
+from common.distribute import scale_loss, split_seed
+
+STYLE_LOSSES = ("binary", "softmax")
+
+
+@dataclasses.dataclass(frozen=True)
+class CANConfig:
+    num_genres: int = 7
+    image_size: int = 64  # a multiple of 8
+    z_dim: int = 100
+    d_channels: tuple = (32, 64, 128)  # after each conv + avg-pool block: 32x32, 16x16, 8x8 at 64x64
+    fc: int = 1024  # each of D's two heads, and G's first layer
+    kernel: int = 5
+    style_loss: str = "binary"
+    lambda_style: float = 1.0  # 0: the baseline DCGAN
+    lr_g: float = 1e-3
+    lr_d: float = 1e-4
+    beta1: float = 0.5
+    g_steps: int = 2  # generator steps per discriminator step (seed 004)
+    minibatch_discrimination: bool = False
+
+    @property
+    def base(self):
+        return self.image_size // 8
+
+
+def style_ambiguity_loss(genre_logits, kind="binary"):
+    """What G minimises for style ambiguity, mean over the batch; genre_logits (B, K)."""
+    k = tf.cast(tf.shape(genre_logits)[-1], genre_logits.dtype)
+    log_p = tf.nn.log_softmax(genre_logits, axis=-1)
+    if kind == "softmax":
+        return losses.uniform_cross_entropy(genre_logits)
+    # log(1 - p_c) computed stably from the log-probabilities
+    log_not_p = tf.math.log1p(-tf.exp(tf.minimum(log_p, -1e-7)))
+    per_image = -tf.reduce_sum(log_p / k + (1.0 - 1.0 / k) * log_not_p, axis=-1)
+    return tf.reduce_mean(per_image)
+
+
+def style_entropy(genre_logits):
+    """Entropy (nats) of D_c(. | x) per image; at most log K (complete ambiguity)."""
+    p = tf.nn.softmax(genre_logits, axis=-1)
+    return -tf.reduce_sum(p * tf.nn.log_softmax(genre_logits, axis=-1), axis=-1)
+
+
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Salimans et al. 2016: for each image, how close its projected features are to every other
+    image's in the batch, appended to its features (a collapsed batch is conspicuous to D)."""
+
+    def __init__(self, kernels=32, dim=8, **kwargs):
+        super().__init__(**kwargs)
+        self.kernels, self.dim = kernels, dim
+
+    def build(self, input_shape):
+        self.t = self.add_weight(shape=(input_shape[-1], self.kernels * self.dim), initializer="glorot_uniform", name="t")
+
+    def call(self, x):
+        m = tf.reshape(x @ self.t, [-1, self.kernels, self.dim])  # (B, kernels, dim)
+        l1 = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, kernels)
+        closeness = tf.reduce_sum(tf.exp(-l1), axis=1) - 1.0  # minus the image itself
+        return tf.concat([x, closeness], axis=-1)
+
+
+class Discriminator(keras.Model):
+    """Three (conv, leaky ReLU, 2x2 average pool) blocks, flattened into two parallel heads:
+    FC1024 -> K genre logits and FC1024 -> 1 real/fake logit."""
+
+    def __init__(self, config: CANConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = []
+        for channels in config.d_channels:
+            self.blocks += [keras.layers.Conv2D(channels, config.kernel, padding="same"), keras.layers.LeakyReLU(0.2),
+                            keras.layers.AveragePooling2D(2)]
+        self.flatten = keras.layers.Flatten()
+        self.minibatch = MinibatchDiscrimination() if config.minibatch_discrimination else None
+        self.genre_head = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2), keras.layers.Dense(config.num_genres)]
+        self.real_head = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)]
+
+    def call(self, images):
+        x = images
+        for layer in self.blocks:
+            x = layer(x)
+        x = self.flatten(x)  # (B, 8*8*128)
+        genre, real = x, self.minibatch(x) if self.minibatch is not None else x
+        for layer in self.genre_head:
+            genre = layer(genre)
+        for layer in self.real_head:
+            real = layer(real)
+        return {"genre": genre, "real": real[:, 0]}
+
+
+class Generator(keras.Model):
+    """z -> FC1024 -> FC 8*8*128 -> (8, 8, 128) -> 3 x (leaky ReLU, transposed conv /2) ->
+    (64, 64, 3) logits -> 4 tanh(logits / 4) in (-4, 4) -> sigmoid."""
+
+    def __init__(self, config: CANConfig, **kwargs):
+        super().__init__(**kwargs)
+        b, channels = config.base, config.d_channels
+        self.fc = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2),
+                   keras.layers.Dense(b * b * channels[-1]), keras.layers.Reshape((b, b, channels[-1]))]
+        self.up = []
+        for out in (channels[1], channels[0], 3):
+            self.up += [keras.layers.LeakyReLU(0.2), keras.layers.Conv2DTranspose(out, config.kernel, strides=2, padding="same")]
+
+    def call(self, z):
+        x = z
+        for layer in self.fc + self.up:
+            x = layer(x)
+        return tf.sigmoid(4.0 * tf.tanh(x / 4.0))
+
+
+class CAN(keras.Model):
+    def __init__(self, config: CANConfig, **kwargs):
+        super().__init__(**kwargs)
+        if config.style_loss not in STYLE_LOSSES:
+            raise ValueError(f"unknown style loss '{config.style_loss}'; choose one of {', '.join(STYLE_LOSSES)}")
+        self.config = config
+        self.generator, self.discriminator = Generator(config), Discriminator(config)
+        self.generator(tf.zeros((2, config.z_dim)))
+        self.discriminator(tf.zeros((2, config.image_size, config.image_size, 3)))
+        self.optimizers = {"g": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
+                           "d": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1)}
+        self.optimizers["g"].build(self.generator.trainable_variables)
+        self.optimizers["d"].build(self.discriminator.trainable_variables)
+
+    def noise(self, n, seed):
+        return tf.random.stateless_normal((n, self.config.z_dim), seed)
+
+    def d_loss(self, images, genres, fakes):
+        """-[log D_r(x) + log D_c(ĉ|x)] on real art, -log(1 - D_r(G(z))) on fakes."""
+        real, fake = self.discriminator(images), self.discriminator(fakes)
+        adversarial = losses.d_loss_gan(real["real"], fake["real"])
+        genre = losses.classification_loss(genres, real["genre"])
+        return adversarial + genre, adversarial, genre
+
+    def g_loss(self, fakes):
+        out = self.discriminator(fakes)
+        adversarial = losses.g_loss_gan(out["real"])
+        style = style_ambiguity_loss(out["genre"], self.config.style_loss)
+        return adversarial + self.config.lambda_style * style, style
+
+    def train_step(self, batch, seed):
+        images, genres = batch
+        n = tf.shape(images)[0]
+        seeds = split_seed(seed, 1 + self.config.g_steps)
+        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
+        fakes = self.generator(self.noise(n, seeds[0]))
+        with tf.GradientTape() as tape:
+            d_loss, d_adversarial, d_genre = self.d_loss(images, genres, fakes)
+        self.optimizers["d"].apply_gradients(zip(tape.gradient(scale_loss(d_loss), d_vars), d_vars))
+        for i in range(self.config.g_steps):  # seed 004: two generator steps per discriminator step
+            with tf.GradientTape() as tape:
+                g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
+            self.optimizers["g"].apply_gradients(zip(tape.gradient(scale_loss(g_loss), g_vars), g_vars))
+        return {"d_loss": d_loss, "d_genre_loss": d_genre, "d_adversarial": d_adversarial, "g_loss": g_loss,
+                "g_style_loss": style}

@@ -1,0 +1,154 @@
+"""Labelled image folders (`<data_dir>/<class>/*.jpg`, the WikiArt dump's layout) streamed through
+tf.data, for data sets that do not fit in memory.
+
+A scan opens every file once with Pillow: files that are not images or do not decode (truncated,
+corrupt) are skipped; RGB and grayscale JPEG / PNG / BMP / GIF files are streamed as they are
+(TensorFlow decodes them, grayscale to RGB); anything else (CMYK, alpha, palette, 16-bit,
+TIFF, WebP, ...) is converted once to an RGB PNG at the training size in a cache directory
+(alpha composited on white). Every skip and conversion is counted: the counts go to the log and
+metrics.json. The scan is cached by the files' paths, sizes and modification times. Reads no flags.
+"""
+import dataclasses
+import hashlib
+import json
+import os
+import re
+
+import numpy as np
+
+from common import io
+from common.classes import UsageError
+
+STREAMED_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
+STREAMED_MODES = {"RGB", "L"}
+SCAN_VERSION = 1
+
+
+def normalise(name):
+    """'Early_Renaissance', 'early-renaissance', 'Early Renaissance' -> 'earlyrenaissance'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def match_classes(data_dir, wanted):
+    """{wanted name: sub-directory} for each wanted class name, matched leniently (case, spaces,
+    '_' and '-' ignored; the whole name, so 'realism' never matches 'New_Realism')."""
+    if not os.path.isdir(data_dir):
+        raise UsageError(f"--data_dir {data_dir} is not a directory")
+    folders = {normalise(f): f for f in sorted(os.listdir(data_dir)) if os.path.isdir(os.path.join(data_dir, f))}
+    if not folders:
+        raise UsageError(f"--data_dir {data_dir} has no class sub-directories (expected <data_dir>/<genre>/*.jpg)")
+    missing = [w for w in wanted if normalise(w) not in folders]
+    if missing:
+        raise UsageError(f"--data_dir {data_dir} has no directory for {', '.join(repr(m) for m in missing)} "
+                         f"(found: {', '.join(sorted(folders.values())[:12])})")
+    return {w: os.path.join(data_dir, folders[normalise(w)]) for w in wanted}
+
+
+@dataclasses.dataclass
+class FolderScan:
+    paths: list  # files to stream (originals or converted copies), one class label each
+    labels: list
+    counts: dict  # files_seen, used, skipped_not_image, skipped_corrupt, converted_<why>, ...
+
+
+def _classify(path, size, convert_dir):
+    """('stream', path) | ('convert:<why>', converted path) | ('skip:<why>', None) for one file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            fmt, mode = image.format, image.mode
+            if fmt == "JPEG":
+                image.draft("RGB", (size, size))  # DCT-domain downscale: a fast full decode
+            image.load()  # a truncated or corrupt body fails here
+            if fmt in STREAMED_FORMATS and mode in STREAMED_MODES and not getattr(image, "is_animated", False):
+                return ("stream" if mode == "RGB" else "stream:grayscale"), path
+            why = {"CMYK": "cmyk", "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "P": "palette"}.get(mode, "other")
+            if mode == "P" and "transparency" in image.info:
+                why = "alpha"
+            rgba = image.convert("RGBA")
+    except UnidentifiedImageError:
+        return "skip:not_image", None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return "skip:corrupt", None
+    flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat.alpha_composite(rgba)
+    out = os.path.join(convert_dir, hashlib.sha1(path.encode()).hexdigest()[:16] + ".png")
+    flat.convert("RGB").resize((size, size), Image.BILINEAR).save(out)
+    return f"convert:{why}", out
+
+
+def scan_folders(class_dirs, size, cache_dir, log=print):
+    """Scans {class name: directory} (label = position in the dict); cached."""
+    files = []
+    for label, (name, folder) in enumerate(class_dirs.items()):
+        for root, _, names in os.walk(folder):
+            files += [(os.path.join(root, n), label) for n in sorted(names) if not n.startswith(".")]
+    stamp = hashlib.sha1(json.dumps([SCAN_VERSION, size] + [(p, l, os.path.getsize(p), int(os.path.getmtime(p)))
+                                                             for p, l in files]).encode()).hexdigest()[:16]
+    cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")
+    cached = io.read_json(cache_file)
+    if cached is not None and all(os.path.exists(p) for p in cached["paths"]):
+        log(f"data: {len(cached['paths'])} images (scan cached in {cache_file})")
+        return FolderScan(cached["paths"], cached["labels"], cached["counts"])
+    convert_dir = os.path.join(cache_dir, "converted")
+    os.makedirs(convert_dir, exist_ok=True)
+    counts = {"files_seen": len(files)}
+    paths, labels = [], []
+    log(f"data: scanning {len(files)} files (once; cached in {cache_dir})")
+    for path, label in files:
+        verdict, usable = _classify(path, size, convert_dir)
+        counts[verdict.replace(":", "_")] = counts.get(verdict.replace(":", "_"), 0) + 1
+        if usable:
+            paths.append(usable)
+            labels.append(label)
+    counts["used"] = len(paths)
+    io.write_json(cache_file, {"paths": paths, "labels": labels, "counts": counts})
+    odd = {k: v for k, v in counts.items() if k.startswith(("skip", "convert", "stream_"))}
+    if odd:
+        log("data: " + ", ".join(f"{k.replace('_', ' ', 1)}: {v}" for k, v in sorted(odd.items())))
+    return FolderScan(paths, labels, counts)
+
+
+def split_heldout(labels, fraction, seed):
+    """(train index, held-out index): `fraction` of each class kept apart, at least one image."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, heldout = [], []
+    for c in np.unique(labels):
+        index = rng.permutation(np.flatnonzero(labels == c))
+        k = max(1, int(round(fraction * len(index)))) if len(index) > 1 else 0
+        heldout.append(index[:k])
+        train.append(index[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(heldout))
+
+
+def decode(path, size):
+    """A file -> float32 (size, size, 3) in [0, 1] (grayscale becomes RGB)."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, (size, size), antialias=True)
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def stream_dataset(paths, labels, size, batch_size, seed):
+    """Infinite tf.data pipeline of (images (B, size, size, 3) in [0, 1], labels (B,)): files read
+    and decoded in parallel, reshuffled every epoch (seeded), never all in memory."""
+    import tensorflow as tf
+
+    if len(paths) < batch_size:
+        raise UsageError(f"--batch_size {batch_size} is larger than the {len(paths)} training images")
+    files = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.int32)))
+    files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
+    images = files.map(lambda p, y: (decode(p, size), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return images.batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+def load_arrays(paths, size, limit=None):
+    """The first `limit` files decoded into one float32 array (for metrics and the classifier)."""
+    import tensorflow as tf
+
+    paths = list(paths)[:limit]
+    ds = tf.data.Dataset.from_tensor_slices(paths).map(lambda p: decode(p, size), num_parallel_calls=tf.data.AUTOTUNE)
+    return np.concatenate([b.numpy() for b in ds.batch(256)]) if paths else np.zeros((0, size, size, 3), np.float32)

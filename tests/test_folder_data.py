@@ -1,0 +1,56 @@
+"""WikiArt-style folders: lenient genre matching, the scan's handling of odd files (counted,
+converted or skipped), its cache, the held-out split and the streaming pipeline."""
+import numpy as np
+import pytest
+
+from art_fixtures import GENRE_DIRS, write_art_folder
+from common.classes import UsageError
+from common.folder_data import match_classes, normalise, scan_folders, split_heldout, stream_dataset
+
+
+def test_genre_names_match_leniently_and_whole(tmp_path):
+    write_art_folder(str(tmp_path), per_genre=1, odd=False)
+    found = match_classes(str(tmp_path), ["Cubism", "early-renaissance", "POP ART"])
+    assert [p.split("/")[-1] for p in found.values()] == ["Cubism", "Early_Renaissance", "pop-art"]
+    with pytest.raises(UsageError, match="no directory for 'realism'"):
+        match_classes(str(tmp_path), ["realism"])  # New_Realism is another genre
+    assert normalise("Ukiyo_e") == normalise("ukiyo-e")
+    with pytest.raises(UsageError, match="is not a directory"):
+        match_classes(str(tmp_path / "none"), ["cubism"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no class sub-directories"):
+        match_classes(str(tmp_path / "empty"), ["cubism"])
+
+
+def test_scan_counts_converts_and_skips_odd_files(tmp_path):
+    odd = write_art_folder(str(tmp_path / "art"), per_genre=4)
+    dirs = match_classes(str(tmp_path / "art"), list(GENRE_DIRS))
+    logged = []
+    scan = scan_folders(dirs, 16, str(tmp_path / "cache"), log=logged.append)
+    for key, count in odd.items():
+        assert scan.counts[key] == count, key
+    assert scan.counts["files_seen"] == 12 + 6 and scan.counts["used"] == 12 + 4  # 4 odd files kept, 2 skipped
+    assert scan.labels.count(0) == 8 and scan.labels.count(1) == 4
+    assert any("skip corrupt: 1" in line for line in logged)
+    images = [b for _, b in zip(range(3), stream_dataset(scan.paths, scan.labels, 16, 8, seed=0))]
+    x, y = images[0]
+    assert x.shape == (8, 16, 16, 3) and y.shape == (8,) and 0.0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 1.0
+    # Converted files decode like any other, and each genre keeps its colour (cubism red, pop art blue).
+    x = np.concatenate([b[0].numpy() for b in images])
+    y = np.concatenate([b[1].numpy() for b in images])
+    cubism, pop = x[y == 0].mean(axis=(0, 1, 2)), x[y == 2].mean(axis=(0, 1, 2))
+    assert cubism[0] > cubism[2] and pop[2] > pop[0]
+    again = scan_folders(dirs, 16, str(tmp_path / "cache"), log=logged.append)
+    assert again.paths == scan.paths and "cached" in logged[-1]
+
+
+def test_streaming_refuses_a_batch_larger_than_the_data(tmp_path):
+    with pytest.raises(UsageError, match="--batch_size 10 is larger than the 4 training images"):
+        stream_dataset(["a"] * 4, [0] * 4, 16, 10, 0)
+
+
+def test_heldout_split_keeps_each_class_apart():
+    labels = np.repeat([0, 1, 2], [10, 20, 1])
+    train, heldout = split_heldout(labels, 0.1, seed=0)
+    assert len(np.intersect1d(train, heldout)) == 0 and len(train) + len(heldout) == 31
+    assert np.bincount(labels[heldout], minlength=3).tolist() == [1, 2, 0]
