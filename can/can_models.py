@@ -167,12 +167,14 @@ class CAN(keras.Model):
         seeds = split_seed(seed, 1 + self.config.g_steps)
         d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
         fakes = self.generator(self.noise(n, seeds[0]))
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape:  # the loss is scaled for the replicas inside the tape
             d_loss, d_adversarial, d_genre = self.d_loss(images, genres, fakes)
-        self.optimizers["d"].apply_gradients(zip(tape.gradient(scale_loss(d_loss), d_vars), d_vars))
+            scaled = scale_loss(d_loss)
+        self.optimizers["d"].apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
         for i in range(self.config.g_steps):  # seed 004: two generator steps per discriminator step
             with tf.GradientTape() as tape:
                 g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
-            self.optimizers["g"].apply_gradients(zip(tape.gradient(scale_loss(g_loss), g_vars), g_vars))
+                scaled = scale_loss(g_loss)
+            self.optimizers["g"].apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
         return {"d_loss": d_loss, "d_genre_loss": d_genre, "d_adversarial": d_adversarial, "g_loss": g_loss,
                 "g_style_loss": style}
