@@ -52,7 +52,7 @@ bench-figr: setup
 	$(PY) benchmarks/bench_figr.py
 
 # CAN: seconds per iteration at batch 200 and 64 beside the convolutions alone, CAN vs the
-# baseline DCGAN on the stand-in (~60 min on 2 cores).
+# baseline DCGAN on the stand-in (~25 min on 2 cores).
 bench-can: setup
 	$(PY) benchmarks/bench_can.py
 

@@ -36,14 +36,12 @@ def speed(previous, args):
     sys.path[:0] = [ROOT, FIGR_DIR]
     from common import tf_env
 
-    tf_env.import_tensorflow()
+    tf_env.quiet_grappler(tf_env.import_tensorflow())  # as train.py
     import numpy as np
 
     from common import harness
     from common.image_data import task_dataset
-    from figr_models import FIGR, FIGRConfig, quiet_grappler
-
-    quiet_grappler()  # as train.py
+    from figr_models import FIGR, FIGRConfig
     rows = []
     rng = np.random.default_rng(0)
     x, y = rng.uniform(size=(900, 32, 32, 1)).astype(np.float32), np.repeat(np.arange(9), 100)

@@ -75,7 +75,7 @@ def check_flags():
 
 def main(argv):
     genres = check_flags()
-    tf_env.import_tensorflow()
+    tf_env.quiet_grappler(tf_env.import_tensorflow())
     from can_models import CANConfig
     from can_run import CANExperiment, CANRunSpec
 

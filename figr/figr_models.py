@@ -121,13 +121,6 @@ def _resnet_discriminator(config):
     ], name="discriminator")
 
 
-def quiet_grappler(tf_module=tf):
-    """Turns off grappler's remapper: on the inner loop's nested gradient tapes it fails to fuse a
-    LeakyReLU gradient and logs 'remapper failed: INVALID_ARGUMENT' (harmless, but alarming) on
-    every trace. Costs ~5 % of meta-iteration speed on a CPU. Entry scripts call it once."""
-    tf_module.config.optimizer.set_experimental_options({"remapping": False})
-
-
 def build_networks(config):
     if config.network == "dcgan":
         return _dcgan_generator(config), _dcgan_discriminator(config)

@@ -81,11 +81,8 @@ def check_flags():
 def main(argv):
     config = check_flags()
     user_images = read_images(FLAGS.shots_dir) if FLAGS.shots_dir else None  # before TensorFlow: bad folders fail fast
-    tf_env.import_tensorflow()
+    tf_env.quiet_grappler(tf_env.import_tensorflow())
     from figr_generate import generate_from_class, generate_from_images
-    from figr_models import quiet_grappler
-
-    quiet_grappler()
     steps = config["inner_steps"] if FLAGS.steps is None else FLAGS.steps
     if user_images is not None:
         what = os.path.basename(os.path.normpath(FLAGS.shots_dir))

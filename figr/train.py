@@ -94,11 +94,9 @@ def check_flags():
 
 def main(argv):
     checked = check_flags()
-    tf_env.import_tensorflow()
-    from figr_models import FIGRConfig, quiet_grappler
+    tf_env.quiet_grappler(tf_env.import_tensorflow())
+    from figr_models import FIGRConfig
     from figr_run import FIGRExperiment, FIGRRunSpec
-
-    quiet_grappler()
     names = ("dataset", "loss", "held_out", "inner_steps", "shots", "meta_iterations", "image_size", "z_dim", "network",
              "width", "inner_optimizer", "inner_lr", "meta_optimizer", "meta_lr", "r1_gamma", "gen_steps", "num_samples", "eval_episodes", "seed", "strategy", "data_dir", "judge")
     flag_values = {name: FLAGS[name].value for name in names}
