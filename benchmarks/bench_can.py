@@ -21,6 +21,7 @@ import tempfile
 import time
 
 import bench_common  # next to this script
+from bench_common import fmt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAN_DIR = os.path.join(ROOT, "can")
@@ -132,10 +133,6 @@ def quality(previous, args):
     return rows
 
 
-def fmt(value, digits=3):
-    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
-
-
 def markdown(results):
     lines = []
     if results.get("speed"):
@@ -150,13 +147,12 @@ def markdown(results):
                   f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's D_c "
                   f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier {fmt(q[0]['style_entropy_judge_real'])}; "
                   f"diversity {fmt(q[0]['diversity_real'], 2)}.", "",
-                  "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real | s / iteration | minutes |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for r in q:
+                  "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in q:  # timing is the speed table's: these runs may share the machine
             lines.append(f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
                          f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
-                         f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} | "
-                         f"{fmt(r['seconds_per_iteration'], 2)} | {fmt(r['minutes'], 1)} |")
+                         f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -165,7 +161,7 @@ def main():
     parser.add_argument("--parts", default="speed,quality", help="comma list of speed, quality")
     parser.add_argument("--speed_iterations", type=int, default=5, help="timed iterations per configuration")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations of each quality run")
-    parser.add_argument("--batch_size", type=int, default=64, help="batch of the quality runs")
+    parser.add_argument("--batch_size", type=int, default=64, help="batch of the quality runs (train.py's default is 200)")
     parser.add_argument("--data_dir", default=None, help="a WikiArt folder (default: the stand-in)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_can"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_can.json"))

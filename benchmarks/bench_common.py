@@ -35,6 +35,11 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True):
         return wall, rss, json.load(f)
 
 
+def fmt(value, digits=3):
+    """A table cell: floats to `digits` places, None as a dash."""
+    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+
+
 def run_parts(out_json, wanted, parts, markdown, markdown_name):
     """Runs the wanted parts ({name: function(previous rows of that part) -> its rows}) in order,
     keeping the other parts' last numbers from out_json and saving after each part (a long

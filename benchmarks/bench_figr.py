@@ -19,6 +19,7 @@ import tempfile
 import time
 
 import bench_common  # next to this script
+from bench_common import fmt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGR_DIR = os.path.join(ROOT, "figr")
@@ -95,10 +96,6 @@ def comparison(previous, args):
     wall, _, values = bench_common.run_script(VAE_DIR, "VAE.py", VAE_FOUR_SHOT, out_dir)
     shutil.copy(os.path.join(out_dir, "few_shot.png"), os.path.join(FIGURES, "vae_four_shot_9.png"))
     return [{"model": "VAE (latent 3, 50 epochs)", "minutes": wall / 60, **{k: values.get(k) for k in SHOT_KEYS}}]
-
-
-def fmt(value, digits=3):
-    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
 
 
 def markdown(results):

@@ -18,3 +18,14 @@ import tensorflow as tf  # noqa: E402
 # Must happen before TensorFlow initialises its devices, i.e. before any test runs an op.
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+_MIRRORED = []
+
+
+def two_cpu_mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for every in-process test: two strategies in
+    one process hand out the same collective-op keys and abort each other's all-reduces."""
+    if not _MIRRORED:
+        _MIRRORED.append(tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]]))
+    return _MIRRORED[0]

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from common import losses
 from common.distribute import replica_seed, split_seed
+from conftest import two_cpu_mirrored_strategy
 from figr_models import FIGR, FIGRConfig
 
 TINY = FIGRConfig(image_size=16, z_dim=8, width=4, inner_steps=3, inner_lr=0.05)
@@ -151,7 +152,7 @@ def test_gradient_penalty_on_a_linear_critic():
 def test_mirrored_meta_step_averages_the_replicas_tasks():
     """Under MirroredStrategy each replica adapts to its own task; the meta-step uses the mean of
     their Reptile gradients: with SGD(lr 1) the new meta-weights are the mean adapted weights."""
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = two_cpu_mirrored_strategy()
     with strategy.scope():
         model = tiny(meta_optimizer="sgd", meta_lr=1.0)
     batches = [task(seed=10), task(seed=11)]

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from common import harness
 from common.distribute import scale_loss
+from conftest import two_cpu_mirrored_strategy
 
 
 class Regression(keras.Model):
@@ -97,7 +98,7 @@ def test_non_finite_loss_stops_and_restores_the_last_good_checkpoint(tmp_path):
 def test_mirrored_strategy_on_two_devices_matches_one_device(tmp_path):
     devices = tf.config.list_logical_devices("CPU")
     assert len(devices) >= 2, "conftest configures two logical CPUs"
-    mirrored = tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
+    mirrored = two_cpu_mirrored_strategy()
     # Without the per-replica noise, the two set-ups see identical global batches.
     one, _ = train(tmp_path / "one", 4, data=regression_data(batch=8))
     two, result = train(tmp_path / "two", 4, strategy=mirrored, data=regression_data(batch=8))
