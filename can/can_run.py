@@ -180,6 +180,8 @@ class CANExperiment:
                 "style_entropy_max", "realness", "realness_heldout_real", "nn_distance", "nn_distance_heldout_real",
                 "diversity", "diversity_real", "diversity_ratio"]
         what = "baseline DCGAN" if self.config.lambda_style == 0 else f"CAN ({self.config.style_loss} style loss)"
+        what += ", minibatch discrimination" if self.config.minibatch_discrimination else ""
+        what += f", g_steps {self.config.g_steps}" if self.config.g_steps != 2 else ""
         figures = {"samples.png": image_plots.grid_figure(gens[:64], 8, title=f"{what}, iteration {values['iterations']}",
                                                           text=plotting.metrics_text(values, keys))}
         rows = self.progression()
