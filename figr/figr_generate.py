@@ -32,7 +32,7 @@ def generate_from_class(config, run_dir, out_dir_of, target, shots, steps, num_s
     values, evals = experiment.evaluate(model)
     values = {k[len("shots_"):]: v for k, v in values.items() if k.startswith("shots_")}
     values.update({"class": c, "meta_iterations": step, "adaptation_steps": steps,
-                   "class_seen_in_meta_training": bool(c in set(experiment.meta_y.tolist()))})
+                   "class_seen_in_meta_training": c not in config["held_out_classes"]})
     out_dir = out_dir_of(c)
     title = f"{len(experiment.episodes[0][c])} shots of '{experiment.name(c)}' (boxed); generations after {steps} steps below"
     figure = few_shot_plot(experiment.fit(experiment.episodes[0][c]), evals["generations"][c], title,

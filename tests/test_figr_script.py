@@ -106,6 +106,10 @@ def test_generate_from_a_class_and_from_a_folder(ctx, run, tmp_path):
     values = metrics(tmp_path / "class9")
     assert values["class"] == 9 and not values["class_seen_in_meta_training"] and 0 <= values["judge_accuracy"] <= 1
     assert (tmp_path / "class9" / "few_shot.png").exists()
+    proc = run_script(FIGR_DIR, "generate.py", ctx["env"], "--run_dir", str(out), "--class", "3", "--num_samples", "8",
+                      "--out_dir", str(tmp_path / "class3"))
+    assert proc.returncode == 0, proc.stderr
+    assert metrics(tmp_path / "class3")["class_seen_in_meta_training"] is True
     folder = tmp_path / "mine"
     folder.mkdir()
     for i in range(3):  # dark strokes on white paper, of another size than the model's
