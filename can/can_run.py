@@ -184,24 +184,12 @@ class CANExperiment:
         what += f", g_steps {self.config.g_steps}" if self.config.g_steps != 2 else ""
         figures = {"samples.png": image_plots.grid_figure(gens[:64], 8, title=f"{what}, iteration {values['iterations']}",
                                                           text=plotting.metrics_text(values, keys))}
-        rows = self.progression()
+        rows = outputs.snapshot_rows(os.path.join(self.spec.out_dir, "samples"), "iter", max_rows=6, per_row=8)
         if rows:
             figures["progression.png"] = image_plots.rows_figure(rows, title="the same noise through training (seed 004's Figures 2-4)")
         if history:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
-
-    def progression(self, max_rows=6):
-        folder = os.path.join(self.spec.out_dir, "samples")
-        names = sorted(f for f in os.listdir(folder) if f.endswith(".npz")) if os.path.isdir(folder) else []
-        if not names:
-            return []
-        pick = np.unique(np.linspace(0, len(names) - 1, min(max_rows, len(names))).round().astype(int))
-        rows = []
-        for i in pick:
-            with np.load(os.path.join(folder, names[i])) as f:
-                rows.append((f"iter {int(names[i][5:11])}", f["samples"][:8]))
-        return rows
 
     def run(self, flag_values):
         trainer, result = self.train()

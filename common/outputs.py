@@ -66,6 +66,21 @@ def log_images(out_dir, step, images):
     writer.flush()
 
 
+def snapshot_rows(folder, label, max_rows, per_row):
+    """Rows for a progression figure from the snapshots `<prefix>_<step>.npz` (key `samples`) in
+    folder: up to max_rows of them, evenly spaced from first to last, `per_row` images each,
+    labelled `<label> <step>`. [] when there are none."""
+    names = sorted(f for f in os.listdir(folder) if f.endswith(".npz")) if os.path.isdir(folder) else []
+    if not names:
+        return []
+    rows = []
+    for i in np.unique(np.linspace(0, len(names) - 1, min(max_rows, len(names))).round().astype(int)):
+        step = int(names[i].rsplit("_", 1)[-1][: -len(".npz")])
+        with np.load(os.path.join(folder, names[i])) as f:
+            rows.append((f"{label} {step}", f["samples"][:per_row]))
+    return rows
+
+
 def report_run(values, paths, out_dir, keys, notebook=False):
     """What an entry script prints at the end of a run: the headline numbers among `keys`, the
     files written, and (--notebook) the figures inline."""

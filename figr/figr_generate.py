@@ -1,7 +1,6 @@
 """Few-shot generation from a meta-trained FIGR run (Algorithm 2), for generate.py: shots of a
 class of the run's data set, graded by the judge, or the user's own images. Reads no flags."""
 import dataclasses
-import os
 
 import numpy as np
 

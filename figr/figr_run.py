@@ -142,11 +142,13 @@ class FIGRExperiment:
             from common import judge as judge_lib
 
             judge = judge_lib.load_judge(self.data, log=spec.log)
+        real = {c: to_float(self.real[c]) for c in self.held_out}
+        real_features = {c: judge.features(real[c]) for c in self.held_out} if judge is not None else {}
         per_episode, evals = [], {"generations": {}, "unadapted": {}}
         for e, shots_of in enumerate(self.episodes):
             for c in self.held_out:
                 gens = generate(shots_of[c], spec.gen_steps, spec.num_samples, 100 + e)
-                values = self.grade(gens, shots_of[c], c, judge)
+                values = self.grade(gens, shots_of[c], c, real[c], judge, real_features.get(c))
                 per_episode.append((e, c, values))
                 if e == 0:
                     evals["generations"][c] = gens
@@ -169,16 +171,17 @@ class FIGRExperiment:
             out["judge_test_accuracy"] = judge.info.test_accuracy
         return out, evals
 
-    def grade(self, gens, shots, c, judge):
-        """Metrics of one episode's generations for class c, at the data's own resolution."""
-        gens, shots, real = self.native(gens), to_float(shots), to_float(self.real[c])
+    def grade(self, gens, shots, c, real, judge, real_features):
+        """Metrics of one episode's generations for class c at the data's own resolution, beside
+        the class's real images (and their judge features)."""
+        gens, shots = self.native(gens), to_float(shots)
         predicted = None
         if judge is not None:
             probs, features = judge.outputs(gens)
             predicted = np.argmax(probs, axis=1)
         values = metrics.shot_metrics(gens, shots, real, predicted, np.full(len(gens), c))
         if judge is not None:
-            values["frechet_judge_distance"] = metrics.frechet_distance(features, judge.features(real))
+            values["frechet_judge_distance"] = metrics.frechet_distance(features, real_features)
         return values
 
     # ---------------------------------------------------------------------------------- figures
@@ -200,25 +203,13 @@ class FIGRExperiment:
              ("meta-G, 0 steps", evals["unadapted"][first][:12]),
              (f"after {spec.gen_steps} steps", evals["generations"][first][:12])],
             title=f"'{self.name(first)}': the meta-trained generator before and after adapting to the shots")
-        progress = self.progression()
+        progress = outputs.snapshot_rows(os.path.join(spec.out_dir, "progress"), "meta-it", max_rows=8, per_row=12)
         if progress:
             figures["progression.png"] = image_plots.rows_figure(
                 progress, title=f"few-shot '{self.name(first)}' (same shots and noise) through meta-training")
         if history:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
-
-    def progression(self, max_rows=8):
-        folder = os.path.join(self.spec.out_dir, "progress")
-        if not os.path.isdir(folder):
-            return []
-        names = sorted(f for f in os.listdir(folder) if f.startswith("step_") and f.endswith(".npz"))
-        names = [names[int(i)] for i in np.unique(np.linspace(0, len(names) - 1, min(max_rows, len(names))).round())] if names else []
-        rows = []
-        for name in names:
-            with np.load(os.path.join(folder, name)) as f:
-                rows.append((f"meta-it {int(name[5:12])}", f["samples"][:12]))
-        return rows
 
     # ------------------------------------------------------------------------------------- run
     def run(self, flag_values):
