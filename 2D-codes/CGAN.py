@@ -30,6 +30,7 @@ def define_flags():
 
 
 def main(argv):
+    toy_cli.apply_settings(FLAGS)
     run = toy_cli.run_settings(FLAGS, "CGAN")
     for name in ("nhidden", "nlayers"):
         common_flags.check_positive(name, FLAGS[name].value)
@@ -41,7 +42,8 @@ def main(argv):
 
     model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim,
                          num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True, pack=FLAGS.pack, r1_gamma=FLAGS.r1_gamma,
-                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
+                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0, activation=FLAGS.activation,
+                         shared_noise=FLAGS.shared_noise, adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     toy_cli.run_toy(spec, FLAGS, "CGAN", colour_by_label=FLAGS.label)
 

@@ -33,11 +33,17 @@ def define_flags():
                          "slow at large batches (it compares all pairs).")
     flags.DEFINE_enum("loss", "gan", ["gan", "wgan-gp"], "gan: non-saturating GAN loss; wgan-gp: WGAN with gradient penalty 10.")
     flags.DEFINE_integer("d_steps", 1, "Discriminator updates per generator update (5 is usual for wgan-gp).")
+    flags.DEFINE_enum("creativity_loss", "uniform", ["uniform", "report"], "With --label: uniform = DesIGN's "
+                      "cross-entropy to the uniform distribution over classes; report = what the report's code did "
+                      "(G pushed to one fixed random class per batch position, D's class head also trained on fakes "
+                      "with random labels), to reproduce its figure 2.2.4.")
     flags.DEFINE_boolean("compare", False, "Train a normal GAN and a style GAN (--label) on the same seed and "
                          "draw them side by side in comparison.png (figure 2.2.4).")
 
 
 def main(argv):
+    # --compare trains the style GAN unpacked whatever --pack says (its class head is per sample).
+    toy_cli.apply_settings(FLAGS, class_head=FLAGS.label and not FLAGS.compare)
     run = toy_cli.run_settings(FLAGS, "STYLEGAN", name_parts=["label"] if FLAGS.label else [])
     for name in ("nhidden", "nlayers", "d_steps"):
         common_flags.check_positive(name, FLAGS[name].value)
@@ -53,12 +59,14 @@ def main(argv):
                          lrg=FLAGS.lrg, lrd=FLAGS.lrd, loss=FLAGS.loss, use_labels=FLAGS.label,
                          lambda_d=FLAGS.lambda_d, lambda_g=FLAGS.lambda_g, d_steps=FLAGS.d_steps,
                          minibatch_discrimination=FLAGS.minibatch_discriminate, pack=FLAGS.pack, r1_gamma=FLAGS.r1_gamma,
-                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0)
+                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0, creativity_loss=FLAGS.creativity_loss,
+                         activation=FLAGS.activation, shared_noise=FLAGS.shared_noise,
+                         adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7, label_seed=FLAGS.seed)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     if not FLAGS.compare:
         return toy_cli.run_toy(spec, FLAGS, "STYLE GAN" if FLAGS.label else "GAN")
     runs = [("NORMAL GAN", dataclasses.replace(model, use_labels=False), "normal_gan"),
-            ("STYLE GAN", dataclasses.replace(model, use_labels=True), "style_gan")]
+            ("STYLE GAN", dataclasses.replace(model, use_labels=True, pack=1), "style_gan")]
     summaries = [toy_cli.run_toy(dataclasses.replace(spec, model=m, out_dir=os.path.join(spec.out_dir, sub)), FLAGS, name)
                  for name, m, sub in runs]
     toy_cli.write_comparison(spec.out_dir, summaries, FLAGS.notebook)

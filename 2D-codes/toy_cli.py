@@ -10,7 +10,13 @@ from common import io, outputs, plotting, toy_data
 from common.classes import parse_class_list, validate_classes
 
 # Flags that do not change what is trained: a rerun with another value resumes the same run.
-NOT_TRAINING = {"out_dir", "fig_name", "notebook", "niters", "compare", "strategy", "jit"}
+NOT_TRAINING = {"out_dir", "fig_name", "notebook", "niters", "compare", "strategy", "jit", "settings"}
+
+# --settings report: what the report's own code (its 2D-codes/STYLEGAN.py) did where our defaults
+# differ. Its --nlayers 4 meant 3 hidden layers (the 4th layer is the output), ours counts hidden
+# layers. A flag given on the command line wins over the preset.
+REPORT_SETTINGS = {"pack": 1, "lr_decay": False, "lrg": 3e-3, "lrd": 9e-3, "nlayers": 3, "activation": "relu",
+                   "shared_noise": True, "creativity_loss": "report"}
 
 
 def define_toy_flags(default_niters):
@@ -19,14 +25,35 @@ def define_toy_flags(default_niters):
     flags.DEFINE_list("missing_mixt", [], "Mixtures (classes) removed from training, e.g. 1 or 1,4.")
     flags.DEFINE_integer("niters", default_niters, "Training iterations (one D and one G update each).")
     flags.DEFINE_integer("z_dim", 2, "Dimension of the generator's Gaussian noise.")
-    flags.DEFINE_integer("pack", 2, "PacGAN packing: D judges this many samples at once (a remedy for mode "
-                         "collapse); --batch_size must be a multiple of it.")
+    flags.DEFINE_integer("pack", None, "PacGAN packing: D judges this many samples at once (a remedy for mode "
+                         "collapse); --batch_size must be a multiple of it. Default 2, and 1 with a class head "
+                         "(STYLEGAN --label), whose predictions must be per sample.")
+    flags.DEFINE_enum("activation", "leaky_relu", ["leaky_relu", "relu"], "Hidden activation of G and D: "
+                      "leaky_relu (0.2, GAN hacks) or relu (the report's code).")
+    flags.DEFINE_boolean("shared_noise", False, "Feed the D update's noise batch to the G update too, as the "
+                         "report's code did (default: G draws its own).")
+    flags.DEFINE_enum("settings", "default", ["default", "report"], "report: train as the report's own code did "
+                      "(--pack 1 --nolr_decay --lrg 3e-3 --lrd 9e-3, 3 hidden layers = its --nlayers 4, relu, "
+                      "--shared_noise, and for STYLEGAN --creativity_loss report); flags given explicitly win.")
     flags.DEFINE_boolean("lr_decay", True, "Cosine-decay both learning rates to 0 over --niters (lets G "
                          "settle on sharp modes; see README). --nolr_decay: constant rates as in the original.")
     flags.DEFINE_float("r1_gamma", 0.0, "R1 penalty weight on D's gradient at real points (0: off). With "
                        "--r1_gamma 1 the 8 modes come out evenly weighted (mode KL 0.001-0.002 vs 0.004-0.09 "
                        "without, 3 seeds) at no gain in HQ fraction; see README.")
     flags.DEFINE_boolean("jit", True, "Compile the training step with XLA (faster on CPU and GPU).")
+
+
+def apply_settings(FLAGS, class_head=False):
+    """Resolves --settings (a preset of other flags; explicit flags win) and --pack's default."""
+    if FLAGS.settings == "report":
+        for name, value in REPORT_SETTINGS.items():
+            if name in FLAGS and not FLAGS[name].present:
+                FLAGS[name].value = value
+    if FLAGS.pack is None:
+        FLAGS.pack = 1 if class_head else 2
+    common_flags.require(not (class_head and FLAGS.pack > 1),
+                         f"--pack {FLAGS.pack}: the class head of --label judges one sample at a time (its "
+                         "creativity loss must not depend on a partner); use --pack 1 with --label")
 
 
 def run_settings(FLAGS, experiment, name_parts=()):
@@ -54,7 +81,8 @@ def training_config(FLAGS):
     """The values of this script's flags that change what is trained."""
     main_module = FLAGS.find_module_defining_flag("label")
     names = [f.name for f in FLAGS.get_flags_for_module(main_module)]
-    names += ["seed", "batch_size", "dataset", "scale", "missing_mixt", "z_dim", "pack", "lr_decay", "r1_gamma"]
+    names += ["seed", "batch_size", "dataset", "scale", "missing_mixt", "z_dim", "pack", "lr_decay", "r1_gamma",
+              "activation", "shared_noise"]
     return {name: FLAGS[name].value for name in sorted(set(names)) if name not in NOT_TRAINING}
 
 

@@ -10,9 +10,12 @@ for images the genre head cannot place ("style ambiguity").
   or "softmax": the cross-entropy against the uniform distribution, -(1/K) sum_c log D_c(c|G(z)).
 D_c is the softmax of the genre logits. The baseline is the same networks with lambda_style 0.
 
-Images are in [0, 1] everywhere: real art is scaled to [0, 1] and G ends, as the seed's, with
-its logits mapped into [-4, 4] and a sigmoid (so G's pixels lie in [0.018, 0.982]); the seed fed D
-real art in [-1, 1] against sigmoid outputs in [0, 1], which D can tell apart by range alone.
+Images are in [0, 1] everywhere, real and generated alike. G ends, as the seed's, with its
+logits squashed into [-4, 4] and a sigmoid, but that alone leaves G's pixels in [0.018, 0.982]
+while about half of the real pixels are exactly 0 (black backgrounds, the stand-in's borders):
+D could then tell real from fake by range alone. So the sigmoid's output is stretched back onto
+[0, 1] (`range_matched_sigmoid`). The seed itself fed D real art in [-1, 1] against sigmoid
+outputs in [0, 1], the same confound, larger.
 Sizes are constructor arguments; reads no flags.
 """
 import dataclasses
@@ -47,16 +50,35 @@ class CANConfig:
         return self.image_size // 8
 
 
+def log_one_minus_softmax(logits):
+    """log(1 - softmax(logits)_c) for every class c, (B, K), exact at any logit margin.
+
+    1 - p_c is the probability of the other classes, so its log is the log-sum-exp of the other
+    logits minus that of all of them. Computing log1p(-p_c) instead rounds p_c to 1 in float32
+    once c's margin passes ~16, and the loss stops at about -16.6 with no gradient."""
+    k = logits.shape[-1]
+    others = tf.where(tf.eye(k, dtype=tf.bool)[None], tf.constant(-float("inf"), logits.dtype), logits[:, None, :])
+    return tf.reduce_logsumexp(others, axis=-1) - tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
+
+
 def style_ambiguity_loss(genre_logits, kind="binary"):
     """What G minimises for style ambiguity, mean over the batch; genre_logits (B, K)."""
-    k = tf.cast(tf.shape(genre_logits)[-1], genre_logits.dtype)
-    log_p = tf.nn.log_softmax(genre_logits, axis=-1)
     if kind == "softmax":
         return losses.uniform_cross_entropy(genre_logits)
-    # log(1 - p_c) computed stably from the log-probabilities
-    log_not_p = tf.math.log1p(-tf.exp(tf.minimum(log_p, -1e-7)))
-    per_image = -tf.reduce_sum(log_p / k + (1.0 - 1.0 / k) * log_not_p, axis=-1)
+    k = tf.cast(tf.shape(genre_logits)[-1], genre_logits.dtype)
+    log_p = tf.nn.log_softmax(genre_logits, axis=-1)
+    per_image = -tf.reduce_sum(log_p / k + (1.0 - 1.0 / k) * log_one_minus_softmax(genre_logits), axis=-1)
     return tf.reduce_mean(per_image)
+
+
+SIGMOID_4 = 0.9820137900379085  # sigmoid(4): the largest value of sigmoid(4 tanh(x / 4))
+
+
+def range_matched_sigmoid(logits):
+    """sigmoid(4 tanh(x / 4)) (the seed's output layer) stretched from [1 - s(4), s(4)] onto [0, 1],
+    the range of the real images."""
+    stretched = (tf.sigmoid(4.0 * tf.tanh(logits / 4.0)) - (1.0 - SIGMOID_4)) / (2.0 * SIGMOID_4 - 1.0)
+    return tf.clip_by_value(stretched, 0.0, 1.0)  # float32 rounding can overshoot by an ulp
 
 
 def style_entropy(genre_logits):
@@ -113,7 +135,7 @@ class Discriminator(keras.Model):
 
 class Generator(keras.Model):
     """z -> FC1024 -> FC 8*8*128 -> (8, 8, 128) -> 3 x (leaky ReLU, transposed conv /2) ->
-    (64, 64, 3) logits -> 4 tanh(logits / 4) in (-4, 4) -> sigmoid."""
+    (64, 64, 3) logits -> 4 tanh(logits / 4) in (-4, 4) -> sigmoid, stretched onto [0, 1]."""
 
     def __init__(self, config: CANConfig, **kwargs):
         super().__init__(**kwargs)
@@ -128,7 +150,7 @@ class Generator(keras.Model):
         x = z
         for layer in self.fc + self.up:
             x = layer(x)
-        return tf.sigmoid(4.0 * tf.tanh(x / 4.0))
+        return range_matched_sigmoid(x)
 
 
 class CAN(keras.Model):

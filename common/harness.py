@@ -50,6 +50,7 @@ class TrainResult:
     stopped: str | None  # why training stopped early, else None
     seconds: float  # wall time of this invocation's loop
     steps_per_second: float
+    replicas: int = 1  # devices the strategy trained on
 
 
 def set_seed(seed):
@@ -188,4 +189,5 @@ class Trainer:
         elif self._saved_step != step:
             self._save(history)
         done = step - start_step if not stopped else 0
-        return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 else 0.0)
+        return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 else 0.0,
+                           int(self.strategy.num_replicas_in_sync))

@@ -191,17 +191,31 @@ def mean_pairwise_distance(samples, max_samples=500):
     return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))
 
 
-def shot_metrics(generations, shots, real, predicted=None, target=None):
+def shot_metrics(generations, shots, real, predicted=None, target=None, features=None):
     """Few-shot generations of one class set beside real images of that class never trained on.
 
     nn_distance: mean distance from a generation to its nearest shot; real_nn_distance_mean/min:
     the same for the real images, whose smallest value is how near a genuinely different image of
     the class comes to a shot; copy_fraction: generations nearer to a shot than that (copies);
     diversity / real_diversity: mean pairwise distance among generations / among the real images.
-    With the judge's predicted classes and the target class: judge_accuracy."""
+    With the judge's predicted classes and the target class: judge_accuracy.
+
+    Pixel distances favour blur (a blurred image sits near everything and its pairwise spread is
+    small), so with `features` = (generation, shot, real) judge features the same numbers are
+    also given in the judge's feature space, as feature_*: there a blurred mean and a sharp
+    sample of the same digit are measured by what the judge sees in them."""
+    out = _shot_distances(generations, shots, real)
+    if features is not None:
+        out.update({f"feature_{k}": v for k, v in _shot_distances(*features).items()})
+    if predicted is not None:
+        out["judge_accuracy"] = float(np.mean(np.asarray(predicted) == np.asarray(target)))
+    return out
+
+
+def _shot_distances(generations, shots, real):
     _, generated_to_shot = nearest_neighbours(generations, shots)
     _, real_to_shot = nearest_neighbours(real, shots)
-    out = {
+    return {
         "nn_distance": float(np.mean(generated_to_shot)),
         "real_nn_distance_mean": float(np.mean(real_to_shot)),
         "real_nn_distance_min": float(np.min(real_to_shot)),
@@ -209,6 +223,3 @@ def shot_metrics(generations, shots, real, predicted=None, target=None):
         "diversity": mean_pairwise_distance(generations),
         "real_diversity": mean_pairwise_distance(real),
     }
-    if predicted is not None:
-        out["judge_accuracy"] = float(np.mean(np.asarray(predicted) == np.asarray(target)))
-    return out

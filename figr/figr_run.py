@@ -179,9 +179,10 @@ class FIGRExperiment:
         if judge is not None:
             probs, features = judge.outputs(gens)
             predicted = np.argmax(probs, axis=1)
-        values = metrics.shot_metrics(gens, shots, real, predicted, np.full(len(gens), c))
+        features = None if judge is None else (features, judge.features(shots), real_features)
+        values = metrics.shot_metrics(gens, shots, real, predicted, np.full(len(gens), c), features=features)
         if judge is not None:
-            values["frechet_judge_distance"] = metrics.frechet_distance(features, real_features)
+            values["frechet_judge_distance"] = metrics.frechet_distance(features[0], real_features)
         return values
 
     # ---------------------------------------------------------------------------------- figures

@@ -7,7 +7,9 @@
   ACGAN   G(z, y), D(x) -> real/fake logit + K class logits; both learn to classify
   infoGAN G(z, c, u): c a 10-way categorical code, u 2 continuous codes in U(-1, 1);
           D(x) -> real/fake logit, and a Q head on D's body -> (c logits, u means); the
-          information loss (cross-entropy on c + squared error on u) trains G and Q.
+          information loss (cross-entropy on c + squared error on u) trains G, the Q head and
+          D's shared body, as in Chen et al. and the GAN collection the report built on
+          (info_trains_d=False: G and the Q head only).
 
 The discriminator's outputs are a dict with named entries ("adv", "cls", "q_cat", "q_cont"), so
 no caller picks a column by position (the reference code read the wrong column of a
@@ -39,6 +41,11 @@ class GANConfig:
     beta1: float = 0.5
     lambda_info: float = 1.0  # weight of the information loss (both terms)
     lambda_cls: float = 1.0  # ACGAN classification weight
+    # InfoGAN: the information loss also enters D's loss, so it trains D's shared body and the Q
+    # head with D (Chen et al. 2016: min_{G,Q} max_D V(D, G) - lambda L_I(G, Q), Q sharing D's
+    # layers; the GAN collection trains its q_loss over D's, Q's and G's variables). False: only
+    # G and the Q head learn from it, Q with G's optimizer.
+    info_trains_d: bool = True
 
     @property
     def vectors(self):
@@ -149,9 +156,9 @@ class ImageGAN(keras.Model):
 
     @property
     def g_variables(self):
-        """G's weights, and for infoGAN also the Q head: the information loss trains both."""
+        """G's weights, and for infoGAN with info_trains_d=False also the Q head."""
         q = []
-        if self.config.gan_type == "infoGAN":
+        if self.config.gan_type == "infoGAN" and not self.config.info_trains_d:
             d = self.discriminator
             q = [v for layer in (*d.q_body, d.q_cat, d.q_cont) for v in layer.trainable_variables]
         return self.generator.trainable_variables + q
@@ -213,6 +220,10 @@ class ImageGAN(keras.Model):
                 cls = losses.classification_loss(labels, real_out["cls"]) + losses.classification_loss(codes["labels"], fake_out["cls"])
                 out["d_cls"] = cls
                 d_loss += c.lambda_cls * cls
+            if c.gan_type == "infoGAN" and c.info_trains_d:
+                cat, cont = self.info_loss(fake_out, codes)
+                out.update({"d_info_cat": cat, "d_info_cont": cont})
+                d_loss += c.lambda_info * (cat + cont)
             scaled = scale_loss(d_loss)
         grads = tape.gradient(scaled, self.d_variables)
         self.optimizers["d_optimizer"].apply(grads, self.d_variables)

@@ -19,7 +19,7 @@ from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
 GAN_TYPES = ("GAN", "CGAN", "ACGAN", "infoGAN")
-WIDTH_NAMES = ("quarter", "half", "full")
+WIDTH_NAMES = ("auto", "quarter", "half", "full")
 
 
 def define_flags():
@@ -33,8 +33,12 @@ def define_flags():
     flags.DEFINE_float("lrG", 2e-4, "Adam learning rate of G (and of InfoGAN's Q head).")
     flags.DEFINE_float("lrD", 2e-4, "Adam learning rate of D.")
     flags.DEFINE_float("beta1", 0.5, "Adam beta1 of both optimizers.")
-    flags.DEFINE_enum("width", "quarter", WIDTH_NAMES, "Network widths: full = Chen et al.'s MNIST networks "
-                      "(~10 min per epoch on a 2-core CPU: a GPU setting); half; quarter (~45 s per epoch on 2 cores).")
+    flags.DEFINE_enum("width", "auto", WIDTH_NAMES, "Network widths: full = Chen et al.'s MNIST networks "
+                      "(~150-600 ms per step on a 2-core CPU); half; quarter (every layer / 4, ~45 s per Fashion-MNIST "
+                      "epoch on 2 cores); auto = full when the run is at most 6,000 steps (the report's MNIST command), "
+                      "else quarter.")
+    flags.DEFINE_boolean("info_to_d", True, "infoGAN: the information loss also trains D's shared body, with the Q "
+                         "head in D's optimizer (Chen et al.; the GAN collection). --noinfo_to_d: G and the Q head only.")
     flags.DEFINE_boolean("jit", True, "XLA-compile the training step (25 % faster on CPU).")
     flags.DEFINE_string("data_dir", None, f"Directory with the four IDX files instead of the default sources; also ${image_data.DATA_DIR_ENV}.")
 
@@ -62,13 +66,14 @@ def main(argv):
     from infogan_run import GANExperiment, GANRunSpec
 
     flag_values = {name: FLAGS[name].value for name in ("gan_type", "dataset", "missing_mixt", "epoch", "batch_size", "z_dim",
-                                                         "lrG", "lrD", "beta1", "width", "jit", "seed", "strategy", "data_dir")}
+                                                         "lrG", "lrD", "beta1", "width", "info_to_d", "jit", "seed", "strategy",
+                                                         "data_dir")}
     config = {k: v for k, v in flag_values.items() if k != "epoch"}
     parts = [checked["gan_type"], checked["dataset"]] + (["remove" + "-".join(map(str, checked["removed"]))] if checked["removed"] else [])
     out_dir = FLAGS.out_dir or outputs.default_out_dir("infogan", FLAGS.fig_name, parts, config)
     spec = GANRunSpec(out_dir=out_dir, gan_type=checked["gan_type"], dataset=checked["dataset"], removed=checked["removed"],
                       epochs=FLAGS.epoch, batch_size=FLAGS.batch_size, z_dim=FLAGS.z_dim, lr_g=FLAGS.lrG, lr_d=FLAGS.lrD,
-                      beta1=FLAGS.beta1, width=FLAGS.width, jit_compile=FLAGS.jit, seed=FLAGS.seed, strategy=FLAGS.strategy,
+                      beta1=FLAGS.beta1, width=FLAGS.width, info_trains_d=FLAGS.info_to_d, jit_compile=FLAGS.jit, seed=FLAGS.seed, strategy=FLAGS.strategy,
                       data_dir=FLAGS.data_dir)
     experiment = GANExperiment(spec)
     outputs.claim_out_dir(out_dir, config)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from can_models import CAN, CANConfig, MinibatchDiscrimination, style_ambiguity_loss, style_entropy
+from can_models import (CAN, CANConfig, MinibatchDiscrimination, range_matched_sigmoid, style_ambiguity_loss,
+                        style_entropy)
 
 TINY = CANConfig(num_genres=3, image_size=16, z_dim=8, d_channels=(4, 8, 8), fc=16, kernel=3)
 SEED = tf.constant([1, 2], tf.int64)
@@ -28,6 +29,23 @@ def test_binary_style_loss_by_hand():
     assert float(style_ambiguity_loss(tf.constant(logits, tf.float32), "binary")) == pytest.approx(want, rel=1e-5)
 
 
+@pytest.mark.parametrize("margin", [5.0, 20.0, 40.0, 80.0])
+def test_binary_style_loss_is_exact_and_keeps_its_gradient_at_large_margins(margin):
+    """float32 log1p(-p) saturated at about -16.6 once a margin passed ~16 and its gradient
+    vanished; the loss must follow the float64 value and keep pushing G towards ambiguity."""
+    logits = np.array([[margin, 0.0, -1.0, 0.5]])
+    z = logits - logits.max(1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(1, keepdims=True))
+    others = [np.log(np.sum(np.exp(np.delete(z[0], c)))) for c in range(4)] - np.log(np.exp(z).sum())
+    want = -np.sum(log_p[0] / 4 + 0.75 * others)
+    x = tf.Variable(logits, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = style_ambiguity_loss(x, "binary")
+    assert float(loss) == pytest.approx(want, rel=1e-5)
+    grad = tape.gradient(loss, x).numpy()
+    assert np.all(np.isfinite(grad)) and grad[0, 0] > 0.5  # still pulls the winning logit down
+
+
 def test_softmax_style_loss_is_cross_entropy_to_uniform():
     logits = np.array([[1.0, -2.0, 0.5]])
     p = np.exp(logits) / np.exp(logits).sum()
@@ -46,10 +64,20 @@ def test_networks_shapes_and_image_range():
     model = tiny()
     images = model.generator(tf.random.normal((5, 8)))
     assert images.shape == (5, 16, 16, 3)
-    # logits mapped into (-4, 4) then a sigmoid: never the saturated 0 or 1 of seed 004's failures
-    assert 1 / (1 + np.exp(4)) <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1 / (1 + np.exp(-4))
+    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
     out = model.discriminator(images)
     assert out["genre"].shape == (5, 3) and out["real"].shape == (5,)
+
+
+def test_generator_range_is_the_data_range():
+    """Real images span [0, 1] (half the stand-in's pixels are exactly 0): G's last mapping must
+    reach both ends, or D tells real from fake by range alone."""
+    ends = range_matched_sigmoid(tf.constant([-1e4, -30.0, 0.0, 30.0, 1e4])).numpy()
+    assert ends[0] == pytest.approx(0.0, abs=1e-6) and ends[-1] == pytest.approx(1.0, abs=1e-6)
+    assert ends[2] == pytest.approx(0.5)
+    assert ends[1] < 1e-3 and ends[3] > 1 - 1e-3
+    inner = range_matched_sigmoid(tf.linspace(-50.0, 50.0, 101)).numpy()
+    assert np.all(np.diff(inner) >= 0)  # monotone: every pixel value has a logit
 
 
 def test_discriminator_loss_by_hand():

@@ -38,13 +38,31 @@ def test_discriminator_outputs_are_named_not_positional():
     np.testing.assert_allclose(shifted["q_cat"], out["q_cat"])
 
 
-def test_q_head_trains_with_g_and_not_with_d():
+def test_q_head_trains_with_d_by_default_and_with_g_when_asked():
     model = ImageGAN(GANConfig("infoGAN", **SMALL))
     q_ids = {id(v) for layer in (model.discriminator.q_cat, model.discriminator.q_cont) for v in layer.trainable_variables}
-    assert q_ids <= {id(v) for v in model.g_variables}
-    assert not q_ids & {id(v) for v in model.d_variables}
-    assert len(model.d_variables) + len(model.g_variables) == (
-        len(model.discriminator.trainable_variables) + len(model.generator.trainable_variables))
+    assert q_ids <= {id(v) for v in model.d_variables} and not q_ids & {id(v) for v in model.g_variables}
+    legacy = ImageGAN(GANConfig("infoGAN", info_trains_d=False, **SMALL))
+    q_ids = {id(v) for layer in (legacy.discriminator.q_cat, legacy.discriminator.q_cont) for v in layer.trainable_variables}
+    assert q_ids <= {id(v) for v in legacy.g_variables} and not q_ids & {id(v) for v in legacy.d_variables}
+    for m in (model, legacy):
+        assert len(m.d_variables) + len(m.g_variables) == (
+            len(m.discriminator.trainable_variables) + len(m.generator.trainable_variables))
+
+
+@pytest.mark.parametrize("info_trains_d", [True, False])
+def test_information_loss_trains_the_shared_body_of_d(info_trains_d):
+    """Chen et al.: Q shares D's layers and the information loss trains them. With the same seed,
+    D's first convolution after one step differs between lambda_info 1 and 0 exactly when the
+    information loss is in D's loss."""
+    kernels = []
+    for lambda_info in (1.0, 0.0):
+        tf.keras.utils.set_random_seed(0)
+        model = ImageGAN(GANConfig("infoGAN", lambda_info=lambda_info, info_trains_d=info_trains_d, **SMALL))
+        tf.function(model.train_step)((tf.random.uniform((6, 28, 28, 1), seed=3), tf.range(6, dtype=tf.int64)),
+                                      tf.constant([0, 1], tf.int64))
+        kernels.append(model.discriminator.body[0].kernel.numpy())
+    assert (not np.allclose(kernels[0], kernels[1])) == info_trains_d
 
 
 def test_information_loss_by_hand():

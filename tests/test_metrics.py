@@ -128,3 +128,18 @@ def test_shot_metrics_by_hand():
     assert out["diversity"] == pytest.approx((np.hypot(10, 4) + np.hypot(5, 1) + np.hypot(5, 5)) / 3)
     assert out["real_diversity"] == pytest.approx(np.hypot(10, 1))
     assert out["judge_accuracy"] == pytest.approx(2.0 / 3)
+
+
+def test_shot_metrics_in_feature_space_by_hand():
+    """The same distances on judge features: a blurred image close to the shots in pixels can be
+    far from them in what the judge sees, and the other way round."""
+    pixels = np.zeros((2, 3))
+    features = (np.array([[0.0, 2.0], [0.0, 0.5]]),  # generations
+                np.array([[0.0, 0.0]]),  # the shot
+                np.array([[1.0, 0.0], [3.0, 0.0]]))  # real images: nearest is 1 away
+    out = metrics.shot_metrics(pixels, pixels[:1], np.ones((2, 3)), features=features)
+    assert out["copy_fraction"] == 1.0  # in pixels every generation is the shot
+    assert out["feature_nn_distance"] == pytest.approx(1.25)
+    assert out["feature_real_nn_distance_min"] == pytest.approx(1.0)
+    assert out["feature_copy_fraction"] == pytest.approx(0.5)
+    assert out["feature_diversity"] == pytest.approx(1.5) and out["feature_real_diversity"] == pytest.approx(2.0)

@@ -1,4 +1,5 @@
 """The entry scripts, run as a user runs them: subprocesses with tiny flags."""
+import json
 import os
 
 import numpy as np
@@ -98,4 +99,42 @@ def test_compare_draws_both_gans_on_one_seed(tmp_path):
     assert os.path.exists(os.path.join(out, "comparison.png"))
     normal, style = metrics(os.path.join(out, "normal_gan")), metrics(os.path.join(out, "style_gan"))
     assert normal["flags.seed"] == style["flags.seed"]
-    assert normal["flags.label"] is False or "creativity" not in normal
+    history = {name: json.load(open(os.path.join(out, name, "logs", "history.json"))) for name in ("normal_gan", "style_gan")}
+    assert "creativity" in history["style_gan"][-1] and "d_classification" in history["style_gan"][-1]
+    assert not any("creativity" in h or "d_classification" in h for h in history["normal_gan"])
+
+
+TIMING_KEYS = {"train_seconds", "steps_per_second", "flags.out_dir"}
+
+
+def test_the_same_command_twice_gives_the_same_numbers(tmp_path):
+    """Fixed seeds: two fresh runs of one command agree on every number but the wall-clock ones."""
+    runs = []
+    for name in ("first", "second"):
+        out = str(tmp_path / name)
+        proc = run("STYLEGAN.py", "--label", "--missing_mixt", "1", "--niters", "40", "--out_dir", out)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(out)
+    a, b = metrics(runs[0]), metrics(runs[1])
+    assert set(a) == set(b)
+    assert {k: v for k, v in a.items() if k not in TIMING_KEYS} == {k: v for k, v in b.items() if k not in TIMING_KEYS}
+    np.testing.assert_array_equal(np.load(os.path.join(runs[0], "samples.npz"))["samples"],
+                                  np.load(os.path.join(runs[1], "samples.npz"))["samples"])
+
+
+def test_report_settings_and_creativity_loss(tmp_path):
+    out = str(tmp_path / "report")
+    proc = run("STYLEGAN.py", "--settings", "report", "--label", "--missing_mixt", "1", "--niters", "30",
+               "--lrg", "1e-3", "--out_dir", out)
+    assert proc.returncode == 0, proc.stderr
+    m = metrics(out)
+    assert m["flags.pack"] == 1 and m["flags.lr_decay"] is False and m["flags.lrd"] == 9e-3
+    assert m["flags.activation"] == "relu" and m["flags.creativity_loss"] == "report" and m["flags.nlayers"] == 3
+    assert m["flags.lrg"] == 1e-3  # a flag given explicitly wins over the preset
+    history = json.load(open(os.path.join(out, "logs", "history.json")))
+    assert "d_classification_fake" in history[-1]
+
+
+def test_a_packed_class_head_is_refused():
+    proc = run("STYLEGAN.py", "--label", "--pack", "2", "--niters", "5")
+    assert proc.returncode == 2 and "--pack 2" in proc.stderr and "Traceback" not in proc.stderr

@@ -23,16 +23,67 @@ def test_shapes():
     assert MinibatchDiscrimination(6, 3)(tf.zeros([4, 10])).shape == (4, 16)
 
 
-def test_packed_discriminator_judges_pairs_but_classifies_every_sample():
+def test_packed_discriminator_judges_pairs():
     x, y = batch(6)
-    logits, classes = Discriminator(16, 3, num_classes=8, pack=2)(x)
-    assert logits.shape == (3,) and classes.shape == (6, 8)
     d = Discriminator(16, 3, pack=2)
+    logits, classes = d(x)
+    assert logits.shape == (3,) and classes is None
     swapped = tf.gather(x, [1, 0, 2, 3, 4, 5])  # same pairs, one pair reordered
     regrouped = tf.gather(x, [0, 2, 1, 3, 4, 5])  # different pairs
     base = d(x)[0].numpy()
     assert base[1:].tolist() == d(swapped)[0].numpy()[1:].tolist()
     assert not np.allclose(base[:2], d(regrouped)[0].numpy()[:2])
+
+
+def test_a_class_head_is_never_packed():
+    """One sample's class prediction (and so its creativity loss) must not depend on whichever
+    sample it was packed with: a class head with pack > 1 is refused."""
+    with pytest.raises(ValueError, match="pack=1"):
+        Discriminator(16, 3, num_classes=8, pack=2)
+    with pytest.raises(ValueError, match="pack=1"):
+        ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, pack=2, use_labels=True))
+    x, _ = batch(6)
+    d = Discriminator(16, 3, num_classes=8)
+    partner_changed = tf.concat([x[:1], tf.random.normal([5, 2], seed=4)], axis=0)
+    np.testing.assert_allclose(d(x)[1].numpy()[0], d(partner_changed)[1].numpy()[0])
+
+
+def test_d_class_head_learns_from_real_samples_only():
+    """DesIGN: L_D,classif is on real samples with their labels. Different generators (so
+    different fakes) leave d_classification unchanged and equal to the cross-entropy on the real
+    batch by hand."""
+    x, y = batch(8)
+    values = []
+    for g_seed in (0, 1):
+        tf.keras.utils.set_random_seed(0)
+        model = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True))
+        _, real_classes = model.discriminator(x)
+        logits = real_classes.numpy().astype(np.float64)
+        log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        want = -np.mean(log_p[np.arange(8), y.numpy()])
+        tf.keras.utils.set_random_seed(100 + g_seed)
+        for w in model.generator.weights:
+            w.assign(tf.random.normal(w.shape))
+        out = model.train_step((x, y), SEED)
+        values.append(float(out["d_classification"]))
+        assert values[-1] == pytest.approx(want, rel=1e-5)
+        assert "d_classification_fake" not in out
+    assert values[0] == pytest.approx(values[1], rel=1e-6)
+
+
+def test_report_creativity_loss_uses_fixed_hard_labels_and_classifies_fakes():
+    """The report's code: G's creativity targets are one class per batch position, fixed for the
+    whole run; D's class head also sees fakes with random labels."""
+    model = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=3))
+    targets = model.report_creativity_labels(64).numpy()
+    np.testing.assert_array_equal(targets, model.report_creativity_labels(64).numpy())
+    assert len(set(targets.tolist())) > 4 and targets.min() >= 0 and targets.max() < 8
+    other = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=4))
+    assert not np.array_equal(targets, other.report_creativity_labels(64).numpy())
+    out = model.train_step(batch(), SEED)
+    assert {"creativity", "d_classification", "d_classification_fake"} <= set(out)
+    with pytest.raises(ValueError, match="creativity loss"):
+        ToyGAN(ToyGANConfig(creativity_loss="random"))
 
 
 def test_minibatch_discrimination_sees_identical_samples():
@@ -51,7 +102,8 @@ def test_minibatch_discrimination_sees_identical_samples():
     (ToyGANConfig(nhidden=16, nlayers=2, conditional=True), {"g_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, decay_steps=10), {"g_loss"}),
     (ToyGANConfig(nhidden=16, nlayers=2, r1_gamma=1.0), {"r1_penalty"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, pack=2, use_labels=True), {"creativity"}),
+    (ToyGANConfig(nhidden=16, nlayers=2, use_labels=True, creativity_loss="report", activation="relu"),
+     {"creativity", "d_classification_fake"}),
     (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
 ])
 def test_one_train_step_gives_finite_losses_and_changes_both_networks(config, expected):

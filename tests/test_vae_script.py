@@ -83,10 +83,12 @@ def test_rerun_with_more_epochs_resumes(env, few_shot_run):
 
 def test_zero_shot_mlp_latent_20_on_two_devices(env):
     out = str(env["root"] / "zero_shot")
-    proc = run(env, "--dataset", "mnist", "--remove-label", "1", "--arch", "mlp", "--strategy", "mirrored",
+    two_cpus = dict(env, env=dict(env["env"], CREATIVE_GANS_CPU_DEVICES="2"))
+    proc = run(two_cpus, "--dataset", "mnist", "--remove-label", "1", "--arch", "mlp", "--strategy", "mirrored",
                "--data_dir", env["data_dir"], "--out_dir", out, *TINY)
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
+    assert m["replicas"] == 2  # really two devices, not a mirrored strategy over one
     assert m["train_examples"] == 360 and m["steps"] == 18 and "shots_judge_accuracy" not in m
     assert not os.path.exists(os.path.join(out, "few_shot.png"))
 

@@ -191,7 +191,8 @@ class VAEExperiment:
         out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
                     "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
                     "seconds_per_epoch": round(self.steps_per_epoch() / result.steps_per_second, 3) if result.steps_per_second else None,
-                    "stopped_early": result.stopped or "", "final_train_loss": last.get("loss")})
+                    "stopped_early": result.stopped or "", "final_train_loss": last.get("loss"),
+                    "replicas": result.replicas})
         return out, evals
 
     def nn_distances(self, samples, prefix):
@@ -231,12 +232,22 @@ class VAEExperiment:
         is show how near 'new' can be."""
         spec = self.spec
         target = self.full_train_y[self.shot_index]
-        near = evals["near_shots"].reshape(-1, *self.config.input_shape)
+        means = evals["near_shots"].reshape(-1, *self.config.input_shape)
+        # The decoder's output is the mean of a Bernoulli per pixel, a blur over what the model
+        # would draw; a GAN's output is a sample. shots_* grade samples x ~ Bernoulli(mean) (like
+        # with like when set beside FIGR), shots_mean_* the means the figure shows.
+        samples = np.random.default_rng([spec.seed, 7]).binomial(1, means).astype(np.float32)
         near_target = np.repeat(target, spec.per_shot)
-        predicted = np.argmax(judge.probabilities(near), axis=1)
         same_class = self.as_float(self.test_x[np.isin(self.test_y, target)])
-        out = {f"shots_{k}": v for k, v in metrics.shot_metrics(near, self.as_float(self.shots), same_class,
-                                                                 predicted, near_target).items()}
+        shots = self.as_float(self.shots)
+        _, shot_features = judge.outputs(shots)
+        _, real_features = judge.outputs(same_class)
+        out = {}
+        for prefix, near in (("shots_", samples), ("shots_mean_", means)):
+            probs, features = judge.outputs(near)
+            values = metrics.shot_metrics(near, shots, same_class, np.argmax(probs, axis=1), near_target,
+                                          features=(features, shot_features, real_features))
+            out.update({prefix + k: v for k, v in values.items()})
         out["shots_judge_accuracy_of_reconstructions"] = float(np.mean(
             np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target))
         return out
