@@ -2,7 +2,7 @@
 
     python STYLEGAN.py --missing_mixt 1                  # plain GAN, mixture 1 never shown
     python STYLEGAN.py --label --missing_mixt 1          # + classification and creativity losses
-    python STYLEGAN.py --compare --missing_mixt 1        # both on one seed, side by side (2.2.4)
+    python STYLEGAN.py --compare --missing_mixt 1        # normal and style GANs side by side (2.2.4)
 """
 import dataclasses
 import os
@@ -37,8 +37,9 @@ def define_flags():
                       "cross-entropy to the uniform distribution over classes; report = what the report's code did "
                       "(G pushed to one fixed random class per batch position, D's class head also trained on fakes "
                       "with random labels), to reproduce its figure 2.2.4.")
-    flags.DEFINE_boolean("compare", False, "Train a normal GAN and a style GAN (--label) on the same seed and "
-                         "draw them side by side in comparison.png (figure 2.2.4).")
+    flags.DEFINE_boolean("compare", False, "Train a normal GAN and the style GAN with each creativity loss "
+                         "(DesIGN's, the report's) on the same seed and draw them side by side in comparison.png "
+                         "(figure 2.2.4).")
 
 
 def main(argv):
@@ -65,8 +66,12 @@ def main(argv):
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     if not FLAGS.compare:
         return toy_cli.run_toy(spec, FLAGS, "STYLE GAN" if FLAGS.label else "GAN")
+    # Figure 2.2.4 with both creativity losses: DesIGN's and what the report's code did.
     runs = [("NORMAL GAN", dataclasses.replace(model, use_labels=False), "normal_gan"),
-            ("STYLE GAN", dataclasses.replace(model, use_labels=True, pack=1), "style_gan")]
+            ("STYLE GAN (DesIGN loss)", dataclasses.replace(model, use_labels=True, pack=1, creativity_loss="uniform"),
+             "style_gan"),
+            ("STYLE GAN (report's loss)", dataclasses.replace(model, use_labels=True, pack=1, creativity_loss="report"),
+             "style_gan_report_loss")]
     summaries = [toy_cli.run_toy(dataclasses.replace(spec, model=m, out_dir=os.path.join(spec.out_dir, sub)), FLAGS, name)
                  for name, m, sub in runs]
     toy_cli.write_comparison(spec.out_dir, summaries, FLAGS.notebook)

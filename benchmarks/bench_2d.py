@@ -20,11 +20,15 @@ from common import io  # noqa: E402
 
 import bench_common  # noqa: E402  (next to this script)
 
-STYLE_CONFIGS = [  # (row name, extra flags)
-    ("normal GAN", []),
-    ("style GAN (λ_G = 0.5)", ["--label", "--lambda_g", "0.5", "--lambda_d", "0.5"]),
+STYLE_CONFIGS = [  # (row name, extra flags, removals measured)
+    ("normal GAN", [], ("none", "mixture 1")),
+    ("style GAN, DesIGN loss (λ = 0.5)", ["--label"], ("none", "mixture 1")),
+    ("style GAN, report's loss (λ = 0.5)", ["--label", "--creativity_loss", "report"], ("none", "mixture 1")),
+    ("normal GAN, `--settings report`", ["--settings", "report"], ("mixture 1",)),
+    ("style GAN, `--settings report` (report's loss)", ["--settings", "report", "--label"], ("mixture 1",)),
 ]
-MISSING = [("none", []), ("mixture 1", ["--missing_mixt", "1"])]
+MISSING = {"none": [], "mixture 1": ["--missing_mixt", "1"]}
+FIGURES = os.path.join(ROOT, "docs", "figures")
 
 
 def run_script(script, args, out_dir):
@@ -53,10 +57,10 @@ def speed(work_dir, repeats):
 
 def quality(work_dir, seeds, niters, parallel):
     jobs = []
-    for name, flags in STYLE_CONFIGS:
-        for missing_name, missing in MISSING:
+    for name, flags, removals in STYLE_CONFIGS:
+        for missing_name in removals:
             for seed in range(seeds):
-                args = [*flags, *missing, "--seed", str(seed), "--niters", str(niters)]
+                args = [*flags, *MISSING[missing_name], "--seed", str(seed), "--niters", str(niters)]
                 out = os.path.join(work_dir, "quality", f"{len(jobs):03d}")
                 jobs.append(((name, missing_name), "STYLEGAN.py", args, out))
     for seed in range(seeds):
@@ -75,12 +79,34 @@ def mean(values):
     return sum(values) / len(values)
 
 
+def std(values):
+    m = mean(values)
+    return (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+
+
+def figures(work_dir, niters):
+    """The README's 2-d figures, made by the commands they show (seed 0)."""
+    import shutil
+
+    out = os.path.join(work_dir, "figures", "compare")
+    bench_common.run_script(TOY_DIR, "STYLEGAN.py", ["--compare", "--missing_mixt", "1", "--niters", str(niters)], out,
+                            metrics_file=os.path.join("normal_gan", "metrics.json"))
+    shutil.copyfile(os.path.join(out, "comparison.png"), os.path.join(FIGURES, "stylegan_comparison.png"))
+    out = os.path.join(work_dir, "figures", "cgan")
+    run_script("CGAN.py", ["--label", "--missing_mixt", "4", "--niters", str(niters)], out)
+    shutil.copyfile(os.path.join(out, "snapshots.png"), os.path.join(FIGURES, "cgan_snapshots.png"))
+
+
 def summarise(results):
     rows = []
     for (name, missing), runs in results.items():
+        runs = sorted(runs, key=lambda r: r["flags.seed"])
         row = {"model": name, "removed": missing, "seeds": len(runs),
                "modes_present": runs[0]["modes_present"],
                "modes_captured_mean": mean([r["modes_captured"] for r in runs]),
+               "modes_captured_std": std([r["modes_captured"] for r in runs]),
+               "modes_captured_all": [r["modes_captured"] for r in runs],
+               "hq_fraction_std": std([r["hq_fraction"] for r in runs]),
                "seeds_with_all_modes": sum(r["modes_captured"] == r["modes_present"] for r in runs),
                "hq_fraction_mean": mean([r["hq_fraction"] for r in runs]),
                "missing_mode_hits_mean": mean([r["missing_mode_hits"] for r in runs]),
@@ -93,7 +119,8 @@ def summarise(results):
             row["removed_label_on_own_mode_mean"] = mean([r["label_4_on_own_mode"] for r in runs])
             row["removed_label_off_modes_mean"] = mean([r["removed_label_4_off_modes"] for r in runs])
         rows.append(row)
-    return sorted(rows, key=lambda r: (r["model"] == "CGAN", r["model"], r["removed"]))
+    order = [name for name, _, _ in STYLE_CONFIGS] + ["CGAN"]
+    return sorted(rows, key=lambda r: (order.index(r["model"]), r["removed"]))
 
 
 def markdown(speed_rows, quality_rows, niters):
@@ -105,12 +132,13 @@ def markdown(speed_rows, quality_rows, niters):
                      f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {r['peak_rss_mb_children']} |")
     seeds = quality_rows[0]["seeds"] if quality_rows else 0
     lines += ["", f"## Quality over {seeds} seeds ({niters} iterations, 2,500 samples per run)", "",
-              "| model | removed | modes captured (mean) | seeds with all modes | HQ fraction | "
+              "| model | removed | modes captured (mean ± sd) | per seed | seeds with all modes | HQ fraction (mean ± sd) | "
               "missing-mode hits (mean / max) | mode KL | NN distance (gen / held-out real) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in quality_rows:
-        lines.append(f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} / {r['modes_present']} | "
-                     f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} | "
+        lines.append(f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} ± {r['modes_captured_std']:.2f} / "
+                     f"{r['modes_present']} | {' '.join(map(str, r['modes_captured_all']))} | "
+                     f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} ± {r['hq_fraction_std']:.3f} | "
                      f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} | "
                      f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |")
     cgan = [r for r in quality_rows if "present_labels_on_own_mode_mean" in r]
@@ -125,6 +153,8 @@ def markdown(speed_rows, quality_rows, niters):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="speed,figures,quality", help="comma list of speed, figures, quality "
+                        "(parts not run keep their last numbers)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds per configuration in the quality table")
     parser.add_argument("--niters", type=int, default=3001, help="iterations of every quality run")
     parser.add_argument("--speed_repeats", type=int, default=3, help="timed runs of each default command")
@@ -132,11 +162,17 @@ def main():
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
     args = parser.parse_args()
-    speed_rows = speed(args.work_dir, args.speed_repeats)
-    quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
+    parts = set(args.parts.split(","))
+    previous = io.read_json(args.out, {})
+    speed_rows = speed(args.work_dir, args.speed_repeats) if "speed" in parts else previous.get("speed", [])
+    if "figures" in parts:
+        figures(args.work_dir, args.niters)
+    if "quality" in parts:
+        quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
+    else:
+        quality_rows = previous.get("quality", [])
     io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
     bench_common.publish("bench_2d.md", markdown(speed_rows, quality_rows, args.niters))
-
 
 if __name__ == "__main__":
     main()

@@ -133,6 +133,60 @@ def quality(previous, args):
     return rows
 
 
+SEED_MODELS = [("can", "CAN (binary style loss)", []), ("baseline", "baseline DCGAN", ["--baseline"])]
+SEED_KEYS = [("style_entropy_judge", "style entropy, independent classifier", 3), ("style_entropy_dc", "style entropy, own D_c", 3),
+             ("realness", "realness", 3), ("diversity_ratio", "diversity / real", 3), ("nn_distance", "nn distance", 2)]
+
+
+def seeds(previous, args):
+    """CAN and the baseline over --seeds, each run extended through --checkpoints iterations (a
+    rerun with more --iterations continues the run), so every seed gives a curve."""
+    done = {(r["tag"], r["seed"], r["iterations"]): r for r in previous}
+    rows = []
+    for tag, name, extra in SEED_MODELS:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed}")
+            for i, iterations in enumerate(int(n) for n in args.checkpoints.split(",")):
+                if (tag, seed, iterations) in done:
+                    rows.append(done[(tag, seed, iterations)])
+                    continue
+                command = ["--genres", "7", "--iterations", str(iterations), "--batch_size", str(args.batch_size),
+                           "--image_size", str(args.seed_image_size), "--seed", str(seed), "--sample_every", "100", *extra]
+                wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
+                rows.append({"tag": tag, "model": name, "seed": seed, "iterations": iterations, "minutes": wall / 60,
+                             "command": "python train.py " + " ".join(command), "data_source": values.get("data_source"),
+                             **{k: values.get(k) for k in QUALITY_KEYS}})
+                print({k: rows[-1][k] for k in ("model", "seed", "iterations", "style_entropy_judge", "diversity_ratio")},
+                      flush=True)
+            if seed == 0:
+                for figure in ("samples.png", "progression.png"):
+                    shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
+    return rows
+
+
+def seeds_markdown(rows):
+    last = max(r["iterations"] for r in rows)
+    first = rows[0]
+    lines = ["", f"## CAN against the baseline over seeds ({first['data_source']}; batch {first['command'].split('--batch_size ')[1].split()[0]}, "
+             f"{first['command'].split('--image_size ')[1].split()[0]}x{first['command'].split('--image_size ')[1].split()[0]})", "",
+             f"Mean ± sample standard deviation over seeds at each point of training. Real held-out images: independent "
+             f"classifier's style entropy {fmt(first['style_entropy_judge_real'])}, CAN's D_c {fmt(first['style_entropy_dc_real'])}, "
+             f"realness {fmt(first['realness_heldout_real'])}; maximum style entropy {fmt(first['style_entropy_max'])} (log K).", "",
+             "| model | iterations | " + " | ".join(k[1] for k in SEED_KEYS) + " |", "|---|---|" + "---|" * len(SEED_KEYS)]
+    for tag, name, _ in SEED_MODELS:
+        for iterations in sorted({r["iterations"] for r in rows}):
+            mine = [r for r in rows if r["tag"] == tag and r["iterations"] == iterations]
+            if mine:
+                lines.append(f"| {name} | {iterations} | " + " | ".join(
+                    bench_common.spread([r[k] for r in mine], d) for k, _, d in SEED_KEYS) + " |")
+    per_seed = "; ".join(f"{r['model']} seed {r['seed']}: entropy {fmt(r['style_entropy_judge'])}, diversity/real "
+                         f"{fmt(r['diversity_ratio'])}" for r in rows if r["iterations"] == last)
+    lines += ["", f"At {last} iterations, per seed: {per_seed}.", "",
+              "Commands (in `can/`): " + "; ".join(sorted({f"`{r['command'].replace(' --seed ' + str(r['seed']), ' --seed S')}`" for r in rows
+                                                          if r["iterations"] == last}))]
+    return lines
+
+
 def markdown(results):
     lines = []
     if results.get("speed"):
@@ -153,20 +207,28 @@ def markdown(results):
             lines.append(f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
                          f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
                          f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} |")
+    if results.get("seeds"):
+        lines += seeds_markdown(results["seeds"])
     return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,quality", help="comma list of speed, quality")
+    parser.add_argument("--parts", default="speed,seeds", help="comma list of speed, quality (one seed, with the "
+                        "remedies and the softmax loss), seeds")
     parser.add_argument("--speed_iterations", type=int, default=5, help="timed iterations per configuration")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations of each quality run")
     parser.add_argument("--batch_size", type=int, default=64, help="batch of the quality runs (train.py's default is 200)")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds of the seeds part")
+    parser.add_argument("--checkpoints", default="500,1000,2000", help="iterations at which the seeds part grades each run")
+    parser.add_argument("--seed_image_size", type=int, default=32, help="image size of the seeds part (the stand-in is "
+                        "28x28 upsampled: 32 loses nothing and is ~4x cheaper than 64)")
     parser.add_argument("--data_dir", default=None, help="a WikiArt folder (default: the stand-in)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_can"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_can.json"))
     args = parser.parse_args()
-    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args)}
+    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args),
+             "seeds": lambda prev: seeds(prev, args)}
     started = time.perf_counter()
     bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_can.md")
     print(f"bench_can: {(time.perf_counter() - started) / 60:.1f} min")

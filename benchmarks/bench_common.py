@@ -17,10 +17,10 @@ SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make be
             ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)")]
 
 
-def run_script(cwd, script, args, out_dir, env=None, fresh=True):
+def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
     """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:
     continues the run there); returns (wall seconds, peak RSS of the children so far in MB,
-    metrics.json)."""
+    out_dir/metrics_file)."""
     if fresh:
         shutil.rmtree(out_dir, ignore_errors=True)
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
@@ -31,13 +31,25 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True):
     if proc.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    with open(os.path.join(out_dir, "metrics.json")) as f:
+    with open(os.path.join(out_dir, metrics_file)) as f:
         return wall, rss, json.load(f)
 
 
 def fmt(value, digits=3):
     """A table cell: floats to `digits` places, None as a dash."""
     return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+
+
+def spread(values, digits=3):
+    """A finding over seeds: 'mean ± sample std (n=...)', or the value marked as one seed."""
+    import numpy as np
+
+    values = [float(v) for v in values if v is not None]
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f} (1 seed)"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f} (n={len(values)})"
 
 
 def run_parts(out_json, wanted, parts, markdown, markdown_name):

