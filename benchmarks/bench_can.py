@@ -152,7 +152,11 @@ def seeds(previous, args):
                     continue
                 command = ["--genres", "7", "--iterations", str(iterations), "--batch_size", str(args.batch_size),
                            "--image_size", str(args.seed_image_size), "--seed", str(seed), "--sample_every", "100", *extra]
-                wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
+                values = bench_common.finished(out_dir, "style_entropy_judge")
+                if values is not None and values.get("iterations") == iterations:
+                    wall = 0.0  # finished by an interrupted run of this benchmark
+                else:
+                    wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
                 rows.append({"tag": tag, "model": name, "seed": seed, "iterations": iterations, "minutes": wall / 60,
                              "command": "python train.py " + " ".join(command), "data_source": values.get("data_source"),
                              **{k: values.get(k) for k in QUALITY_KEYS}})

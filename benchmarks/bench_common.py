@@ -35,6 +35,18 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
         return wall, rss, json.load(f)
 
 
+def finished(out_dir, key):
+    """metrics.json of a finished run in out_dir (one that has `key`), else None: a long benchmark
+    interrupted and restarted reuses its finished runs instead of training them again."""
+    path = os.path.join(out_dir, "metrics.json")
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return values if key in values and not values.get("diverged") else None
+
+
 def fmt(value, digits=3):
     """A table cell: floats to `digits` places, None as a dash."""
     return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))

@@ -109,8 +109,16 @@ def seeds(work_dir, seed_list, previous):
                 continue
             args = ["--gan_type", "infoGAN", "--dataset", "mnist", "--missing_mixt", "3", "--seed", str(seed), *extra]
             out = os.path.join(work_dir, "seeds", f"{variant}_seed{seed}")
+            m = bench_common.finished(out, "code_purity_mean")
+            if m is not None:  # finished by an interrupted run of this benchmark
+                rows.append({"command": "python3 main.py " + " ".join(args), "out_dir": out,
+                             "wall_seconds": round(m["train_seconds"], 1), "peak_rss_mb_children": None,
+                             "source": m["data_source"], "gan_type": "infoGAN", "dataset": "mnist", "variant": variant,
+                             "seed": seed, **{k: m.get(k) for k in KEYS},
+                             "per_code": [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]})
+                continue
             rows.append(row(args, out, gan_type="infoGAN", dataset="mnist", variant=variant, seed=seed))
-            if variant == "info_to_d" and seed == seed_list[0]:
+            if variant == "info_to_d" and seed == seed_list[0] and os.path.exists(os.path.join(out, "code_grid.png")):
                 copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",
                                    "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
     return rows

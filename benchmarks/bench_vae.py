@@ -86,7 +86,11 @@ def findings(work_dir, seeds, previous):
                 rows.append(done[(name, seed)])
                 continue
             tag = name.replace(" ", "_").replace("'", "").replace(":", "")
-            wall, _, m = vae([*args, "--seed", str(seed)], os.path.join(work_dir, "findings", f"{tag}_seed{seed}"))
+            out_dir = os.path.join(work_dir, "findings", f"{tag}_seed{seed}")
+            m = bench_common.finished(out_dir, "test_neg_elbo")
+            wall = m.get("train_seconds", 0.0) if m is not None else None
+            if m is None:
+                wall, _, m = vae([*args, "--seed", str(seed)], out_dir)
             rows.append({"finding": name, "seed": seed, "command": "python3 VAE.py " + " ".join(args), "wall_seconds": wall,
                          "source": m["data_source"], "judge_test_accuracy": m.get("judge_test_accuracy"),
                          **{k: m[k] for k in FINDING_KEYS if k in m}})
