@@ -143,13 +143,17 @@ def seeds(previous, args):
     rerun with more --iterations continues the run), so every seed gives a curve."""
     done = {(r["tag"], r["seed"], r["iterations"]): r for r in previous}
     rows = []
-    for tag, name, extra in SEED_MODELS:
-        for seed in [int(s) for s in args.seeds.split(",")]:
-            out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed}")
-            for i, iterations in enumerate(int(n) for n in args.checkpoints.split(",")):
+    seed_list = [int(s) for s in args.seeds.split(",")]
+    counts = [int(n) for n in args.checkpoints.split(",")]
+    # Every seed reaches a count before any goes further: a benchmark stopped early still has
+    # every seed at the counts it finished.
+    for i, iterations in enumerate(counts):
+        for tag, name, extra in SEED_MODELS:
+            for seed in seed_list:
                 if (tag, seed, iterations) in done:
                     rows.append(done[(tag, seed, iterations)])
                     continue
+                out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed}")
                 command = ["--genres", "7", "--iterations", str(iterations), "--batch_size", str(args.batch_size),
                            "--image_size", str(args.seed_image_size), "--seed", str(seed), "--sample_every", "100", *extra]
                 values = bench_common.finished(out_dir, "style_entropy_judge")
@@ -162,9 +166,9 @@ def seeds(previous, args):
                              **{k: values.get(k) for k in QUALITY_KEYS}})
                 print({k: rows[-1][k] for k in ("model", "seed", "iterations", "style_entropy_judge", "diversity_ratio")},
                       flush=True)
-            if seed == 0:
-                for figure in ("samples.png", "progression.png"):
-                    shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
+                if seed == seed_list[0] and iterations == counts[-1]:
+                    for figure in ("samples.png", "progression.png"):
+                        shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
     return rows
 
 
