@@ -201,8 +201,8 @@ class CANExperiment:
             self.spec.log(f"stopped early: {result.stopped}")
         values, gens = self.evaluate(trainer.model)
         values.update({"data_source": self.data.source, "iterations": result.step, "resumed_from_step": result.start_step,
-                       "train_seconds": result.seconds, "seconds_per_iteration": 1.0 / max(result.steps_per_second, 1e-12),
-                       "images_per_second": result.steps_per_second * self.spec.batch_size,
+                       "train_seconds": result.total_seconds, "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
+                       "images_per_second": result.total_steps_per_second * self.spec.batch_size,
                        "replicas": trainer.strategy.num_replicas_in_sync, "stopped_early": result.stopped or "",
                        "genres": list(self.data.genres), "train_images": self.data.num_train,
                        **{f"data_{k}": v for k, v in self.data.counts.items()}})

@@ -198,8 +198,8 @@ class GANExperiment:
         last = result.history[-1] if result.history else {}
         per_epoch = self.steps_per_epoch()
         out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
-                    "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
-                    "seconds_per_epoch": round(per_epoch / result.steps_per_second, 3) if result.steps_per_second else None,
+                    "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
+                    "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3) if result.total_steps_per_second else None,
                     "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss")})
         return samples, codes, out
 

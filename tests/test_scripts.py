@@ -157,3 +157,15 @@ def test_fewer_iterations_than_a_finished_run_are_refused(style_run):
                "--out_dir", out)
     assert proc.returncode == 2 and "already trained for" in proc.stderr
     assert open(os.path.join(out, "metrics.json")).read() == before
+
+
+def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
+    out = str(tmp_path / "timing")
+    first = run("STYLEGAN.py", "--niters", "60", "--nhidden", "16", "--out_dir", out)
+    assert first.returncode == 0, first.stderr
+    before = metrics(out)
+    again = run("STYLEGAN.py", "--niters", "60", "--nhidden", "16", "--out_dir", out)
+    assert again.returncode == 0, again.stderr
+    after = metrics(out)
+    assert after["resumed_from_step"] == 60 and before["train_seconds"] > 0
+    assert after["train_seconds"] == before["train_seconds"] and after["steps_per_second"] == before["steps_per_second"]
