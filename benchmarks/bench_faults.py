@@ -37,7 +37,7 @@ import bench_common  # next to this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-TIMING = {"train_seconds", "steps_per_second", "seconds_per_epoch", "seconds_per_iteration",
+TIMING = {"train_seconds", "steps_per_second", "seconds_per_epoch", "seconds_per_iteration", "images_per_second",
           "meta_iterations_per_second", "flags.out_dir", "resumed_from_step"}
 OUTCOMES = ["clean error", "resumed identical", "traceback", "silently wrong", "data lost"]
 
