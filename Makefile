@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data demo test bench bench-quick bench-vae bench-infogan bench-figr bench-can clean
+.PHONY: setup data demo test bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
 
 setup: data $(VENV)/.installed
 
@@ -55,6 +55,10 @@ bench-figr: setup
 # baseline DCGAN on the stand-in (~25 min on 2 cores).
 bench-can: setup
 	$(PY) benchmarks/bench_can.py
+
+# Fault injection: kill -9, damaged checkpoints, races, a full disk, 100+ bad inputs (~25 min).
+bench-faults: setup
+	$(PY) benchmarks/bench_faults.py
 
 bench-quick: setup
 	$(PY) benchmarks/bench_2d.py --seeds 2 --niters 501

@@ -35,7 +35,7 @@ def main(argv):
     for name in ("nhidden", "nlayers"):
         common_flags.check_positive(name, FLAGS[name].value)
     for name in ("lrg", "lrd"):
-        common_flags.check_non_negative(name, FLAGS[name].value)
+        common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
     from toy_models import ToyGANConfig
     from toy_runs import ToyRunSpec, report_snapshot_steps

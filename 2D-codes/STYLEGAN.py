@@ -48,7 +48,9 @@ def main(argv):
     run = toy_cli.run_settings(FLAGS, "STYLEGAN", name_parts=["label"] if FLAGS.label else [])
     for name in ("nhidden", "nlayers", "d_steps"):
         common_flags.check_positive(name, FLAGS[name].value)
-    for name in ("lrg", "lrd", "lambda_d", "lambda_g"):
+    for name in ("lrg", "lrd"):
+        common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
+    for name in ("lambda_d", "lambda_g"):
         common_flags.check_non_negative(name, FLAGS[name].value)
     common_flags.require(not (FLAGS.r1_gamma and FLAGS.loss == "wgan-gp"),
                          "--r1_gamma applies to --loss gan; wgan-gp has its own gradient penalty")

@@ -6,7 +6,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import io, outputs, plotting, toy_data
+from common import io, outputs, plotting, resources, rundir, toy_data
 from common.classes import parse_class_list, validate_classes
 
 # Flags that do not change what is trained: a rerun with another value resumes the same run.
@@ -69,12 +69,25 @@ def run_settings(FLAGS, experiment, name_parts=()):
                          f"--batch_size ({FLAGS.batch_size}) must be a multiple of --pack ({FLAGS.pack})")
     common_flags.require(FLAGS.r1_gamma >= 0, f"--r1_gamma must be >= 0 (got {FLAGS.r1_gamma})")
     common_flags.require(FLAGS.scale > 0, f"--scale must be positive (got {FLAGS.scale})")
+    require_toy_fits(FLAGS, num_classes)
     config = training_config(FLAGS)
     parts = [dataset, *name_parts] + (["missing" + "-".join(map(str, missing))] if missing else []) + [f"seed{FLAGS.seed}"]
     out_dir = FLAGS.out_dir or outputs.default_out_dir(experiment, FLAGS.fig_name, parts, config)
     spec = dict(out_dir=out_dir, dataset=dataset, scale=FLAGS.scale, missing=missing, seed=FLAGS.seed,
                 niters=FLAGS.niters, batch_size=FLAGS.batch_size, strategy=FLAGS.strategy, jit_compile=FLAGS.jit)
     return {"num_classes": num_classes, "spec": spec}
+
+
+def require_toy_fits(FLAGS, num_classes):
+    """G and D are MLPs of --nlayers x --nhidden: refuse, before building them, what cannot fit."""
+    width, layers, batch = FLAGS.nhidden, FLAGS.nlayers, FLAGS.batch_size
+    parameters = (resources.mlp_parameters(FLAGS.z_dim + num_classes, width, layers, 2)
+                  + resources.mlp_parameters(2 * FLAGS.pack + num_classes, width, layers, 1 + num_classes))
+    activations = 3 * batch * width * layers
+    if "minibatch_discriminate" in FLAGS and FLAGS.minibatch_discriminate:
+        activations += 16 * batch * batch  # every pair of the batch, per kernel
+    resources.require_fits(resources.training_bytes(parameters, activations),
+                           f"--nhidden {width} x --nlayers {layers} at --batch_size {batch}")
 
 
 def training_config(FLAGS):
@@ -92,8 +105,8 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
     config = training_config(FLAGS)
     # decay_steps follows --niters, which may grow when a finished run is extended.
     config["model"] = str(dataclasses.replace(spec.model, decay_steps=int(bool(spec.model.decay_steps))))
-    outputs.claim_out_dir(spec.out_dir, config)
-    summary = ToyExperiment(spec).run(FLAGS.flag_values_dict(), label, colour_by_label)
+    with rundir.claim(spec.out_dir, config):
+        summary = ToyExperiment(spec).run(FLAGS.flag_values_dict(), label, colour_by_label)
     m = summary["metrics"]
     print(f"{label}: {m['modes_captured']}/{m['modes_present']} modes, HQ fraction {m['hq_fraction']:.3f}, "
           f"missing-mode hits {m['missing_mode_hits']:.4f}, mode KL {m['mode_kl']:.3f}")

@@ -96,7 +96,7 @@ class ToyExperiment:
         last = result.history[-1] if result.history else {}
         values.update({
             "steps": result.step, "resumed_from_step": result.start_step,
-            "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
+            "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
             "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss"),
             "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",
         })

@@ -14,7 +14,8 @@ SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make be
             ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
             ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
             ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
-            ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)")]
+            ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),
+            ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)")]
 
 
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import harness, image_plots, io, metrics, outputs, plotting
+from common.classes import check_batch
 from common.distribute import make_strategy
 from common.folder_data import load_arrays, match_classes, scan_folders, split_heldout, stream_dataset
 from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
@@ -68,6 +69,8 @@ class ArtData:
             self.train_x, self.train_y = data.train_x[keep], data.train_y[keep]
             self.test_x, self.test_y = data.test_x[keep_test], data.test_y[keep_test]
             self.genres = tuple(f"{data.class_names[c]} (as '{g}')" for c, g in enumerate(self.genres))
+            # The names only label the stand-in's classes, in order: say so, whatever was asked for.
+            spec.log("stand-in genres (no art is read; the names only label these classes): " + ", ".join(self.genres))
             self.source = f"STAND-IN: {data.source}, first {len(self.genres)} classes as genres"
             self.counts = {"files_seen": 0, "used": len(self.train_x)}
             self.num_train = len(self.train_x)
@@ -98,6 +101,7 @@ class CANExperiment:
     def __init__(self, spec: CANRunSpec):
         self.spec = spec
         self.data = ArtData(spec)
+        check_batch(spec.batch_size, self.data.num_train)
         self.config = dataclasses.replace(spec.model, num_genres=len(spec.genres))
         self.fixed_noise = tf.random.stateless_normal((16, self.config.z_dim), tf.constant([spec.seed, 77], tf.int64))
 
@@ -197,8 +201,8 @@ class CANExperiment:
             self.spec.log(f"stopped early: {result.stopped}")
         values, gens = self.evaluate(trainer.model)
         values.update({"data_source": self.data.source, "iterations": result.step, "resumed_from_step": result.start_step,
-                       "train_seconds": result.seconds, "seconds_per_iteration": 1.0 / max(result.steps_per_second, 1e-12),
-                       "images_per_second": result.steps_per_second * self.spec.batch_size,
+                       "train_seconds": result.total_seconds, "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
+                       "images_per_second": result.total_steps_per_second * self.spec.batch_size,
                        "replicas": trainer.strategy.num_replicas_in_sync, "stopped_early": result.stopped or "",
                        "genres": list(self.data.genres), "train_images": self.data.num_train,
                        **{f"data_{k}": v for k, v in self.data.counts.items()}})

@@ -16,7 +16,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import outputs, tf_env
+from common import outputs, resources, rundir, tf_env
 
 FLAGS = flags.FLAGS
 SEED_GENRES = ("cubism", "early renaissance", "fauvism", "pointillism", "pop art", "realism", "ukiyo-e")
@@ -70,6 +70,11 @@ def check_flags():
     for name in ("lr_g", "lr_d"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     common_flags.require(FLAGS.lambda_style >= 0, f"--lambda_style must not be negative (got {FLAGS.lambda_style})")
+    side = FLAGS.image_size
+    parameters = 3 * (side // 8) ** 2 * 128 * 1024  # the FC layers at D's end and G's start dominate
+    activations = 3 * FLAGS.batch_size * side * side * (3 + 32 + 16)  # per conv block, real + fake + G
+    resources.require_fits(resources.training_bytes(parameters, activations) + resources.FLOAT * FLAGS.num_samples * side**2 * 3 * 4,
+                           f"--image_size {side} with --batch_size {FLAGS.batch_size}")
     return genres
 
 
@@ -92,11 +97,11 @@ def main(argv):
                       iterations=FLAGS.iterations, sample_every=min(FLAGS.sample_every, FLAGS.iterations),
                       num_samples=FLAGS.num_samples, seed=FLAGS.seed, strategy=FLAGS.strategy, judge=FLAGS.judge)
     experiment = CANExperiment(spec)  # scans the data: a missing genre or unreadable folder fails here
-    outputs.claim_out_dir(out_dir, config)
     what = "baseline DCGAN" if FLAGS.baseline else f"CAN ({FLAGS.style_loss} style loss, lambda {FLAGS.lambda_style})"
-    print(f"{what}: {len(genres)} genres, {experiment.data.num_train} images, batch {FLAGS.batch_size}, "
-          f"{FLAGS.iterations} iterations -> {out_dir}")
-    summary = experiment.run(flag_values)
+    with rundir.claim(out_dir, config):
+        print(f"{what}: {len(genres)} genres, {experiment.data.num_train} images, batch {FLAGS.batch_size}, "
+              f"{FLAGS.iterations} iterations -> {os.path.abspath(out_dir)}")
+        summary = experiment.run(flag_values)
     outputs.report_run(summary["metrics"], summary["paths"], out_dir, notebook=FLAGS.notebook,
                        keys=("style_entropy_dc", "style_entropy_judge", "style_entropy_max", "realness", "nn_distance",
                              "nn_distance_heldout_real", "diversity", "diversity_real", "seconds_per_iteration"))

@@ -13,6 +13,17 @@ class CheckpointMismatch(UsageError):
     """The checkpoint in --out_dir was written by a differently shaped model."""
 
 
+class RunFailed(RuntimeError):
+    """The run started but cannot give a result (it diverged, the disk filled, every checkpoint
+    is damaged): entry scripts print its message as one line and exit 3."""
+
+
+def check_batch(batch_size, examples, what="training examples"):
+    """A data-dependent check: a batch cannot be larger than the data it is drawn from."""
+    if batch_size > examples:
+        raise UsageError(f"--batch_size {batch_size} is larger than the {examples} {what}")
+
+
 def parse_class_list(text, flag_name="--missing_mixt"):
     """'1' or '1,4' or ['1', '4'] -> (1, 4). Empty/None -> ()."""
     if text is None:
@@ -74,6 +85,8 @@ def draw_shots(y, classes, k, rng):
     shots = {}
     for c in classes:
         candidates = np.flatnonzero(np.asarray(y) == c)
+        if len(candidates) and k > len(candidates):  # "few-shot" with the whole class would be a lie
+            raise UsageError(f"{k} shots of class {c} were asked for, but it has only {len(candidates)} examples")
         if len(candidates):
-            shots[int(c)] = np.sort(rng.choice(candidates, size=min(k, len(candidates)), replace=False))
+            shots[int(c)] = np.sort(rng.choice(candidates, size=k, replace=False))
     return shots

@@ -6,7 +6,7 @@ import sys
 from absl import app, flags
 from absl import logging as absl_logging
 
-from common.classes import UsageError
+from common.classes import RunFailed, UsageError
 
 # Kept here (not imported from common.distribute) so that checking flags does not import TensorFlow.
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -27,6 +27,29 @@ def define_run_flags(default_batch_size, default_seed=0):
                       "logical devices), multi_worker (machines listed in TF_CONFIG).")
     flags.DEFINE_boolean("notebook", False, "Show the figures inline when running under IPython/Jupyter "
                          "(they are always saved; a plain script never blocks).")
+
+
+def check_float_flags(flag_values):
+    """Every float flag must be a finite number: nan and inf pass comparisons like `> 0` wrongly
+    (nan) or blow a run up later (inf)."""
+    import math
+
+    for name in sorted(flag_values):
+        flag = flag_values[name]
+        if isinstance(flag.value, float) and not math.isfinite(flag.value):
+            raise UsageError(f"--{name} must be a finite number (got {flag.value})")
+
+
+def check_seed(value):
+    require(0 <= value < 2**31, f"--seed must be in [0, 2^31) (got {value})")
+
+
+def check_range(name, value, low, high, low_open=False, high_open=True):
+    """low <= value < high by default; the bounds' openness as given."""
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    require(above and below, f"--{name} must be in {left}{low}, {high}{right} (got {value})")
 
 
 def require(condition, message):
@@ -53,11 +76,32 @@ def run(main):
     def guarded(argv):
         if not flags.FLAGS["verbosity"].present:  # TensorFlow's INFO lines would bury the progress bar
             absl_logging.set_verbosity(absl_logging.WARNING)
+        script = os.path.basename(sys.argv[0])
         try:
+            check_float_flags(flags.FLAGS)
+            if "seed" in flags.FLAGS:
+                check_seed(flags.FLAGS.seed)
             wrapped(argv)  # a return value would become the exit status: ignore it
         except UsageError as error:  # includes CheckpointMismatch
-            print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
+            print(f"{script}: error: {error}", file=sys.stderr)
             sys.exit(2)
+        except RunFailed as error:  # includes a diverged run
+            print(f"{script}: failed: {error}", file=sys.stderr)
+            sys.exit(3)
+        except MemoryError:
+            print(f"{script}: failed: out of memory; use smaller sizes (batch, widths, samples)", file=sys.stderr)
+            sys.exit(3)
+        except OSError as error:  # the machine, not the program: disk full, permissions, a vanished file
+            where = f": {error.filename}" if getattr(error, "filename", None) else ""
+            print(f"{script}: failed: {error.strerror or error}{where}", file=sys.stderr)
+            sys.exit(3)
+        except Exception as error:
+            tf = sys.modules.get("tensorflow")
+            if tf is not None and isinstance(error, tf.errors.ResourceExhaustedError):
+                print(f"{script}: failed: out of memory in TensorFlow; use smaller sizes (batch, widths, samples)",
+                      file=sys.stderr)
+                sys.exit(3)
+            raise
 
     if any(arg in ("-h", "-?", "--help", "--helpshort") for arg in sys.argv[1:]):
         # absl exits 1 after help; a user asking for help did nothing wrong.

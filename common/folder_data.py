@@ -80,10 +80,19 @@ def _classify(path, size, convert_dir):
 
 def scan_folders(class_dirs, size, cache_dir, log=print):
     """Scans {class name: directory} (label = position in the dict); cached."""
-    files = []
+    files, broken = [], 0
     for label, (name, folder) in enumerate(class_dirs.items()):
-        for root, _, names in os.walk(folder):
-            files += [(os.path.join(root, n), label) for n in sorted(names) if not n.startswith(".")]
+        for root, _, names in os.walk(folder):  # does not follow symlinked folders: no loops
+            for n in sorted(names):
+                path = os.path.join(root, n)
+                if n.startswith("."):
+                    continue
+                if not os.path.isfile(path):  # a dangling symlink, a symlink loop, a socket...
+                    broken += 1
+                    continue
+                files.append((path, label))
+    if broken:
+        log(f"data: skipped {broken} entries that are not readable files (dangling or looping symlinks)")
     stamp = hashlib.sha1(json.dumps([SCAN_VERSION, size] + [(p, l, os.path.getsize(p), int(os.path.getmtime(p)))
                                                              for p, l in files]).encode()).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")

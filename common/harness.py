@@ -14,17 +14,20 @@ TensorBoard scalars, shows a progress bar with ETA, saves checkpoints, and stops
 loss keeping (and restoring) the last good checkpoint.
 """
 import dataclasses
+import glob
 import math
 import os
+import shutil
 import time
 
 import keras
 import tensorflow as tf
 
 from common import io
-from common.classes import CheckpointMismatch
+from common.classes import CheckpointMismatch, RunFailed, UsageError
 from common.distribute import replica_seed
 from common.progress import ProgressBar
+from common.rundir import Diverged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +54,10 @@ class TrainResult:
     seconds: float  # wall time of this invocation's loop
     steps_per_second: float
     replicas: int = 1  # devices the strategy trained on
+    # Training time and speed over every invocation of this run (a rerun of a finished run keeps
+    # the timing of the runs that trained it).
+    total_seconds: float = 0.0
+    total_steps_per_second: float = 0.0
 
 
 def set_seed(seed):
@@ -79,16 +86,18 @@ class Trainer:
         # optimizers only reach the trainable weights.
         self.checkpoint = tf.train.Checkpoint(step=self.step, model_variables=list(self.model.variables), **data,
                                               **self.model.optimizers)
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(config.out_dir, "checkpoints"), max_to_keep=config.max_to_keep
-        )
+        self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
+        self.manager = self._open_manager()
         self.history_path = os.path.join(config.out_dir, "logs", "history.json")
+        self.timing_path = os.path.join(config.out_dir, "logs", "timing.json")
         # One tf.function per Trainer instance (never a module-level one shared by models). It
         # runs a chunk of steps in-graph: on small models the Python round trip per step costs
         # as much as the step itself.
         self._replica_fn = tf.function(self.model.train_step, jit_compile=config.jit_compile,
                                        autograph=config.autograph)
         self._one_step = tf.function(self._one_step, autograph=False)  # traced once, called twice
+        self._finite_fn = tf.function(lambda: tf.reduce_all(
+            [tf.reduce_all(tf.math.is_finite(v)) for v in self.model.variables if tf.as_dtype(v.dtype).is_floating]), autograph=False)
         self._chunk_fn = tf.function(self._train_chunk, autograph=False)
 
     def _one_step(self):
@@ -125,58 +134,157 @@ class Trainer:
         _, losses = tf.while_loop(keep_going, body, (tf.constant(1, tf.int64), losses))
         return losses
 
-    def restore(self):
-        """Restores the latest checkpoint, if any; returns the step it was taken at."""
-        latest = self.manager.latest_checkpoint
-        if latest:
-            try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
-            except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
-                raise CheckpointMismatch(
-                    f"the checkpoint in {os.path.dirname(latest)} does not match this model "
-                    f"(different flags?); use another --out_dir. ({str(error).splitlines()[0][:120]})"
-                ) from None
-        return int(self.step.numpy())
+    def _checkpoints_on_disk(self):
+        """ckpt-N prefixes with an index file in the checkpoint folder, newest first."""
+        found = []
+        for path in glob.glob(os.path.join(self.checkpoint_dir, "ckpt-*.index")):
+            number = os.path.basename(path)[len("ckpt-"):-len(".index")]
+            if number.isdigit():
+                found.append((int(number), path[: -len(".index")]))
+        return [prefix for _, prefix in sorted(found, reverse=True)]
 
-    def _save(self, history):
-        self._saved_step = int(self.step.numpy())
-        self.manager.save(checkpoint_number=self._saved_step)
-        io.write_json(self.history_path, history)
+    def _open_manager(self):
+        """A CheckpointManager whose list is what is on disk: a missing, damaged or stale state
+        file (`checkpoints/checkpoint`) is rewritten from the checkpoint files themselves."""
+        on_disk = self._checkpoints_on_disk()
+        try:
+            state = tf.train.get_checkpoint_state(self.checkpoint_dir)
+            listed = [p for p in (state.all_model_checkpoint_paths if state else [])
+                      if os.path.exists(p + ".index") or os.path.exists(os.path.join(self.checkpoint_dir, p + ".index"))]
+        except Exception:  # noqa: BLE001 - any parse error of a damaged state file
+            listed = None
+        if on_disk and (listed is None or len(listed) != len(on_disk)):
+            print(f"checkpoint list {os.path.join(self.checkpoint_dir, 'checkpoint')} was missing or damaged; "
+                  f"rebuilt it from the {len(on_disk)} checkpoint(s) on disk")
+            tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, on_disk[0], list(reversed(on_disk)))
+        elif listed is None:
+            os.remove(os.path.join(self.checkpoint_dir, "checkpoint"))
+        return tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
+
+    def restore(self):
+        """Restores the newest readable checkpoint, falling back to older ones when the newest is
+        damaged (each damaged one is said in one line and moved to checkpoints/damaged/); returns
+        the step it was taken at (0 for a new run)."""
+        candidates = self._checkpoints_on_disk()
+        failures, mismatch = [], None
+        for path in candidates:
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
+                mismatch = mismatch or (path, error)
+                failures.append((path, f"does not match this model: {str(error).splitlines()[0][:100]}"))
+                continue
+            except Exception as error:  # noqa: BLE001 - a damaged file fails in many ways (IndexError, DataLossError, ...)
+                text = (str(error).splitlines() or [""])[0][:100]
+                failures.append((path, f"{type(error).__name__}: {text}"))
+                continue
+            if failures:
+                self._set_aside(failures, path)
+            return int(self.step.numpy())
+        if mismatch is not None and len(failures) == len(candidates) and all("does not match" in f for _, f in failures):
+            raise CheckpointMismatch(
+                f"the checkpoint in {self.checkpoint_dir} does not match this model (different flags?); use another "
+                f"--out_dir. ({str(mismatch[1]).splitlines()[0][:120]})")
+        if failures:
+            details = "; ".join(f"{os.path.basename(p)}: {why}" for p, why in failures[:3])
+            raise RunFailed(f"every checkpoint in {self.checkpoint_dir} is unreadable ({details}); delete that folder "
+                            "to train again from step 0")
+        return 0
+
+    def _set_aside(self, failures, used):
+        """Moves damaged checkpoints out of the way (so the manager never lists or keeps them)."""
+        aside = os.path.join(self.checkpoint_dir, "damaged")
+        os.makedirs(aside, exist_ok=True)
+        for path, why in failures:
+            print(f"checkpoint {os.path.basename(path)} is damaged or unreadable ({why}); "
+                  f"resuming from {os.path.basename(used)} instead (the damaged files are in {aside})")
+            for name in glob.glob(path + ".*"):
+                shutil.move(name, os.path.join(aside, os.path.basename(name)))
+        remaining = self._checkpoints_on_disk()
+        tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, remaining[0], list(reversed(remaining)))
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
+
+    def _weights_finite(self):
+        return bool(self._finite_fn())
+
+    def _read_history(self):
+        try:
+            return io.read_json(self.history_path, [])
+        except (ValueError, UnicodeDecodeError):
+            print(f"{self.history_path} is damaged; starting a new loss history (the checkpoints are unaffected)")
+            return []
+
+    def _read_timing(self):
+        try:
+            timing = io.read_json(self.timing_path, {})
+            return float(timing.get("seconds", 0.0)), int(timing.get("steps", 0))
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+            return 0.0, 0
+
+    def _save(self, history, timing=None):
+        step = int(self.step.numpy())
+        if not self._weights_finite():
+            raise _NonFinite(f"a weight became NaN or infinite by step {step}")
+        try:
+            self.manager.save(checkpoint_number=step)
+            io.write_json(self.history_path, history)
+            if timing is not None:
+                io.write_json(self.timing_path, {"seconds": timing[0], "steps": timing[1]})
+        except (tf.errors.OpError, OSError) as error:
+            if "No space left" in str(error) or getattr(error, "errno", None) == 28:
+                raise RunFailed(f"the disk is full: could not save the checkpoint of step {step} in "
+                                f"{self.checkpoint_dir}; free space and rerun the command (it resumes from step "
+                                f"{self._saved_step or 0})") from None
+            raise
+        self._saved_step = step
 
     def run(self):
         config = self.config
         start_step = self.restore()
+        if start_step > config.steps:
+            raise UsageError(f"{config.out_dir} is already trained for {start_step} steps, more than the {config.steps} "
+                             "this command asks for; ask for at least as many (the run then resumes, or only "
+                             "re-evaluates), or choose another --out_dir")
         self._saved_step = start_step if self.manager.latest_checkpoint else None
         # History entries past the restored step belong to a run that died before saving.
-        history = [h for h in io.read_json(self.history_path, []) if h["step"] <= start_step]
-        if self.manager.latest_checkpoint is None:
-            self._save(history)  # step 0: there is always a last good checkpoint to go back to
+        history = [h for h in self._read_history() if h["step"] <= start_step]
+        past_seconds, past_steps = self._read_timing()
+        if start_step == 0:
+            past_seconds, past_steps = 0.0, 0
         writer = tf.summary.create_file_writer(os.path.join(config.out_dir, "logs", "train"))
         progress = ProgressBar(config.steps, initial=start_step) if config.progress else None
         stopped, step = None, start_step
         started = time.perf_counter()
-        while step < config.steps:
-            # Stop the in-graph chunk wherever the host has something to do.
-            stop = min(config.steps, (step // config.log_every + 1) * config.log_every,
-                       (step // config.checkpoint_every + 1) * config.checkpoint_every,
-                       *[s for s in self.hook_steps if s > step])
-            losses = {k: float(v) for k, v in self._chunk_fn(tf.constant(stop - step, tf.int64)).items()}
-            step = int(self.step.numpy())
-            bad = [k for k, v in losses.items() if not math.isfinite(v)]
-            if bad:
-                stopped = f"loss '{bad[0]}' became {losses[bad[0]]} at step {step}"
-                break
-            if step % config.log_every == 0 or step == config.steps:
-                history.append({"step": step, **losses})
-                with writer.as_default(step=step):
-                    for name, value in losses.items():
-                        tf.summary.scalar(name, value)
-            if progress:
-                progress.update(step, losses)
-            if self.on_step and step in self.hook_steps:
-                self.on_step(step, losses)
-            if step % config.checkpoint_every == 0:
-                self._save(history)
+
+        def timing():
+            return past_seconds + time.perf_counter() - started, past_steps + step - start_step
+
+        try:
+            if self.manager.latest_checkpoint is None:
+                self._save(history, (0.0, 0))  # step 0: there is always a last good checkpoint to go back to
+            while step < config.steps:
+                # Stop the in-graph chunk wherever the host has something to do.
+                stop = min(config.steps, (step // config.log_every + 1) * config.log_every,
+                           (step // config.checkpoint_every + 1) * config.checkpoint_every,
+                           *[s for s in self.hook_steps if s > step])
+                losses = {k: float(v) for k, v in self._chunk_fn(tf.constant(stop - step, tf.int64)).items()}
+                step = int(self.step.numpy())
+                bad = [k for k, v in losses.items() if not math.isfinite(v)]
+                if bad:
+                    raise _NonFinite(f"loss '{bad[0]}' became {losses[bad[0]]} at step {step}")
+                if step % config.log_every == 0 or step == config.steps:
+                    history.append({"step": step, **losses})
+                    with writer.as_default(step=step):
+                        for name, value in losses.items():
+                            tf.summary.scalar(name, value)
+                if progress:
+                    progress.update(step, losses)
+                if self.on_step and step in self.hook_steps:
+                    self.on_step(step, losses)
+                if step % config.checkpoint_every == 0:
+                    self._save(history, timing())
+        except _NonFinite as error:
+            stopped = str(error)
         seconds = time.perf_counter() - started
         if progress:
             progress.close()
@@ -184,10 +292,19 @@ class Trainer:
         if stopped:
             good = self.manager.latest_checkpoint
             self.checkpoint.restore(good)
-            stopped += f"; stopped and restored the last good checkpoint ({os.path.basename(good)})"
-            step = int(self.step.numpy())
-        elif self._saved_step != step:
-            self._save(history)
-        done = step - start_step if not stopped else 0
-        return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 else 0.0,
-                           int(self.strategy.num_replicas_in_sync))
+            raise Diverged(f"training diverged: {stopped}; the last good checkpoint "
+                           f"({os.path.basename(good)}, step {int(self.step.numpy())}) is kept. Lower the learning "
+                           "rates or change the settings, in another --out_dir", step)
+        if self._saved_step != step:
+            self._save(history, timing())
+        done = step - start_step
+        total_seconds, total_steps = timing() if done else (past_seconds, past_steps)
+        if done:
+            io.write_json(self.timing_path, {"seconds": total_seconds, "steps": total_steps})
+        return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 and done else 0.0,
+                           int(self.strategy.num_replicas_in_sync), total_seconds,
+                           total_steps / total_seconds if total_seconds > 0 else 0.0)
+
+
+class _NonFinite(Exception):
+    """A NaN or infinite loss or weight: the run diverged."""

@@ -12,6 +12,14 @@ import tempfile
 import numpy as np
 
 
+def _file_mode():
+    """What open() would give a new file under the user's umask (mkstemp's are 0600, which
+    colleagues on a shared server could not read)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary path next to `path`; renames it onto `path` if the block succeeds."""
@@ -21,6 +29,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -8,10 +8,6 @@ import sys
 import numpy as np
 
 from common import io
-from common.classes import UsageError
-
-CONFIG_FILE = "run_config.json"
-
 
 def default_out_dir(experiment, fig_name, name_parts, config):
     """runs/<experiment>/<fig_name> or runs/<experiment>/<parts>-<hash of config>: the same
@@ -20,20 +16,6 @@ def default_out_dir(experiment, fig_name, name_parts, config):
         return os.path.join("runs", experiment, fig_name)
     digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:6]
     return os.path.join("runs", experiment, "-".join([*name_parts, digest]))
-
-
-def claim_out_dir(out_dir, config):
-    """Records `config` in out_dir, or checks that the run already there used the same one, so a
-    different command never resumes (or overwrites) someone else's run."""
-    path = os.path.join(out_dir, CONFIG_FILE)
-    config = json.loads(json.dumps(config, default=str))
-    previous = io.read_json(path)
-    if previous is not None and previous != config:
-        changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
-        details = ", ".join(f"{k}: {previous.get(k)} -> {config.get(k)}" for k in changed[:3])
-        raise UsageError(f"--out_dir {out_dir} holds a run with other settings ({details}); "
-                         "choose another --out_dir or --fig_name, or delete that directory")
-    io.write_json(path, config)
 
 
 def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figures=None):

@@ -220,8 +220,8 @@ class FIGRExperiment:
             spec.log(f"stopped early: {result.stopped}")
         values, evals = self.evaluate(trainer.model)
         values.update({"data_source": self.data.source, "meta_iterations": result.step,
-                       "resumed_from_step": result.start_step, "train_seconds": result.seconds,
-                       "meta_iterations_per_second": result.steps_per_second, "replicas": trainer.strategy.num_replicas_in_sync,
+                       "resumed_from_step": result.start_step, "train_seconds": result.total_seconds,
+                       "meta_iterations_per_second": result.total_steps_per_second, "replicas": trainer.strategy.num_replicas_in_sync,
                        "stopped_early": result.stopped or ""})
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])
         labels = np.repeat(self.held_out, spec.num_samples)

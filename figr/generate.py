@@ -16,7 +16,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import io, outputs, tf_env
+from common import outputs, rundir, tf_env
 from common.classes import UsageError, validate_classes
 
 FLAGS = flags.FLAGS
@@ -36,6 +36,9 @@ def define_flags():
     flags.DEFINE_boolean("notebook", False, "Show the figure inline when running under IPython/Jupyter.")
 
 
+MAX_SHOT_PIXELS = 4096 * 4096  # far above any shot; refuses decompression bombs before decoding
+
+
 def read_images(folder):
     """The folder's images as a uint8 array (N, H, W) of one channel, each resized to the first
     one's size; a clear UsageError for an empty folder or an unreadable file."""
@@ -47,11 +50,14 @@ def read_images(folder):
     images = []
     for name in names:
         try:
-            with Image.open(os.path.join(folder, name)) as image:
+            with Image.open(os.path.join(folder, name)) as image:  # reads the header only
+                if image.size[0] * image.size[1] > MAX_SHOT_PIXELS:
+                    raise UsageError(f"--shots_dir: {name} is {image.size[0]}x{image.size[1]} pixels; shots are "
+                                     f"small drawings (at most {MAX_SHOT_PIXELS:,} pixels): resize it first")
                 image = image.convert("L")
                 images.append(image if not images else image.resize(images[0].size))
-        except (OSError, UnidentifiedImageError, ValueError) as error:
-            raise UsageError(f"--shots_dir: cannot read {name} as an image ({error})") from None
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
+            raise UsageError(f"--shots_dir: cannot read {name} as an image ({str(error)[:100]})") from None
     import numpy as np
 
     return np.stack([np.asarray(i, np.uint8) for i in images]), names
@@ -59,8 +65,9 @@ def read_images(folder):
 
 def check_flags():
     common_flags.require(FLAGS.run_dir is not None, "--run_dir is required: a directory written by train.py")
-    config = io.read_json(os.path.join(FLAGS.run_dir, outputs.CONFIG_FILE))
-    common_flags.require(config is not None and "inner_lr" in config, f"--run_dir {FLAGS.run_dir} is not a FIGR run (no run_config.json of train.py)")
+    config = rundir.read_config(os.path.join(FLAGS.run_dir, rundir.CONFIG_FILE))
+    common_flags.require(isinstance(config, dict) and {"inner_lr", "dataset", "inner_steps", "shots"} <= set(config),
+                         f"--run_dir {FLAGS.run_dir} is not a FIGR run (no run_config.json of train.py)")
     common_flags.require(not (FLAGS.shots_dir and FLAGS["class"].value is not None), "give --shots_dir or --class, not both")
     if FLAGS.shots_dir:
         common_flags.require(os.path.isdir(FLAGS.shots_dir), f"--shots_dir {FLAGS.shots_dir} is not a directory")

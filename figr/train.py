@@ -16,7 +16,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import image_data, outputs, tf_env
+from common import image_data, outputs, resources, rundir, tf_env
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
@@ -80,6 +80,11 @@ def check_flags():
     common_flags.require(FLAGS.image_size >= 8 and FLAGS.image_size % 8 == 0,
                          f"--image_size must be a positive multiple of 8 (got {FLAGS.image_size})")
     common_flags.require(FLAGS.r1_gamma >= 0, f"--r1_gamma must not be negative (got {FLAGS.r1_gamma})")
+    side, width = FLAGS.image_size, FLAGS.width
+    parameters = (side // 4) ** 2 * 4 * width * (FLAGS.z_dim + 1) + 50 * width * width
+    activations = max(FLAGS.shots, FLAGS.num_samples) * side * side * 4 * width * 4
+    resources.require_fits(resources.training_bytes(parameters, activations) * 3,  # meta + inner weights, Adam
+                           f"--image_size {side}, --width {width}, --shots/--num_samples {max(FLAGS.shots, FLAGS.num_samples)}")
     for name in ("inner_lr", "meta_lr"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     held_out = parse_class_list(FLAGS.held_out, "--held_out")
@@ -116,10 +121,11 @@ def main(argv):
                        sample_every=min(FLAGS.sample_every, FLAGS.meta_iterations), seed=FLAGS.seed,
                        strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, judge=FLAGS.judge)
     experiment = FIGRExperiment(spec)  # loads the data: missing or broken files fail here, before out_dir is touched
-    outputs.claim_out_dir(out_dir, config)
-    print(f"FIGR: {spec.dataset}, {len(experiment.meta_x)} meta-training images, held out "
-          f"{', '.join(experiment.name(c) for c in experiment.held_out)}, {spec.meta_iterations} meta-iterations -> {out_dir}")
-    summary = experiment.run(flag_values)
+    with rundir.claim(out_dir, config):
+        print(f"FIGR: {spec.dataset}, {len(experiment.meta_x)} meta-training images, held out "
+              f"{', '.join(experiment.name(c) for c in experiment.held_out)}, {spec.meta_iterations} meta-iterations "
+              f"-> {os.path.abspath(out_dir)}")
+        summary = experiment.run(flag_values)
     outputs.report_run(summary["metrics"], summary["paths"], out_dir, notebook=FLAGS.notebook,
                        keys=("heldout_judge_accuracy", "unadapted_judge_accuracy", "heldout_nn_distance",
                              "heldout_real_nn_distance_min", "heldout_copy_fraction", "heldout_diversity",

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
-from common.classes import remove_classes
+from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
 from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
 from gan_models import GANConfig, ImageGAN
@@ -76,6 +76,7 @@ class GANExperiment:
             self.width = resolve_width(spec.width, spec.epochs * (len(self.train_x) // spec.batch_size))
             shape, (g_width, d_width) = self.data.image_shape, WIDTHS[self.width]
             spec.log(f"network width: {self.width}" + (" (--width auto)" if spec.width == "auto" else ""))
+        check_batch(spec.batch_size, len(self.train_x))
         spec.log(f"data: {self.source}")
         k = len(self.class_names)
         self.config = GANConfig(spec.gan_type, shape, spec.z_dim, k, cat_dim=k if self.toy else 10,
@@ -197,8 +198,8 @@ class GANExperiment:
         last = result.history[-1] if result.history else {}
         per_epoch = self.steps_per_epoch()
         out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
-                    "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
-                    "seconds_per_epoch": round(per_epoch / result.steps_per_second, 3) if result.steps_per_second else None,
+                    "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
+                    "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3) if result.total_steps_per_second else None,
                     "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss")})
         return samples, codes, out
 

@@ -14,7 +14,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import image_data, outputs, tf_env, toy_data
+from common import image_data, outputs, rundir, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
@@ -54,6 +54,7 @@ def check_flags():
         common_flags.check_positive(name, FLAGS[name].value)
     for name in ("lrG", "lrD"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
+    common_flags.check_range("beta1", FLAGS.beta1, 0.0, 1.0)
     removed = validate_classes(parse_class_list(FLAGS.missing_mixt), toy_data.toy_spec(dataset).num_classes if toy else 10)
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
@@ -76,9 +77,10 @@ def main(argv):
                       beta1=FLAGS.beta1, width=FLAGS.width, info_trains_d=FLAGS.info_to_d, jit_compile=FLAGS.jit, seed=FLAGS.seed, strategy=FLAGS.strategy,
                       data_dir=FLAGS.data_dir)
     experiment = GANExperiment(spec)
-    outputs.claim_out_dir(out_dir, config)
-    print(f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} epochs -> {out_dir}")
-    summary = experiment.run(flag_values)
+    with rundir.claim(out_dir, config):
+        print(f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} epochs -> "
+              f"{os.path.abspath(out_dir)}")
+        summary = experiment.run(flag_values)
     outputs.report_run(summary["metrics"], summary["paths"], out_dir, notebook=FLAGS.notebook,
                        keys=("code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits",
                              "classifier_score", "frechet_judge_distance", "modes_captured", "missing_mode_hits"))

@@ -134,7 +134,7 @@ def test_generate_from_a_class_and_from_a_folder(ctx, run, tmp_path):
     (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
     (["--data_dir", "/no/such/dir"], "--data_dir /no/such/dir is not a directory"),
     (["--image_size", "30"], "--image_size must be a positive multiple of 8"),
-    (["--shots", "20"], "--shots 20 is more than the 12 images"),
+    (["--shots", "20"], "20 shots of class 9 were asked for, but it has only 12 examples"),
 ])
 def test_train_bad_input_is_one_line(ctx, tmp_path, args, message):
     out = tmp_path / "bad"

@@ -1,3 +1,4 @@
+import dataclasses
 import glob
 import os
 
@@ -7,6 +8,8 @@ import pytest
 import tensorflow as tf
 
 from common import harness
+from common.classes import RunFailed, UsageError
+from common.rundir import Diverged
 from common.distribute import scale_loss
 from conftest import two_cpu_mirrored_strategy
 
@@ -87,12 +90,113 @@ def test_training_learns(tmp_path):
     assert result.history[-1]["loss"] < 0.1 * result.history[0]["loss"]
 
 
-def test_non_finite_loss_stops_and_restores_the_last_good_checkpoint(tmp_path):
-    trainer, result = train(tmp_path, 20, data=regression_data(nan_from=5), checkpoint_every=2, log_every=1)
-    assert result.stopped and "became nan at step 6" in result.stopped
-    assert result.step == 4  # restored from ckpt-4, the last one saved before the NaN
+def make_trainer(out_dir, steps, data=None, **config):
+    config = harness.TrainConfig(out_dir=str(out_dir), steps=steps, seed=3, progress=False, **config)
+    return harness.Trainer(Regression, data or regression_data(), config)
+
+
+def test_non_finite_loss_is_a_divergence_and_keeps_the_last_good_checkpoint(tmp_path):
+    trainer = make_trainer(tmp_path, 20, data=regression_data(nan_from=5), checkpoint_every=2, log_every=1)
+    with pytest.raises(Diverged, match="became nan at step 6") as caught:
+        trainer.run()
+    assert caught.value.step == 6 and "ckpt-4" in str(caught.value)
+    assert int(trainer.step.numpy()) == 4  # restored from ckpt-4, the last one saved before the NaN
     assert all(np.isfinite(w).all() for w in weights(trainer))
     assert os.path.basename(trainer.manager.latest_checkpoint) == "ckpt-4"
+
+
+class RegressionWithAStatistic(Regression):
+    """A running statistic that becomes NaN at step 3 while the loss stays finite (as a
+    BatchNorm moving variance can)."""
+
+    def __init__(self):
+        super().__init__()
+        self.statistic = self.add_weight(shape=(), initializer="zeros", trainable=False, name="statistic")
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+
+    def train_step(self, batch, seed):
+        self.calls.assign_add(1.0)
+        self.statistic.assign(tf.where(self.calls >= 3.0, np.nan, 0.0))
+        return super().train_step(batch, seed)
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path):
+    """The loss stays finite, a weight does not: the weights are checked before every save."""
+    config = harness.TrainConfig(out_dir=str(tmp_path), steps=8, seed=3, progress=False, checkpoint_every=2)
+    trainer = harness.Trainer(RegressionWithAStatistic, regression_data(), config)
+    with pytest.raises(Diverged, match="weight became NaN or infinite by step 4"):
+        trainer.run()
+    assert os.path.basename(trainer.manager.latest_checkpoint) == "ckpt-2"
+
+
+def damage(path, how):
+    if how == "truncate":
+        with open(path, "r+b") as f:
+            f.truncate(max(1, os.path.getsize(path) // 2))
+    elif how == "flip":
+        data = bytearray(open(path, "rb").read())
+        for i in range(0, len(data), max(1, len(data) // 16)):
+            data[i] ^= 0xFF
+        open(path, "wb").write(bytes(data))
+    else:
+        os.remove(path)
+
+
+@pytest.mark.parametrize("part, how", [("data-*", "truncate"), ("index", "truncate"), ("data-*", "flip"),
+                                       ("index", "flip"), ("index", "remove"), ("data-*", "remove")])
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, part, how):
+    train(tmp_path, 6, checkpoint_every=2, max_to_keep=3)
+    damage(glob.glob(str(tmp_path / "checkpoints" / f"ckpt-6.{part}"))[0], how)
+    trainer, result = train(tmp_path, 8, checkpoint_every=2, max_to_keep=3)
+    assert result.start_step == 4 and result.step == 8
+    out = capsys.readouterr().out
+    assert ("ckpt-6 is damaged" in out and "resuming from ckpt-4" in out) or (how == "remove" and part == "index")
+    assert not glob.glob(str(tmp_path / "checkpoints" / "ckpt-6.*")) or result.step >= 6
+    fresh, _ = train(tmp_path / "fresh", 8, checkpoint_every=2)
+    for a, b in zip(weights(trainer), weights(fresh)):  # the same numbers as an undamaged run
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("state", ["missing", "garbage"])
+def test_a_missing_or_damaged_checkpoint_list_is_rebuilt_not_restarted(tmp_path, capsys, state):
+    train(tmp_path, 4, checkpoint_every=2)
+    path = tmp_path / "checkpoints" / "checkpoint"
+    if state == "missing":
+        path.unlink()
+    else:
+        path.write_text("model_checkpoint_path: \x00\x01 garbage {{{")
+    _, result = train(tmp_path, 6, checkpoint_every=2)
+    assert result.start_step == 4 and result.step == 6
+    assert "rebuilt it" in capsys.readouterr().out
+
+
+def test_every_checkpoint_damaged_is_one_error_not_a_restart(tmp_path):
+    train(tmp_path, 4, checkpoint_every=2)
+    for path in glob.glob(str(tmp_path / "checkpoints" / "ckpt-*.data-*")):
+        damage(path, "truncate")
+    with pytest.raises(RunFailed, match="every checkpoint .* is unreadable"):
+        train(tmp_path, 6, checkpoint_every=2)
+
+
+def test_fewer_steps_than_trained_is_refused(tmp_path):
+    train(tmp_path, 6)
+    with pytest.raises(UsageError, match="already trained for 6 steps"):
+        train(tmp_path, 4)
+
+
+def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
+    _, first = train(tmp_path, 30)
+    _, again = train(tmp_path, 30)
+    assert again.start_step == 30 and first.total_seconds > 0
+    assert again.total_seconds == pytest.approx(first.total_seconds, rel=1e-6)
+    assert again.total_steps_per_second == pytest.approx(first.total_steps_per_second, rel=1e-6)
+
+
+def test_a_damaged_history_is_said_and_replaced(tmp_path, capsys):
+    train(tmp_path, 4, log_every=2)
+    (tmp_path / "logs" / "history.json").write_text("{not json")
+    _, result = train(tmp_path, 6, log_every=2)
+    assert result.step == 6 and "history.json is damaged" in capsys.readouterr().out
 
 
 def test_mirrored_strategy_on_two_devices_matches_one_device(tmp_path):

@@ -138,3 +138,34 @@ def test_report_settings_and_creativity_loss(tmp_path):
 def test_a_packed_class_head_is_refused():
     proc = run("STYLEGAN.py", "--label", "--pack", "2", "--niters", "5")
     assert proc.returncode == 2 and "--pack 2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_diverged_run_fails_and_writes_no_result(tmp_path):
+    out = str(tmp_path / "diverged")
+    proc = run("STYLEGAN.py", "--lrg", "1e3", "--lrd", "1e3", "--niters", "200", "--nhidden", "16", "--out_dir", out)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert "training diverged" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    m = metrics(out)
+    assert m["diverged"] is True and "hq_fraction" not in m and "modes_captured" not in m
+    assert not [f for f in os.listdir(out) if f.endswith(".png")] and not os.path.exists(os.path.join(out, "samples.npz"))
+
+
+def test_fewer_iterations_than_a_finished_run_are_refused(style_run):
+    out, _ = style_run
+    before = open(os.path.join(out, "metrics.json")).read()
+    proc = run("STYLEGAN.py", "--label", "--lambda_g", "0", "--lambda_d", "0", "--missing_mixt", "1", "--niters", "10",
+               "--out_dir", out)
+    assert proc.returncode == 2 and "already trained for" in proc.stderr
+    assert open(os.path.join(out, "metrics.json")).read() == before
+
+
+def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
+    out = str(tmp_path / "timing")
+    first = run("STYLEGAN.py", "--niters", "60", "--nhidden", "16", "--out_dir", out)
+    assert first.returncode == 0, first.stderr
+    before = metrics(out)
+    again = run("STYLEGAN.py", "--niters", "60", "--nhidden", "16", "--out_dir", out)
+    assert again.returncode == 0, again.stderr
+    after = metrics(out)
+    assert after["resumed_from_step"] == 60 and before["train_seconds"] > 0
+    assert after["train_seconds"] == before["train_seconds"] and after["steps_per_second"] == before["steps_per_second"]

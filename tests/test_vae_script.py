@@ -142,3 +142,14 @@ def test_help_explains_every_flag(env):
     for flag in ["--dataset", "--encoding-vector-size", "--remove-label", "--few-shot", "--epochs", "--batch_size",
                  "--lr", "--arch", "--seed", "--out_dir", "--notebook", "--data_dir", "--strategy", "--shot_radius"]:
         assert flag in proc.stdout or flag.replace("--", "--[no]") in proc.stdout, flag
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch_size", "100000"], "larger than the"),
+    (["--remove-label", "3", "--few-shot", "100000"], "shots of class 3 were asked for"),
+])
+def test_a_data_dependent_refusal_leaves_nothing(env, args, message):
+    out = env["root"] / "refused"
+    proc = run(env, "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", str(out), *TINY[:2], *args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()  # the corrected command is not refused as "other settings"

@@ -15,7 +15,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import image_data, outputs, tf_env, toy_data
+from common import image_data, outputs, resources, rundir, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
@@ -62,6 +62,13 @@ def check_flags():
     common_flags.check_non_negative("few-shot", FLAGS["few-shot"].value)
     common_flags.require(FLAGS.lr > 0, f"--lr must be positive (got {FLAGS.lr})")
     common_flags.require(FLAGS.shot_radius >= 0, f"--shot_radius must not be negative (got {FLAGS.shot_radius})")
+    # The manifold grid and the prior samples are decoded, judged and drawn at once (28x28 images).
+    pixels = 28 * 28
+    resources.require_fits(resources.FLOAT * 4 * pixels * FLAGS.grid_size**2, f"--grid_size {FLAGS.grid_size}")
+    resources.require_fits(resources.FLOAT * 4 * pixels * FLAGS.num_samples, f"--num_samples {FLAGS.num_samples}")
+    hidden = FLAGS.hidden or 400
+    resources.require_fits(resources.training_bytes(2 * pixels * hidden, 4 * FLAGS.batch_size * (pixels + hidden)),
+                           f"--hidden {hidden} with --batch_size {FLAGS.batch_size}")
     removed = parse_class_list(FLAGS["remove-label"].value, "--remove-label")
     common_flags.require(not (FLAGS["few-shot"].value and not removed),
                          "--few-shot needs --remove-label: the shots are examples of the removed class")
@@ -110,10 +117,10 @@ def main(argv):
     experiment = VAEExperiment(spec)  # loads the data: missing or broken files fail here, before out_dir is touched
     if not checked["toy"]:
         validate_classes(checked["removed"], len(experiment.class_names), "--remove-label")
-    outputs.claim_out_dir(out_dir, config)
-    print(f"VAE: {checked['dataset']}, latent {checked['latent_dim']}, {checked['arch']}, "
-          f"{len(experiment.train_x)} training examples -> {out_dir}")
-    summary = experiment.run(flag_values)
+    with rundir.claim(out_dir, config):
+        print(f"VAE: {checked['dataset']}, latent {checked['latent_dim']}, {checked['arch']}, "
+              f"{len(experiment.train_x)} training examples -> {os.path.abspath(out_dir)}")
+        summary = experiment.run(flag_values)
     values = summary["metrics"]
     print(f"test -ELBO {values['test_neg_elbo']:.2f} nats/image"
           + (f" (removed class {values['test_neg_elbo_removed']:.2f})" if "test_neg_elbo_removed" in values else ""))

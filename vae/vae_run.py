@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
-from common.classes import remove_classes
+from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
 from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
 from vae_models import VAE, VAEConfig
@@ -57,6 +57,7 @@ class VAEExperiment:
         # The shots, one removed class after another (the figures and metrics use them).
         self.shot_index = np.concatenate([shots[c] for c in sorted(shots)]) if shots else np.zeros(0, np.int64)
         self.shots = self.full_train_x[self.shot_index]
+        check_batch(spec.batch_size, len(self.train_x))
         self.config = VAEConfig(input_shape=tuple(self.full_train_x.shape[1:]), latent_dim=spec.latent_dim,
                                 arch=spec.arch, hidden=spec.hidden, filters=tuple(spec.filters), lr=spec.lr)
 
@@ -189,8 +190,8 @@ class VAEExperiment:
             out.update(self.image_metrics(evals))
         last = result.history[-1] if result.history else {}
         out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
-                    "train_seconds": round(result.seconds, 3), "steps_per_second": round(result.steps_per_second, 2),
-                    "seconds_per_epoch": round(self.steps_per_epoch() / result.steps_per_second, 3) if result.steps_per_second else None,
+                    "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
+                    "seconds_per_epoch": round(self.steps_per_epoch() / result.total_steps_per_second, 3) if result.total_steps_per_second else None,
                     "stopped_early": result.stopped or "", "final_train_loss": last.get("loss"),
                     "replicas": result.replicas})
         return out, evals

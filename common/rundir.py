@@ -1,0 +1,157 @@
+"""Claiming a run directory: after every check, atomically, and for the run's whole life.
+
+A run directory holds one configuration (run_config.json), so rerunning a command resumes it and
+a different command is refused rather than resuming someone else's run. The claim
+
+  * is made only once every check has passed: a refused command (a UsageError raised inside the
+    claim) removes the directory if this command created it, so the corrected rerun is not
+    refused as "other settings";
+  * holds an exclusive lock (flock on `.lock`) until the run ends: a second process on the same
+    directory is told which process holds it and exits, even when both start at the same instant;
+  * removes the temporary files of a killed write (`*.tmp` of common.io, TensorFlow's
+    `*_temp*` checkpoint folders) before the run touches anything;
+  * writes run_config.json only when it is new, so re-evaluating a finished run in a read-only
+    directory works;
+  * records a run that diverged as such: metrics.json says `"diverged": true` with the reason and
+    no score, and the results of an earlier invocation (samples.npz, figures) are removed, so no
+    figure of an untrained or broken model stands as the run's result.
+"""
+import contextlib
+import errno
+import fcntl
+import glob
+import json
+import os
+import shutil
+
+from common import io
+from common.classes import RunFailed, UsageError
+
+CONFIG_FILE = "run_config.json"
+LOCK_FILE = ".lock"
+
+
+class Diverged(RunFailed):
+    """Training produced a non-finite loss or weights; the run is not a result."""
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.step = step
+
+
+def _check_path(out_dir):
+    """One line for an --out_dir that is a file, lies under a file, or cannot be written."""
+    path = os.path.abspath(out_dir)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--out_dir {out_dir} is a file, not a directory")
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(f"--out_dir {out_dir} lies under {parent}, which is a file")
+    target = path if os.path.exists(path) else parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UsageError(f"--out_dir {out_dir}: {target} is not writable (permission denied)")
+
+
+def read_config(path):
+    """run_config.json, or UsageError naming it when it is not JSON."""
+    try:
+        return io.read_json(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is damaged ({str(error)[:80]}); it records which settings this run "
+                         "directory belongs to: delete the directory, or restore that file") from None
+
+
+def remove_stale_temporaries(out_dir):
+    """Files a killed write left behind (never a finished file); returns how many were removed."""
+    removed = 0
+    for path in glob.glob(os.path.join(out_dir, "**", ".*.tmp"), recursive=True):
+        os.remove(path)
+        removed += 1
+    for path in glob.glob(os.path.join(out_dir, "checkpoints", "*_temp*")):
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        removed += 1
+    return removed
+
+
+class Claim:
+    def __init__(self, out_dir, lock_file, created):
+        self.out_dir, self.created = out_dir, created
+        self._lock_file = lock_file
+
+    def release(self):
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the descriptor releases the flock
+            self._lock_file = None
+
+
+def _lock(out_dir):
+    lock_path = os.path.join(out_dir, LOCK_FILE)
+    lock_file = open(lock_path, "a+")
+    try:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.seek(0)
+        holder = lock_file.read().strip() or "unknown"
+        lock_file.close()
+        raise UsageError(f"--out_dir {out_dir} is in use by another run (process {holder}); wait for it to "
+                         "finish or choose another --out_dir") from None
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write(str(os.getpid()))
+    lock_file.flush()
+    return lock_file
+
+
+@contextlib.contextmanager
+def claim(out_dir, config, log=print):
+    """Claims out_dir for a run with `config` (a JSON-able dict of the settings that change what
+    is trained) for the duration of the block. See the module docstring."""
+    _check_path(out_dir)
+    created = not os.path.exists(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out_dir {out_dir}: cannot create it ({error.strerror})") from None
+    lock_file = _lock(out_dir)  # from here on this process alone works in out_dir
+    handle = Claim(out_dir, lock_file, created)
+    try:
+        config = json.loads(json.dumps(config, default=str))
+        path = os.path.join(out_dir, CONFIG_FILE)
+        previous = read_config(path)
+        if previous is not None and previous != config:
+            changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
+            details = ", ".join(f"{k}: {previous.get(k)} -> {config.get(k)}" for k in changed[:3])
+            raise UsageError(f"--out_dir {out_dir} holds a run with other settings ({details}); "
+                             "choose another --out_dir or --fig_name, or delete that directory")
+        removed = remove_stale_temporaries(out_dir)
+        if removed:
+            log(f"removed {removed} temporary file(s) left by an interrupted write in {out_dir}")
+        if previous is None:
+            io.write_json(path, config)
+        yield handle
+    except Diverged as error:
+        record_divergence(out_dir, config, error)
+        raise
+    except UsageError:
+        if created:  # a refused command leaves nothing behind
+            handle.release()
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    finally:
+        handle.release()
+
+
+def record_divergence(out_dir, config, error):
+    """metrics.json = the divergence (no scores); earlier samples and figures removed."""
+    for name in os.listdir(out_dir):
+        if name == "samples.npz" or name.endswith(".png"):
+            os.remove(os.path.join(out_dir, name))
+    values = {"diverged": True, "error": str(error), "diverged_at_step": error.step}
+    values.update({f"flags.{k}": v for k, v in config.items()})
+    io.write_json(os.path.join(out_dir, "metrics.json"), values)
+
+
+def is_disk_full(error):
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -1,0 +1,57 @@
+"""A fast subset of benchmarks/bench_faults.py: the same cases, classified the same way, on the
+2-d script (a few seconds a run) and the bad inputs that are refused before TensorFlow starts."""
+import os
+import random
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import bench_faults  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("faults"))
+    data_dir, art_dir = bench_faults.prepare(work)
+    env = bench_faults.environment(os.path.join(work, "cache"))
+    specs = bench_faults.scripts(data_dir, art_dir)
+    specs["STYLEGAN"] = ("2D-codes", "STYLEGAN.py", ["--niters", "300", "--nhidden", "16"])
+    out = os.path.join(work, "reference")
+    code, _, err = bench_faults.run(specs["STYLEGAN"], out, env)
+    assert code == 0, err
+    references = {"STYLEGAN": {"metrics": bench_faults.metrics(out), "seconds": 8.0}}
+    return {"work": work, "env": env, "specs": specs, "references": references, "data_dir": data_dir, "art_dir": art_dir}
+
+
+def test_damaged_checkpoints_resume_identically_or_fail_cleanly(ctx):
+    kinds = ["newest checkpoint data truncated", "checkpoint list garbage", "history.json garbage",
+             "run_config.json garbage"]
+    rows = bench_faults.damaged(ctx["specs"], ctx["work"], ctx["env"], ["STYLEGAN"], kinds)
+    assert len(rows) == len(kinds)
+    outcomes = {r["case"]: r["outcome"] for r in rows}
+    assert all(o in ("resumed identical", "clean error") for o in outcomes.values()), outcomes
+    assert outcomes["damaged: newest checkpoint data truncated"] == "resumed identical"
+    assert outcomes["damaged: run_config.json garbage"] == "clean error"
+
+
+def test_a_killed_run_resumes_identically(ctx):
+    rows = bench_faults.kills({"STYLEGAN": ctx["specs"]["STYLEGAN"]}, ctx["work"], ctx["env"], ctx["references"], 1,
+                              random.Random(0))
+    assert [r["outcome"] for r in rows] == ["resumed identical"]
+
+
+def test_two_processes_on_one_directory(ctx):
+    rows = bench_faults.race(ctx["specs"], ctx["work"], ctx["env"], 2)
+    assert all(r["outcome"] in ("clean error", "resumed identical") for r in rows), rows
+    assert any(r["outcome"] == "clean error" for r in rows)  # at least once they really overlapped
+
+
+def test_bad_inputs_are_one_line_and_touch_nothing(ctx):
+    cases, a_file = bench_faults.bad_inputs(ctx["data_dir"], ctx["art_dir"], ctx["work"])
+    assert len(cases) >= 100
+    quick = [c for c in cases if c[0] == "STYLEGAN"][:14]
+    rows = bench_faults.bad(ctx["specs"], ctx["work"], ctx["env"], quick, a_file, len(quick))
+    assert [r for r in rows if r["outcome"] != "clean error"] == []
