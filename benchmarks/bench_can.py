@@ -159,6 +159,8 @@ def seeds(previous, args):
                 values = bench_common.finished(out_dir, "style_entropy_judge")
                 if values is not None and values.get("iterations") == iterations:
                     wall = 0.0  # finished by an interrupted run of this benchmark
+                elif bench_common.COLLECT_ONLY:
+                    continue
                 else:
                     wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
                 rows.append({"tag": tag, "model": name, "seed": seed, "iterations": iterations, "minutes": wall / 60,

@@ -36,6 +36,11 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
         return wall, rss, json.load(f)
 
 
+# BENCH_COLLECT_ONLY=1: the seed parts tabulate the runs already finished and start none (to
+# publish what an interrupted benchmark has measured).
+COLLECT_ONLY = os.environ.get("BENCH_COLLECT_ONLY") == "1"
+
+
 def finished(out_dir, key):
     """metrics.json of a finished run in out_dir (one that has `key`), else None: a long benchmark
     interrupted and restarted reuses its finished runs instead of training them again."""

@@ -109,6 +109,8 @@ def compare_seeds(previous, args):
                 continue
             out_dir = os.path.join(args.work_dir, "compare", f"{model}_seed{seed}")
             values = bench_common.finished(out_dir, "shots_judge_accuracy")
+            if values is None and bench_common.COLLECT_ONLY:
+                continue
             if values is None:
                 _, _, values = bench_common.run_script(cwd, script, [*command, "--seed", str(seed)], out_dir)
             rows.append({"model": model, "seed": seed, "minutes": values.get("train_seconds", 0) / 60, **values})

@@ -117,6 +117,8 @@ def seeds(work_dir, seed_list, previous):
                              "seed": seed, **{k: m.get(k) for k in KEYS},
                              "per_code": [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]})
                 continue
+            if bench_common.COLLECT_ONLY:
+                continue
             rows.append(row(args, out, gan_type="infoGAN", dataset="mnist", variant=variant, seed=seed))
             if variant == "info_to_d" and seed == seed_list[0] and os.path.exists(os.path.join(out, "code_grid.png")):
                 copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",

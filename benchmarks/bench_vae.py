@@ -89,6 +89,8 @@ def findings(work_dir, seeds, previous):
             out_dir = os.path.join(work_dir, "findings", f"{tag}_seed{seed}")
             m = bench_common.finished(out_dir, "test_neg_elbo")
             wall = m.get("train_seconds", 0.0) if m is not None else None
+            if m is None and bench_common.COLLECT_ONLY:
+                continue
             if m is None:
                 wall, _, m = vae([*args, "--seed", str(seed)], out_dir)
             rows.append({"finding": name, "seed": seed, "command": "python3 VAE.py " + " ".join(args), "wall_seconds": wall,
