@@ -10,7 +10,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
-SECTIONS = [("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
+SECTIONS = [("before_after.md", "Before and after the fidelity fixes (issue 18)"),
+            ("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
             ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
             ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
             ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
