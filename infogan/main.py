@@ -14,7 +14,7 @@ import os
 from absl import flags
 
 from common import flags as common_flags
-from common import image_data, outputs, rundir, tf_env, toy_data
+from common import image_data, outputs, resources, rundir, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
@@ -55,6 +55,11 @@ def check_flags():
     for name in ("lrG", "lrD"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     common_flags.check_range("beta1", FLAGS.beta1, 0.0, 1.0)
+    # The full-width networks (the largest): G's first layer reads z, D and G hold 7x7x128 x 1024 FCs.
+    parameters = (FLAGS.z_dim + 12) * 1024 + 2 * 7 * 7 * 128 * 1024
+    activations = 3 * FLAGS.batch_size * (1024 + 7 * 7 * 128 + 14 * 14 * 64 + 28 * 28)
+    resources.require_fits(resources.training_bytes(parameters, activations),
+                           f"--z_dim {FLAGS.z_dim} with --batch_size {FLAGS.batch_size}")
     removed = validate_classes(parse_class_list(FLAGS.missing_mixt), toy_data.toy_spec(dataset).num_classes if toy else 10)
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
