@@ -25,6 +25,7 @@ import glob
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -91,8 +92,12 @@ def comparable(values):
     return None if values is None else {k: v for k, v in values.items() if k not in TIMING}
 
 
+PROGRESS = re.compile(r"^\s*(step|epoch|meta-iteration|iteration)s? \d+/\d+ ")
+
+
 def one_line_error(code, err):
-    lines = [line for line in err.splitlines() if line.strip()]
+    """Exit status != 0, no traceback, and one line on stderr besides the progress bar's."""
+    lines = [line for line in err.splitlines() if line.strip() and not PROGRESS.match(line)]
     return code != 0 and "Traceback" not in err and len(lines) == 1
 
 
@@ -378,6 +383,8 @@ def prepare(work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="kills,damage,race,disk,bad", help="comma list of kills, damage, race, "
+                        "disk, bad (the other parts' rows are kept from the last run)")
     parser.add_argument("--kills", type=int, default=3, help="kill -9 trials per script")
     parser.add_argument("--race_trials", type=int, default=20, help="two-process trials")
     parser.add_argument("--damage_scripts", default="STYLEGAN,VAE,InfoGAN,FIGR,CAN", help="scripts of the damage cases")
@@ -403,21 +410,24 @@ def main():
         references[name] = {"metrics": metrics(out), "seconds": time.perf_counter() - t0}
         print(f"reference {name}: {references[name]['seconds']:.1f} s", flush=True)
     rng = random.Random(args.seed)
-    rows = []
-    for part in (lambda: kills(specs, args.work_dir, env, references, args.kills, rng),
-                 lambda: damaged(specs, args.work_dir, env, args.damage_scripts.split(",")),
-                 lambda: race(specs, args.work_dir, env, args.race_trials),
-                 lambda: disk_full(specs, args.work_dir, env),
-                 lambda: bad(specs, args.work_dir, env, *bad_inputs(data_dir, art_dir, args.work_dir), args.bad_limit)):
-        new = part()
+    parts = {"kills": lambda: kills(specs, args.work_dir, env, references, args.kills, rng),
+             "damage": lambda: damaged(specs, args.work_dir, env, args.damage_scripts.split(",")),
+             "race": lambda: race(specs, args.work_dir, env, args.race_trials),
+             "disk": lambda: disk_full(specs, args.work_dir, env),
+             "bad": lambda: bad(specs, args.work_dir, env, *bad_inputs(data_dir, art_dir, args.work_dir), args.bad_limit)}
+    wanted = args.parts.split(",")
+    from common import io
+
+    previous = io.read_json(args.out, {}).get("rows", []) if set(wanted) != set(parts) else []
+    rows = [r for r in previous if r.get("part") not in wanted]
+    for name in wanted:
+        new = [dict(r, part=name) for r in parts[name]()]
         rows += new
         for r in new:
             print(r, flush=True)
     load = f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; {len(rows)} cases in " \
            f"{(time.perf_counter() - started) / 60:.1f} min"
     results = {"rows": rows, "load": load}
-    from common import io
-
     io.write_json(args.out, results)
     bench_common.publish("bench_faults.md", markdown(results))
 
