@@ -108,4 +108,9 @@ def run(main):
         doc = (sys.modules["__main__"].__doc__ or "").strip()
         print(f"{doc}\n\nflags:\n{flags.FLAGS.main_module_help()}")
         sys.exit(0)
+    try:  # absl's own parsing error is two lines ("FATAL Flags parsing error" + a hint): make it one
+        flags.FLAGS(sys.argv)
+    except flags.Error as error:
+        print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
+        sys.exit(2)
     app.run(guarded)
