@@ -23,6 +23,9 @@ import time
 import bench_common  # next to this script
 from bench_common import fmt
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import io  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAN_DIR = os.path.join(ROOT, "can")
 FIGURES = os.path.join(ROOT, "docs", "figures")
@@ -156,21 +159,29 @@ def seeds(previous, args):
                 out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed}")
                 command = ["--genres", "7", "--iterations", str(iterations), "--batch_size", str(args.batch_size),
                            "--image_size", str(args.seed_image_size), "--seed", str(seed), "--sample_every", "100", *extra]
+                # Each count's metrics are kept beside the run (metrics_at_<count>.json): the run
+                # itself moves on to the next count.
+                snapshot = os.path.join(out_dir, f"metrics_at_{iterations}.json")
                 values = bench_common.finished(out_dir, "style_entropy_judge")
-                if values is not None and values.get("iterations") == iterations:
+                if values is None or values.get("iterations") != iterations:
+                    values = io.read_json(snapshot) if os.path.exists(snapshot) else None
+                if values is not None:
                     wall = 0.0  # finished by an interrupted run of this benchmark
                 elif bench_common.COLLECT_ONLY:
                     continue
                 else:
                     wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
+                    io.write_json(snapshot, values)
                 rows.append({"tag": tag, "model": name, "seed": seed, "iterations": iterations, "minutes": wall / 60,
                              "command": "python train.py " + " ".join(command), "data_source": values.get("data_source"),
                              **{k: values.get(k) for k in QUALITY_KEYS}})
                 print({k: rows[-1][k] for k in ("model", "seed", "iterations", "style_entropy_judge", "diversity_ratio")},
                       flush=True)
-                if seed == seed_list[0] and iterations == counts[-1]:
-                    for figure in ("samples.png", "progression.png"):
-                        shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
+    for tag, _, _ in SEED_MODELS:  # the README's figures: the first seed, as far as it got
+        out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed_list[0]}")
+        for figure in ("samples.png", "progression.png"):
+            if os.path.exists(os.path.join(out_dir, figure)):
+                shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
     return rows
 
 
@@ -189,9 +200,9 @@ def seeds_markdown(rows):
             if mine:
                 lines.append(f"| {name} | {iterations} | " + " | ".join(
                     bench_common.spread([r[k] for r in mine], d) for k, _, d in SEED_KEYS) + " |")
-    per_seed = "; ".join(f"{r['model']} seed {r['seed']}: entropy {fmt(r['style_entropy_judge'])}, diversity/real "
-                         f"{fmt(r['diversity_ratio'])}" for r in rows if r["iterations"] == last)
-    lines += ["", f"At {last} iterations, per seed: {per_seed}.", "",
+    per_seed = "; ".join(f"{r['model']} at {r['iterations']}, seed {r['seed']}: {fmt(r['style_entropy_judge'])} / "
+                         f"{fmt(r['diversity_ratio'])}" for r in sorted(rows, key=lambda r: (r["tag"], r["iterations"], r["seed"])))
+    lines += ["", f"Per run (style entropy under the independent classifier / diversity ratio): {per_seed}.", "",
               "Commands (in `can/`): " + "; ".join(sorted({f"`{r['command'].replace(' --seed ' + str(r['seed']), ' --seed S')}`" for r in rows
                                                           if r["iterations"] == last}))]
     return lines
