@@ -436,8 +436,10 @@ def main():
         rows += new
         for r in new:
             print(r, flush=True)
-    load = f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; {len(rows)} cases in " \
-           f"{(time.perf_counter() - started) / 60:.1f} min"
+    ran = len(rows) - len([r for r in previous if part_of(r) not in wanted])
+    load = f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; parts " \
+           f"{', '.join(wanted)} run now ({ran} cases in {(time.perf_counter() - started) / 60:.1f} min), the others kept " \
+           "from the last run"
     results = {"rows": rows, "load": load}
     io.write_json(args.out, results)
     bench_common.publish("bench_faults.md", markdown(results))
