@@ -1,5 +1,6 @@
 import glob
 import os
+import sys
 
 import keras
 import numpy as np
@@ -10,7 +11,10 @@ from common import harness
 from common.classes import RunFailed, UsageError
 from common.rundir import Diverged
 from common.distribute import scale_loss
-from conftest import two_cpu_mirrored_strategy
+from conftest import ROOT, two_cpu_mirrored_strategy
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from bench_faults import damage_file as damage  # noqa: E402  (the fault benchmark's own damage kinds)
 
 
 class Regression(keras.Model):
@@ -126,19 +130,6 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
     with pytest.raises(Diverged, match="weight became NaN or infinite by step 4"):
         trainer.run()
     assert os.path.basename(trainer.manager.latest_checkpoint) == "ckpt-2"
-
-
-def damage(path, how):
-    if how == "truncate":
-        with open(path, "r+b") as f:
-            f.truncate(max(1, os.path.getsize(path) // 2))
-    elif how == "flip":
-        data = bytearray(open(path, "rb").read())
-        for i in range(0, len(data), max(1, len(data) // 16)):
-            data[i] ^= 0xFF
-        open(path, "wb").write(bytes(data))
-    else:
-        os.remove(path)
 
 
 @pytest.mark.parametrize("part, how", [("data-*", "truncate"), ("index", "truncate"), ("data-*", "flip"),
