@@ -156,22 +156,26 @@ class Trainer:
         if on_disk and (listed is None or len(listed) != len(on_disk)):
             print(f"checkpoint list {os.path.join(self.checkpoint_dir, 'checkpoint')} was missing or damaged; "
                   f"rebuilt it from the {len(on_disk)} checkpoint(s) on disk")
-            tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, on_disk[0], list(reversed(on_disk)))
-        elif listed is None:
+            return self._manager_of(on_disk)
+        if listed is None:
             os.remove(os.path.join(self.checkpoint_dir, "checkpoint"))
+        return tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
+
+    def _manager_of(self, prefixes):
+        """A CheckpointManager over exactly these checkpoints (newest first), its list rewritten."""
+        tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, prefixes[0], list(reversed(prefixes)))
         return tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
 
     def restore(self):
         """Restores the newest readable checkpoint, falling back to older ones when the newest is
         damaged (each damaged one is said in one line and moved to checkpoints/damaged/); returns
         the step it was taken at (0 for a new run)."""
-        candidates = self._checkpoints_on_disk()
-        failures, mismatch = [], None
-        for path in candidates:
+        failures, mismatches = [], []
+        for path in self._checkpoints_on_disk():
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
-                mismatch = mismatch or (path, error)
+                mismatches.append(error)
                 failures.append((path, f"does not match this model: {str(error).splitlines()[0][:100]}"))
                 continue
             except Exception as error:  # noqa: BLE001 - a damaged file fails in many ways (IndexError, DataLossError, ...)
@@ -181,10 +185,10 @@ class Trainer:
             if failures:
                 self._set_aside(failures, path)
             return int(self.step.numpy())
-        if mismatch is not None and len(failures) == len(candidates) and all("does not match" in f for _, f in failures):
+        if failures and len(mismatches) == len(failures):  # every checkpoint is another model's
             raise CheckpointMismatch(
                 f"the checkpoint in {self.checkpoint_dir} does not match this model (different flags?); use another "
-                f"--out_dir. ({str(mismatch[1]).splitlines()[0][:120]})")
+                f"--out_dir. ({str(mismatches[0]).splitlines()[0][:120]})")
         if failures:
             details = "; ".join(f"{os.path.basename(p)}: {why}" for p, why in failures[:3])
             raise RunFailed(f"every checkpoint in {self.checkpoint_dir} is unreadable ({details}); delete that folder "
@@ -200,12 +204,7 @@ class Trainer:
                   f"resuming from {os.path.basename(used)} instead (the damaged files are in {aside})")
             for name in glob.glob(path + ".*"):
                 shutil.move(name, os.path.join(aside, os.path.basename(name)))
-        remaining = self._checkpoints_on_disk()
-        tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, remaining[0], list(reversed(remaining)))
-        self.manager = tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
-
-    def _weights_finite(self):
-        return bool(self._finite_fn())
+        self.manager = self._manager_of(self._checkpoints_on_disk())
 
     def _read_history(self):
         try:
@@ -223,7 +222,7 @@ class Trainer:
 
     def _save(self, history, timing=None):
         step = int(self.step.numpy())
-        if not self._weights_finite():
+        if not bool(self._finite_fn()):
             raise _NonFinite(f"a weight became NaN or infinite by step {step}")
         try:
             self.manager.save(checkpoint_number=step)
@@ -295,11 +294,11 @@ class Trainer:
             raise Diverged(f"training diverged: {stopped}; the last good checkpoint "
                            f"({os.path.basename(good)}, step {int(self.step.numpy())}) is kept. Lower the learning "
                            "rates or change the settings, in another --out_dir", step)
-        if self._saved_step != step:
-            self._save(history, timing())
         done = step - start_step
         total_seconds, total_steps = timing() if done else (past_seconds, past_steps)
-        if done:
+        if self._saved_step != step:
+            self._save(history, (total_seconds, total_steps))
+        elif done:
             io.write_json(self.timing_path, {"seconds": total_seconds, "steps": total_steps})
         return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 and done else 0.0,
                            int(self.strategy.num_replicas_in_sync), total_seconds,
