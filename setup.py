@@ -1,4 +1,5 @@
 """creative-gans: can a generative model produce something it was never shown?"""
+
 from setuptools import setup
 
 setup(

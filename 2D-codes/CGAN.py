@@ -20,9 +20,13 @@ FLAGS = flags.FLAGS
 def define_flags():
     common_flags.define_run_flags(default_batch_size=400)
     toy_cli.define_toy_flags(default_niters=3001)
-    flags.DEFINE_boolean("label", False, "Colour the generated points by their conditioning label in the "
-                         "figures (as figure 2.3); without it they are drawn green like STYLEGAN's. The "
-                         "CGAN itself always conditions on the label.")
+    flags.DEFINE_boolean(
+        "label",
+        False,
+        "Colour the generated points by their conditioning label in the "
+        "figures (as figure 2.3); without it they are drawn green like STYLEGAN's. The "
+        "CGAN itself always conditions on the label.",
+    )
     flags.DEFINE_integer("nhidden", 64, "Width of every hidden layer of G and D.")
     flags.DEFINE_integer("nlayers", 4, "Hidden layers of G and D.")
     flags.DEFINE_float("lrg", 3e-3, "Adam learning rate of the generator.")
@@ -40,10 +44,21 @@ def main(argv):
     from toy_models import ToyGANConfig
     from toy_runs import ToyRunSpec, report_snapshot_steps
 
-    model = ToyGANConfig(nhidden=FLAGS.nhidden, nlayers=FLAGS.nlayers, z_dim=FLAGS.z_dim,
-                         num_classes=run["num_classes"], lrg=FLAGS.lrg, lrd=FLAGS.lrd, conditional=True, pack=FLAGS.pack, r1_gamma=FLAGS.r1_gamma,
-                         decay_steps=FLAGS.niters if FLAGS.lr_decay else 0, activation=FLAGS.activation,
-                         shared_noise=FLAGS.shared_noise, adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7)
+    model = ToyGANConfig(
+        nhidden=FLAGS.nhidden,
+        nlayers=FLAGS.nlayers,
+        z_dim=FLAGS.z_dim,
+        num_classes=run["num_classes"],
+        lrg=FLAGS.lrg,
+        lrd=FLAGS.lrd,
+        conditional=True,
+        pack=FLAGS.pack,
+        r1_gamma=FLAGS.r1_gamma,
+        decay_steps=FLAGS.niters if FLAGS.lr_decay else 0,
+        activation=FLAGS.activation,
+        shared_noise=FLAGS.shared_noise,
+        adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7,
+    )
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     toy_cli.run_toy(spec, FLAGS, "CGAN", colour_by_label=FLAGS.label)
 

@@ -1,5 +1,6 @@
 """Models of the 2-d experiments: the DesIGN-style GAN of STYLEGAN.py and the conditional GAN of
 CGAN.py. Every size is a constructor argument; nothing here reads flags."""
+
 import dataclasses
 
 import keras
@@ -36,7 +37,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.num_kernels * self.kernel_dim), initializer="glorot_uniform", name="T"
+            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            initializer="glorot_uniform",
+            name="T",
         )
 
     def call(self, features):
@@ -56,8 +59,16 @@ class Discriminator(keras.Model):
     multiple of m. A class head is per sample by definition (the creativity loss of one sample
     must not depend on its partner), so it cannot be combined with packing."""
 
-    def __init__(self, nhidden, nlayers, num_classes=0, condition_classes=0, minibatch_discrimination=False,
-                 pack=1, activation="leaky_relu"):
+    def __init__(
+        self,
+        nhidden,
+        nlayers,
+        num_classes=0,
+        condition_classes=0,
+        minibatch_discrimination=False,
+        pack=1,
+        activation="leaky_relu",
+    ):
         super().__init__()
         if num_classes and pack > 1:
             raise ValueError("a class head judges one sample at a time: use pack=1 with num_classes > 0")
@@ -144,20 +155,26 @@ class ToyGAN(keras.Model):
         if c.r1_gamma and c.loss != "gan":
             raise ValueError("r1_gamma applies to the gan loss; wgan-gp has its own gradient penalty")
         if c.creativity_loss not in CREATIVITY_LOSSES:
-            raise ValueError(f"unknown creativity loss {c.creativity_loss!r}; choose one of {CREATIVITY_LOSSES}")
+            raise ValueError(
+                f"unknown creativity loss {c.creativity_loss!r}; choose one of {CREATIVITY_LOSSES}"
+            )
         if c.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {c.activation!r}; choose one of {ACTIVATIONS}")
         heads = c.num_classes if (c.use_labels and not c.conditional) else 0
         cond = c.num_classes if c.conditional else 0
         self.generator = Generator(c.nhidden, c.nlayers, c.z_dim, cond, c.activation)
-        self.discriminator = Discriminator(c.nhidden, c.nlayers, heads, cond, c.minibatch_discrimination, c.pack,
-                                           c.activation)
+        self.discriminator = Discriminator(
+            c.nhidden, c.nlayers, heads, cond, c.minibatch_discrimination, c.pack, c.activation
+        )
         self.generator(tf.zeros([c.pack, c.z_dim]), tf.zeros([c.pack], tf.int32))
         self.discriminator(tf.zeros([c.pack, 2]), tf.zeros([c.pack], tf.int32))
         self.optimizers = {
-            "g_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrg, 1), beta_1=c.beta1, epsilon=c.adam_epsilon),
-            "d_optimizer": keras.optimizers.Adam(self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1,
-                                                 epsilon=c.adam_epsilon),
+            "g_optimizer": keras.optimizers.Adam(
+                self._learning_rate(c.lrg, 1), beta_1=c.beta1, epsilon=c.adam_epsilon
+            ),
+            "d_optimizer": keras.optimizers.Adam(
+                self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1, epsilon=c.adam_epsilon
+            ),
         }
         self.optimizers["g_optimizer"].build(self.generator.trainable_variables)
         self.optimizers["d_optimizer"].build(self.discriminator.trainable_variables)
@@ -211,7 +228,9 @@ class ToyGAN(keras.Model):
                 adversarial = losses.d_loss_gan(real_logits, fake_logits)
             else:
                 out["gradient_penalty"] = losses.gradient_penalty(critic, x, fake, gp_seed)
-                adversarial = losses.d_loss_wgan(real_logits, fake_logits) + c.gp_weight * out["gradient_penalty"]
+                adversarial = (
+                    losses.d_loss_wgan(real_logits, fake_logits) + c.gp_weight * out["gradient_penalty"]
+                )
             if c.r1_gamma:
                 out["r1_penalty"] = losses.r1_penalty(critic, x)
                 adversarial += 0.5 * c.r1_gamma * out["r1_penalty"]
@@ -221,8 +240,12 @@ class ToyGAN(keras.Model):
                 d_loss += c.lambda_d * out["d_classification"]
             if real_classes is not None and c.creativity_loss == "report":
                 # The report's code also classified fakes, with random labels G never saw.
-                label_seed = tf.random.experimental.stateless_fold_in(seed, 1)  # leaves the other draws as they were
-                noise_labels = tf.random.stateless_uniform(tf.shape(y), label_seed, 0, c.num_classes, dtype=tf.int32)
+                label_seed = tf.random.experimental.stateless_fold_in(
+                    seed, 1
+                )  # leaves the other draws as they were
+                noise_labels = tf.random.stateless_uniform(
+                    tf.shape(y), label_seed, 0, c.num_classes, dtype=tf.int32
+                )
                 out["d_classification_fake"] = losses.classification_loss(noise_labels, fake_classes)
                 d_loss += c.lambda_d * out["d_classification_fake"]
             scaled = scale_loss(d_loss)  # inside the tape: ops outside it carry no gradient
@@ -235,7 +258,9 @@ class ToyGAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_noise(tf.shape(y)[0], seed), y)
             fake_logits, fake_classes = self.discriminator(fake, y)
-            adversarial = losses.g_loss_gan(fake_logits) if c.loss == "gan" else losses.g_loss_wgan(fake_logits)
+            adversarial = (
+                losses.g_loss_gan(fake_logits) if c.loss == "gan" else losses.g_loss_wgan(fake_logits)
+            )
             g_loss, out = adversarial, {}
             if fake_classes is not None and c.creativity_loss == "report":
                 targets = self.report_creativity_labels(tf.shape(y)[0])

@@ -1,5 +1,6 @@
 """One 2-d experiment end to end: data, training through common.harness, evaluation, figures and
 the output contract. Shared by STYLEGAN.py and CGAN.py; reads no flags."""
+
 import dataclasses
 import os
 
@@ -10,8 +11,15 @@ from common import harness, io, metrics, outputs, plotting, toy_data
 from common.distribute import make_strategy
 from toy_models import ToyGAN, ToyGANConfig
 
-TOY_KEYS = ["modes_captured", "modes_present", "hq_fraction", "missing_mode_hits", "mode_kl",
-            "nn_distance", "nn_distance_heldout_real"]
+TOY_KEYS = [
+    "modes_captured",
+    "modes_present",
+    "hq_fraction",
+    "missing_mode_hits",
+    "mode_kl",
+    "nn_distance",
+    "nn_distance_heldout_real",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +54,9 @@ class ToyExperiment:
         self.toy = toy_data.toy_spec(spec.dataset, spec.scale)
         self.x, self.y = toy_data.toy_training_set(spec.dataset, spec.seed, spec.scale, spec.missing)
         # Held-out real points from the training distribution: the yardstick for nn_distance.
-        self.heldout, _ = toy_data.toy_training_set(spec.dataset, spec.seed + 10_000, spec.scale,
-                                                    spec.missing, size=spec.num_eval)
+        self.heldout, _ = toy_data.toy_training_set(
+            spec.dataset, spec.seed + 10_000, spec.scale, spec.missing, size=spec.num_eval
+        )
         self.real_for_plots = self.x[:600]
         self.removed_centres = self.toy.centres[list(spec.missing)] if spec.missing else None
 
@@ -68,13 +77,30 @@ class ToyExperiment:
 
         def on_step(step, losses):
             samples, labels = self.generate(trainer.model, 600, -step)
-            io.write_npz(self.snapshot_path(step), samples=samples, labels=np.asarray(labels if labels is not None else []),
-                         g_loss=losses["g_loss"], d_loss=losses["d_loss"])
+            io.write_npz(
+                self.snapshot_path(step),
+                samples=samples,
+                labels=np.asarray(labels if labels is not None else []),
+                g_loss=losses["g_loss"],
+                d_loss=losses["d_loss"],
+            )
 
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=spec.niters, seed=spec.seed, log_every=50,
-                                     jit_compile=spec.jit_compile, progress=spec.progress)
-        trainer = harness.Trainer(lambda: ToyGAN(spec.model), dataset, config, make_strategy(spec.strategy),
-                                  on_step=on_step, hook_steps=spec.snapshot_steps)
+        config = harness.TrainConfig(
+            out_dir=spec.out_dir,
+            steps=spec.niters,
+            seed=spec.seed,
+            log_every=50,
+            jit_compile=spec.jit_compile,
+            progress=spec.progress,
+        )
+        trainer = harness.Trainer(
+            lambda: ToyGAN(spec.model),
+            dataset,
+            config,
+            make_strategy(spec.strategy),
+            on_step=on_step,
+            hook_steps=spec.snapshot_steps,
+        )
         return trainer, trainer.run()
 
     def load_snapshots(self):
@@ -84,8 +110,16 @@ class ToyExperiment:
             if os.path.exists(path):
                 data = np.load(path)
                 labels = data["labels"] if data["labels"].size else None
-                snapshots.append({"step": step, "samples": data["samples"], "labels": labels,
-                                  "title": loss_title(step, {"g_loss": float(data["g_loss"]), "d_loss": float(data["d_loss"])})})
+                snapshots.append(
+                    {
+                        "step": step,
+                        "samples": data["samples"],
+                        "labels": labels,
+                        "title": loss_title(
+                            step, {"g_loss": float(data["g_loss"]), "d_loss": float(data["d_loss"])}
+                        ),
+                    }
+                )
         return snapshots
 
     def evaluate(self, model, result):
@@ -94,12 +128,18 @@ class ToyExperiment:
         if labels is not None:
             values.update(metrics.conditional_metrics(samples, labels, self.toy, self.spec.missing))
         last = result.history[-1] if result.history else {}
-        values.update({
-            "steps": result.step, "resumed_from_step": result.start_step,
-            "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
-            "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss"),
-            "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",
-        })
+        values.update(
+            {
+                "steps": result.step,
+                "resumed_from_step": result.start_step,
+                "train_seconds": round(result.total_seconds, 3),
+                "steps_per_second": round(result.total_steps_per_second, 2),
+                "stopped_early": result.stopped or "",
+                "final_g_loss": last.get("g_loss"),
+                "final_d_loss": last.get("d_loss"),
+                "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",
+            }
+        )
         return samples, labels, values
 
     def summary_text(self, values, conditional):
@@ -108,10 +148,16 @@ class ToyExperiment:
         if not conditional:
             return text
         lines = [text, "", "fraction of label c's samples", "on its own mode:"]
-        lines += [f"  label {c}: {values[f'label_{c}_on_own_mode']:.3f}" + ("  (removed)" if c in self.spec.missing else "")
-                  for c in range(self.toy.num_classes)]
+        lines += [
+            f"  label {c}: {values[f'label_{c}_on_own_mode']:.3f}"
+            + ("  (removed)" if c in self.spec.missing else "")
+            for c in range(self.toy.num_classes)
+        ]
         for c in self.spec.missing:
-            landing = sorted(((values[f"removed_label_{c}_on_mode_{k}"], k) for k in range(self.toy.num_classes)), reverse=True)
+            landing = sorted(
+                ((values[f"removed_label_{c}_on_mode_{k}"], k) for k in range(self.toy.num_classes)),
+                reverse=True,
+            )
             lines += ["", f"removed label {c} lands on:"]
             lines += [f"  mode {k}: {share:.3f}" for share, k in landing[:3] if share > 0]
             lines += [f"  off every mode: {values[f'removed_label_{c}_off_modes']:.3f}"]
@@ -121,17 +167,36 @@ class ToyExperiment:
         """Trains (or resumes), evaluates and writes the output contract. Returns a summary."""
         trainer, result = self.train()
         samples, labels, values = self.evaluate(trainer.model, result)
-        final_losses = result.history[-1] if result.history else {"g_loss": float("nan"), "d_loss": float("nan")}
+        final_losses = (
+            result.history[-1] if result.history else {"g_loss": float("nan"), "d_loss": float("nan")}
+        )
         title = loss_title(result.step, final_losses)
-        snapshots = self.load_snapshots() + [{"step": result.step, "samples": samples[:600],
-                                              "labels": None if labels is None else labels[:600], "title": title}]
-        panel = {"name": label, "real": self.real_for_plots, "fake": samples, "title": title,
-                 "removed_centres": self.removed_centres, "metrics": values}
+        snapshots = self.load_snapshots() + [
+            {
+                "step": result.step,
+                "samples": samples[:600],
+                "labels": None if labels is None else labels[:600],
+                "title": title,
+            }
+        ]
+        panel = {
+            "name": label,
+            "real": self.real_for_plots,
+            "fake": samples,
+            "title": title,
+            "removed_centres": self.removed_centres,
+            "metrics": values,
+        }
         figures = {
             "scatter_density.png": plotting.scatter_density_figure([panel], TOY_KEYS),
             "snapshots.png": plotting.snapshots_figure(
-                snapshots, self.real_for_plots, self.toy.num_classes if colour_by_label else None,
-                self.spec.missing, self.removed_centres, text=self.summary_text(values, labels is not None)),
+                snapshots,
+                self.real_for_plots,
+                self.toy.num_classes if colour_by_label else None,
+                self.spec.missing,
+                self.removed_centres,
+                text=self.summary_text(values, labels is not None),
+            ),
             "losses.png": plotting.loss_figure(result.history),
         }
         paths = outputs.write_run_outputs(self.spec.out_dir, samples, values, flag_values, labels, figures)

@@ -7,6 +7,7 @@ Every run is a subprocess, exactly as a user runs the script, into a fresh direc
 --work_dir. Writes benchmarks/results/bench_2d.json and the Markdown table BENCHMARKS.md.
 Benchmarks are not tests: nothing here asserts a number.
 """
+
 import argparse
 import concurrent.futures
 import os
@@ -38,20 +39,32 @@ def run_script(script, args, out_dir):
 
 def speed(work_dir, repeats):
     rows = []
-    for script, args in [("STYLEGAN.py", ["--missing_mixt", "1"]),
-                         ("STYLEGAN.py", ["--missing_mixt", "1", "--label"]),
-                         ("CGAN.py", ["--missing_mixt", "4"])]:
+    for script, args in [
+        ("STYLEGAN.py", ["--missing_mixt", "1"]),
+        ("STYLEGAN.py", ["--missing_mixt", "1", "--label"]),
+        ("CGAN.py", ["--missing_mixt", "4"]),
+    ]:
         walls, sps = [], []
         for r in range(repeats):
             wall, rss, m = run_script(script, args, os.path.join(work_dir, "speed", f"{script}-{r}"))
             walls.append(wall)
             sps.append(m["steps_per_second"])
-        rows.append({"command": f"python {script} {' '.join(args)}", "niters": m["steps"],
-                     "wall_seconds_median": sorted(walls)[len(walls) // 2], "wall_seconds_all": walls,
-                     "steps_per_second": max(sps), "samples_per_second": max(sps) * m["flags.batch_size"],
-                     "peak_rss_mb_children": round(rss)})
-        print(f"speed: {rows[-1]['command']}: {rows[-1]['wall_seconds_median']:.1f} s wall, "
-              f"{rows[-1]['steps_per_second']:.0f} steps/s", flush=True)
+        rows.append(
+            {
+                "command": f"python {script} {' '.join(args)}",
+                "niters": m["steps"],
+                "wall_seconds_median": sorted(walls)[len(walls) // 2],
+                "wall_seconds_all": walls,
+                "steps_per_second": max(sps),
+                "samples_per_second": max(sps) * m["flags.batch_size"],
+                "peak_rss_mb_children": round(rss),
+            }
+        )
+        print(
+            f"speed: {rows[-1]['command']}: {rows[-1]['wall_seconds_median']:.1f} s wall, "
+            f"{rows[-1]['steps_per_second']:.0f} steps/s",
+            flush=True,
+        )
     return rows
 
 
@@ -65,7 +78,9 @@ def quality(work_dir, seeds, niters, parallel):
                 jobs.append(((name, missing_name), "STYLEGAN.py", args, out))
     for seed in range(seeds):
         args = ["--missing_mixt", "4", "--seed", str(seed), "--niters", str(niters)]
-        jobs.append((("CGAN", "mixture 4"), "CGAN.py", args, os.path.join(work_dir, "quality", f"{len(jobs):03d}")))
+        jobs.append(
+            (("CGAN", "mixture 4"), "CGAN.py", args, os.path.join(work_dir, "quality", f"{len(jobs):03d}"))
+        )
     results = {}
     with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
         futures = {pool.submit(run_script, script, args, out): key for key, script, args, out in jobs}
@@ -89,8 +104,13 @@ def figures(work_dir, niters):
     import shutil
 
     out = os.path.join(work_dir, "figures", "compare")
-    bench_common.run_script(TOY_DIR, "STYLEGAN.py", ["--compare", "--missing_mixt", "1", "--niters", str(niters)], out,
-                            metrics_file=os.path.join("normal_gan", "metrics.json"))
+    bench_common.run_script(
+        TOY_DIR,
+        "STYLEGAN.py",
+        ["--compare", "--missing_mixt", "1", "--niters", str(niters)],
+        out,
+        metrics_file=os.path.join("normal_gan", "metrics.json"),
+    )
     shutil.copyfile(os.path.join(out, "comparison.png"), os.path.join(FIGURES, "stylegan_comparison.png"))
     out = os.path.join(work_dir, "figures", "cgan")
     run_script("CGAN.py", ["--label", "--missing_mixt", "4", "--niters", str(niters)], out)
@@ -101,19 +121,23 @@ def summarise(results):
     rows = []
     for (name, missing), runs in results.items():
         runs = sorted(runs, key=lambda r: r["flags.seed"])
-        row = {"model": name, "removed": missing, "seeds": len(runs),
-               "modes_present": runs[0]["modes_present"],
-               "modes_captured_mean": mean([r["modes_captured"] for r in runs]),
-               "modes_captured_std": std([r["modes_captured"] for r in runs]),
-               "modes_captured_all": [r["modes_captured"] for r in runs],
-               "hq_fraction_std": std([r["hq_fraction"] for r in runs]),
-               "seeds_with_all_modes": sum(r["modes_captured"] == r["modes_present"] for r in runs),
-               "hq_fraction_mean": mean([r["hq_fraction"] for r in runs]),
-               "missing_mode_hits_mean": mean([r["missing_mode_hits"] for r in runs]),
-               "missing_mode_hits_max": max(r["missing_mode_hits"] for r in runs),
-               "mode_kl_mean": mean([r["mode_kl"] for r in runs]),
-               "nn_distance_mean": mean([r["nn_distance"] for r in runs]),
-               "nn_distance_heldout_real_mean": mean([r["nn_distance_heldout_real"] for r in runs])}
+        row = {
+            "model": name,
+            "removed": missing,
+            "seeds": len(runs),
+            "modes_present": runs[0]["modes_present"],
+            "modes_captured_mean": mean([r["modes_captured"] for r in runs]),
+            "modes_captured_std": std([r["modes_captured"] for r in runs]),
+            "modes_captured_all": [r["modes_captured"] for r in runs],
+            "hq_fraction_std": std([r["hq_fraction"] for r in runs]),
+            "seeds_with_all_modes": sum(r["modes_captured"] == r["modes_present"] for r in runs),
+            "hq_fraction_mean": mean([r["hq_fraction"] for r in runs]),
+            "missing_mode_hits_mean": mean([r["missing_mode_hits"] for r in runs]),
+            "missing_mode_hits_max": max(r["missing_mode_hits"] for r in runs),
+            "mode_kl_mean": mean([r["mode_kl"] for r in runs]),
+            "nn_distance_mean": mean([r["nn_distance"] for r in runs]),
+            "nn_distance_heldout_real_mean": mean([r["nn_distance_heldout_real"] for r in runs]),
+        }
         if "present_labels_on_own_mode" in runs[0]:
             row["present_labels_on_own_mode_mean"] = mean([r["present_labels_on_own_mode"] for r in runs])
             row["removed_label_on_own_mode_mean"] = mean([r["label_4_on_own_mode"] for r in runs])
@@ -124,41 +148,66 @@ def summarise(results):
 
 
 def markdown(speed_rows, quality_rows, niters):
-    lines = ["## Speed (2 CPU cores, TensorFlow start-up included)", "",
-             "| command | iterations | wall time (s, median) | steps/s | samples/s | peak RSS (MB) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "## Speed (2 CPU cores, TensorFlow start-up included)",
+        "",
+        "| command | iterations | wall time (s, median) | steps/s | samples/s | peak RSS (MB) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in speed_rows:
-        lines.append(f"| `{r['command']}` | {r['niters']} | {r['wall_seconds_median']:.1f} | "
-                     f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {r['peak_rss_mb_children']} |")
+        lines.append(
+            f"| `{r['command']}` | {r['niters']} | {r['wall_seconds_median']:.1f} | "
+            f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {r['peak_rss_mb_children']} |"
+        )
     seeds = quality_rows[0]["seeds"] if quality_rows else 0
-    lines += ["", f"## Quality over {seeds} seeds ({niters} iterations, 2,500 samples per run)", "",
-              "| model | removed | modes captured (mean ± sd) | per seed | seeds with all modes | HQ fraction (mean ± sd) | "
-              "missing-mode hits (mean / max) | mode KL | NN distance (gen / held-out real) |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"## Quality over {seeds} seeds ({niters} iterations, 2,500 samples per run)",
+        "",
+        "| model | removed | modes captured (mean ± sd) | per seed | seeds with all modes | HQ fraction (mean ± sd) | "
+        "missing-mode hits (mean / max) | mode KL | NN distance (gen / held-out real) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in quality_rows:
-        lines.append(f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} ± {r['modes_captured_std']:.2f} / "
-                     f"{r['modes_present']} | {' '.join(map(str, r['modes_captured_all']))} | "
-                     f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} ± {r['hq_fraction_std']:.3f} | "
-                     f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} | "
-                     f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |")
+        lines.append(
+            f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} ± {r['modes_captured_std']:.2f} / "
+            f"{r['modes_present']} | {' '.join(map(str, r['modes_captured_all']))} | "
+            f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} ± {r['hq_fraction_std']:.3f} | "
+            f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} | "
+            f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |"
+        )
     cgan = [r for r in quality_rows if "present_labels_on_own_mode_mean" in r]
     if cgan:
-        lines += ["", "CGAN, label 4 removed: fraction of each label's samples on its own mode",
-                  "", "| present labels | removed label on its own mode | removed label off every mode |", "|---|---|---|"]
+        lines += [
+            "",
+            "CGAN, label 4 removed: fraction of each label's samples on its own mode",
+            "",
+            "| present labels | removed label on its own mode | removed label off every mode |",
+            "|---|---|---|",
+        ]
         for r in cgan:
-            lines.append(f"| {r['present_labels_on_own_mode_mean']:.3f} | {r['removed_label_on_own_mode_mean']:.4f} | "
-                         f"{r['removed_label_off_modes_mean']:.3f} |")
+            lines.append(
+                f"| {r['present_labels_on_own_mode_mean']:.3f} | {r['removed_label_on_own_mode_mean']:.4f} | "
+                f"{r['removed_label_off_modes_mean']:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,figures,quality", help="comma list of speed, figures, quality "
-                        "(parts not run keep their last numbers)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default="speed,figures,quality",
+        help="comma list of speed, figures, quality (parts not run keep their last numbers)",
+    )
     parser.add_argument("--seeds", type=int, default=10, help="seeds per configuration in the quality table")
     parser.add_argument("--niters", type=int, default=3001, help="iterations of every quality run")
     parser.add_argument("--speed_repeats", type=int, default=3, help="timed runs of each default command")
-    parser.add_argument("--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)")
+    parser.add_argument(
+        "--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)"
+    )
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
     args = parser.parse_args()
@@ -173,6 +222,7 @@ def main():
         quality_rows = previous.get("quality", [])
     io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
     bench_common.publish("bench_2d.md", markdown(speed_rows, quality_rows, args.niters))
+
 
 if __name__ == "__main__":
     main()

@@ -12,6 +12,7 @@ pooling, losses and optimizer updates. Quality runs are subprocesses of can/trai
 benchmarks/results/bench_can.json, bench_can.md and BENCHMARKS.md; copies the README's figures
 into docs/figures/. Benchmarks are not tests: nothing here asserts.
 """
+
 import argparse
 import dataclasses
 import os
@@ -29,9 +30,22 @@ from common import io  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAN_DIR = os.path.join(ROOT, "can")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-QUALITY_KEYS = ["style_entropy_dc", "style_entropy_dc_real", "style_entropy_judge", "style_entropy_judge_real",
-                "style_entropy_max", "realness", "realness_heldout_real", "nn_distance", "nn_distance_heldout_real",
-                "diversity", "diversity_real", "diversity_ratio", "seconds_per_iteration", "judge_test_accuracy"]
+QUALITY_KEYS = [
+    "style_entropy_dc",
+    "style_entropy_dc_real",
+    "style_entropy_judge",
+    "style_entropy_judge_real",
+    "style_entropy_max",
+    "realness",
+    "realness_heldout_real",
+    "nn_distance",
+    "nn_distance_heldout_real",
+    "diversity",
+    "diversity_real",
+    "diversity_ratio",
+    "seconds_per_iteration",
+    "judge_test_accuracy",
+]
 
 
 def conv_only_step(config, batch):
@@ -46,7 +60,9 @@ def conv_only_step(config, batch):
     g_convs = [keras.layers.Conv2DTranspose(c, k, strides=2, padding="same") for c in (c2, c1, 3)]
 
     def d_forward(x):
-        for i, conv in enumerate(d_convs):  # a strided slice for the 2x2 pool: the shapes D's convolutions see
+        for i, conv in enumerate(
+            d_convs
+        ):  # a strided slice for the 2x2 pool: the shapes D's convolutions see
             x = conv(x)
             x = x[:, ::2, ::2] if i < 2 else x
         return tf.reduce_sum(x)
@@ -64,11 +80,21 @@ def conv_only_step(config, batch):
     def step():
         with tf.GradientTape() as tape:
             out = d_forward(images)
-        total = tf.add_n([tf.reduce_sum(g) for g in tape.gradient(out, [v for c in d_convs for v in c.trainable_variables])])
+        total = tf.add_n(
+            [
+                tf.reduce_sum(g)
+                for g in tape.gradient(out, [v for c in d_convs for v in c.trainable_variables])
+            ]
+        )
         for _ in range(config.g_steps):
             with tf.GradientTape() as tape:
                 out = d_forward(g_forward(base))
-            total += tf.add_n([tf.reduce_sum(g) for g in tape.gradient(out, [v for c in g_convs for v in c.trainable_variables])])
+            total += tf.add_n(
+                [
+                    tf.reduce_sum(g)
+                    for g in tape.gradient(out, [v for c in g_convs for v in c.trainable_variables])
+                ]
+            )
         return total
 
     return step
@@ -100,16 +126,30 @@ def speed(previous, args):
             images = np.random.default_rng(0).uniform(size=(batch, 64, 64, 3)).astype(np.float32)
             data = tf.data.Dataset.from_tensors((images, np.zeros(batch, np.int32))).repeat()
             with tempfile.TemporaryDirectory() as out:
-                train = harness.TrainConfig(out_dir=out, steps=2, log_every=10_000, checkpoint_every=10_000, progress=False,
-                                            jit_compile=jit)
+                train = harness.TrainConfig(
+                    out_dir=out,
+                    steps=2,
+                    log_every=10_000,
+                    checkpoint_every=10_000,
+                    progress=False,
+                    jit_compile=jit,
+                )
                 trainer = harness.Trainer(lambda: CAN(config), data, train)
                 trainer.run()  # compiles
                 trainer.config = dataclasses.replace(train, steps=2 + args.speed_iterations)
                 result = trainer.run()
             seconds = 1.0 / result.steps_per_second
             conv = time_fn(conv_only_step(config, batch), args.speed_iterations)
-            rows.append({"batch": batch, "jit": jit, "seconds_per_iteration": seconds, "images_per_second": batch / seconds,
-                         "conv_only_seconds": conv, "ratio_to_conv_only": seconds / conv})
+            rows.append(
+                {
+                    "batch": batch,
+                    "jit": jit,
+                    "seconds_per_iteration": seconds,
+                    "images_per_second": batch / seconds,
+                    "conv_only_seconds": conv,
+                    "ratio_to_conv_only": seconds / conv,
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 
@@ -121,15 +161,26 @@ def quality(previous, args):
     if args.data_dir:
         base += ["--data_dir", args.data_dir]
     remedies = ["--minibatch_discrimination", "--g_steps", "1"]  # seed 004's remedies for its collapse
-    runs = [("can", "CAN (binary style loss)", []), ("can_softmax", "CAN (softmax style loss)", ["--style_loss", "softmax"]),
-            ("baseline", "baseline DCGAN", ["--baseline"]),
-            ("can_remedies", "CAN + minibatch discr., g_steps 1", remedies),
-            ("baseline_remedies", "baseline + minibatch discr., g_steps 1", ["--baseline"] + remedies)]
+    runs = [
+        ("can", "CAN (binary style loss)", []),
+        ("can_softmax", "CAN (softmax style loss)", ["--style_loss", "softmax"]),
+        ("baseline", "baseline DCGAN", ["--baseline"]),
+        ("can_remedies", "CAN + minibatch discr., g_steps 1", remedies),
+        ("baseline_remedies", "baseline + minibatch discr., g_steps 1", ["--baseline"] + remedies),
+    ]
     for tag, name, extra in runs:
         out_dir = os.path.join(args.work_dir, tag)
         wall, rss, values = bench_common.run_script(CAN_DIR, "train.py", base + extra, out_dir)
-        rows.append({"model": name, "minutes": wall / 60, "peak_rss_mb": rss, "iterations": values.get("iterations"),
-                     "data_source": values.get("data_source"), **{k: values.get(k) for k in QUALITY_KEYS}})
+        rows.append(
+            {
+                "model": name,
+                "minutes": wall / 60,
+                "peak_rss_mb": rss,
+                "iterations": values.get("iterations"),
+                "data_source": values.get("data_source"),
+                **{k: values.get(k) for k in QUALITY_KEYS},
+            }
+        )
         for figure in ("samples.png", "progression.png"):
             shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
         print(rows[-1], flush=True)
@@ -137,8 +188,13 @@ def quality(previous, args):
 
 
 SEED_MODELS = [("can", "CAN (binary style loss)", []), ("baseline", "baseline DCGAN", ["--baseline"])]
-SEED_KEYS = [("style_entropy_judge", "style entropy, independent classifier", 3), ("style_entropy_dc", "style entropy, own D_c", 3),
-             ("realness", "realness", 3), ("diversity_ratio", "diversity / real", 3), ("nn_distance", "nn distance", 2)]
+SEED_KEYS = [
+    ("style_entropy_judge", "style entropy, independent classifier", 3),
+    ("style_entropy_dc", "style entropy, own D_c", 3),
+    ("realness", "realness", 3),
+    ("diversity_ratio", "diversity / real", 3),
+    ("nn_distance", "nn distance", 2),
+]
 
 
 def seeds(previous, args):
@@ -157,8 +213,21 @@ def seeds(previous, args):
                     rows.append(done[(tag, seed, iterations)])
                     continue
                 out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed}")
-                command = ["--genres", "7", "--iterations", str(iterations), "--batch_size", str(args.batch_size),
-                           "--image_size", str(args.seed_image_size), "--seed", str(seed), "--sample_every", "100", *extra]
+                command = [
+                    "--genres",
+                    "7",
+                    "--iterations",
+                    str(iterations),
+                    "--batch_size",
+                    str(args.batch_size),
+                    "--image_size",
+                    str(args.seed_image_size),
+                    "--seed",
+                    str(seed),
+                    "--sample_every",
+                    "100",
+                    *extra,
+                ]
                 # Each count's metrics are kept beside the run (metrics_at_<count>.json): the run
                 # itself moves on to the next count.
                 snapshot = os.path.join(out_dir, f"metrics_at_{iterations}.json")
@@ -170,13 +239,29 @@ def seeds(previous, args):
                 elif bench_common.COLLECT_ONLY:
                     continue
                 else:
-                    wall, _, values = bench_common.run_script(CAN_DIR, "train.py", command, out_dir, fresh=i == 0)
+                    wall, _, values = bench_common.run_script(
+                        CAN_DIR, "train.py", command, out_dir, fresh=i == 0
+                    )
                     io.write_json(snapshot, values)
-                rows.append({"tag": tag, "model": name, "seed": seed, "iterations": iterations, "minutes": wall / 60,
-                             "command": "python train.py " + " ".join(command), "data_source": values.get("data_source"),
-                             **{k: values.get(k) for k in QUALITY_KEYS}})
-                print({k: rows[-1][k] for k in ("model", "seed", "iterations", "style_entropy_judge", "diversity_ratio")},
-                      flush=True)
+                rows.append(
+                    {
+                        "tag": tag,
+                        "model": name,
+                        "seed": seed,
+                        "iterations": iterations,
+                        "minutes": wall / 60,
+                        "command": "python train.py " + " ".join(command),
+                        "data_source": values.get("data_source"),
+                        **{k: values.get(k) for k in QUALITY_KEYS},
+                    }
+                )
+                print(
+                    {
+                        k: rows[-1][k]
+                        for k in ("model", "seed", "iterations", "style_entropy_judge", "diversity_ratio")
+                    },
+                    flush=True,
+                )
     for tag, _, _ in SEED_MODELS:  # the README's figures: the first seed, as far as it got
         out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed_list[0]}")
         for figure in ("samples.png", "progression.png"):
@@ -188,68 +273,122 @@ def seeds(previous, args):
 def seeds_markdown(rows):
     last = max(r["iterations"] for r in rows)
     first = rows[0]
-    lines = ["", f"## CAN against the baseline over seeds ({first['data_source']}; batch {first['command'].split('--batch_size ')[1].split()[0]}, "
-             f"{first['command'].split('--image_size ')[1].split()[0]}x{first['command'].split('--image_size ')[1].split()[0]})", "",
-             f"Mean ± sample standard deviation over seeds at each point of training. Real held-out images: independent "
-             f"classifier's style entropy {fmt(first['style_entropy_judge_real'])}, CAN's D_c {fmt(first['style_entropy_dc_real'])}, "
-             f"realness {fmt(first['realness_heldout_real'])}; maximum style entropy {fmt(first['style_entropy_max'])} (log K).", "",
-             "| model | iterations | " + " | ".join(k[1] for k in SEED_KEYS) + " |", "|---|---|" + "---|" * len(SEED_KEYS)]
+    lines = [
+        "",
+        f"## CAN against the baseline over seeds ({first['data_source']}; batch {first['command'].split('--batch_size ')[1].split()[0]}, "
+        f"{first['command'].split('--image_size ')[1].split()[0]}x{first['command'].split('--image_size ')[1].split()[0]})",
+        "",
+        f"Mean ± sample standard deviation over seeds at each point of training. Real held-out images: independent "
+        f"classifier's style entropy {fmt(first['style_entropy_judge_real'])}, CAN's D_c {fmt(first['style_entropy_dc_real'])}, "
+        f"realness {fmt(first['realness_heldout_real'])}; maximum style entropy {fmt(first['style_entropy_max'])} (log K).",
+        "",
+        "| model | iterations | " + " | ".join(k[1] for k in SEED_KEYS) + " |",
+        "|---|---|" + "---|" * len(SEED_KEYS),
+    ]
     for tag, name, _ in SEED_MODELS:
         for iterations in sorted({r["iterations"] for r in rows}):
             mine = [r for r in rows if r["tag"] == tag and r["iterations"] == iterations]
             if mine:
-                lines.append(f"| {name} | {iterations} | " + " | ".join(
-                    bench_common.spread([r[k] for r in mine], d) for k, _, d in SEED_KEYS) + " |")
-    per_seed = "; ".join(f"{r['model']} at {r['iterations']}, seed {r['seed']}: {fmt(r['style_entropy_judge'])} / "
-                         f"{fmt(r['diversity_ratio'])}" for r in sorted(rows, key=lambda r: (r["tag"], r["iterations"], r["seed"])))
-    lines += ["", f"Per run (style entropy under the independent classifier / diversity ratio): {per_seed}.", "",
-              "Commands (in `can/`): " + "; ".join(sorted({f"`{r['command'].replace(' --seed ' + str(r['seed']), ' --seed S')}`" for r in rows
-                                                          if r["iterations"] == last}))]
+                lines.append(
+                    f"| {name} | {iterations} | "
+                    + " | ".join(bench_common.spread([r[k] for r in mine], d) for k, _, d in SEED_KEYS)
+                    + " |"
+                )
+    per_seed = "; ".join(
+        f"{r['model']} at {r['iterations']}, seed {r['seed']}: {fmt(r['style_entropy_judge'])} / "
+        f"{fmt(r['diversity_ratio'])}"
+        for r in sorted(rows, key=lambda r: (r["tag"], r["iterations"], r["seed"]))
+    )
+    lines += [
+        "",
+        f"Per run (style entropy under the independent classifier / diversity ratio): {per_seed}.",
+        "",
+        "Commands (in `can/`): "
+        + "; ".join(
+            sorted(
+                {
+                    f"`{r['command'].replace(' --seed ' + str(r['seed']), ' --seed S')}`"
+                    for r in rows
+                    if r["iterations"] == last
+                }
+            )
+        ),
+    ]
     return lines
 
 
 def markdown(results):
     lines = []
     if results.get("speed"):
-        lines += ["## Speed (2 CPU cores, 64x64, one D step + 2 G steps per iteration, compilation excluded)", "",
-                  "| batch | XLA | s / iteration | images / s | convolutions alone (s) | ratio |", "|---|---|---|---|---|---|"]
+        lines += [
+            "## Speed (2 CPU cores, 64x64, one D step + 2 G steps per iteration, compilation excluded)",
+            "",
+            "| batch | XLA | s / iteration | images / s | convolutions alone (s) | ratio |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in results["speed"]:
-            lines.append(f"| {r['batch']} | {'yes' if r['jit'] else 'no'} | {r['seconds_per_iteration']:.2f} | "
-                         f"{r['images_per_second']:.0f} | {r['conv_only_seconds']:.2f} | {r['ratio_to_conv_only']:.2f} |")
+            lines.append(
+                f"| {r['batch']} | {'yes' if r['jit'] else 'no'} | {r['seconds_per_iteration']:.2f} | "
+                f"{r['images_per_second']:.0f} | {r['conv_only_seconds']:.2f} | {r['ratio_to_conv_only']:.2f} |"
+            )
     if results.get("quality"):
         q = results["quality"]
-        lines += ["", f"## CAN against the baseline, same seed ({fmt(q[0]['iterations'])} iterations; {q[0]['data_source']})", "",
-                  f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's D_c "
-                  f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier {fmt(q[0]['style_entropy_judge_real'])}; "
-                  f"diversity {fmt(q[0]['diversity_real'], 2)}.", "",
-                  "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## CAN against the baseline, same seed ({fmt(q[0]['iterations'])} iterations; {q[0]['data_source']})",
+            "",
+            f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's D_c "
+            f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier {fmt(q[0]['style_entropy_judge_real'])}; "
+            f"diversity {fmt(q[0]['diversity_real'], 2)}.",
+            "",
+            "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in q:  # timing is the speed table's: these runs may share the machine
-            lines.append(f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
-                         f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
-                         f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} |")
+            lines.append(
+                f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
+                f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
+                f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} |"
+            )
     if results.get("seeds"):
         lines += seeds_markdown(results["seeds"])
     return "\n".join(lines) + "\n"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,seeds", help="comma list of speed, quality (one seed, with the "
-                        "remedies and the softmax loss), seeds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default="speed,seeds",
+        help="comma list of speed, quality (one seed, with the remedies and the softmax loss), seeds",
+    )
     parser.add_argument("--speed_iterations", type=int, default=5, help="timed iterations per configuration")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations of each quality run")
-    parser.add_argument("--batch_size", type=int, default=64, help="batch of the quality runs (train.py's default is 200)")
+    parser.add_argument(
+        "--batch_size", type=int, default=64, help="batch of the quality runs (train.py's default is 200)"
+    )
     parser.add_argument("--seeds", default="0,1,2", help="seeds of the seeds part")
-    parser.add_argument("--checkpoints", default="500,1000,2000", help="iterations at which the seeds part grades each run")
-    parser.add_argument("--seed_image_size", type=int, default=32, help="image size of the seeds part (the stand-in is "
-                        "28x28 upsampled: 32 loses nothing and is ~4x cheaper than 64)")
+    parser.add_argument(
+        "--checkpoints", default="500,1000,2000", help="iterations at which the seeds part grades each run"
+    )
+    parser.add_argument(
+        "--seed_image_size",
+        type=int,
+        default=32,
+        help="image size of the seeds part (the stand-in is "
+        "28x28 upsampled: 32 loses nothing and is ~4x cheaper than 64)",
+    )
     parser.add_argument("--data_dir", default=None, help="a WikiArt folder (default: the stand-in)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_can"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_can.json"))
     args = parser.parse_args()
-    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args),
-             "seeds": lambda prev: seeds(prev, args)}
+    parts = {
+        "speed": lambda prev: speed(prev, args),
+        "quality": lambda prev: quality(prev, args),
+        "seeds": lambda prev: seeds(prev, args),
+    }
     started = time.perf_counter()
     bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_can.md")
     print(f"bench_can: {(time.perf_counter() - started) / 60:.1f} min")

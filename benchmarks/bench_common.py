@@ -1,5 +1,6 @@
 """What every benchmark shares: run an entry script as a user does, and assemble BENCHMARKS.md
 from the Markdown section each benchmark writes under benchmarks/results/."""
+
 import json
 import os
 import resource
@@ -10,13 +11,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
-SECTIONS = [("before_after.md", "Before and after the fidelity fixes (issue 18)"),
-            ("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
-            ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
-            ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
-            ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
-            ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),
-            ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)")]
+SECTIONS = [
+    ("before_after.md", "Before and after the fidelity fixes (issue 18)"),
+    ("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
+    ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
+    ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
+    ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
+    ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),
+    ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)"),
+]
 
 
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
@@ -27,8 +30,13 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
         shutil.rmtree(out_dir, ignore_errors=True)
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, script, *args, "--out_dir", out_dir], cwd=cwd, env=environment,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, script, *args, "--out_dir", out_dir],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
@@ -99,8 +107,10 @@ def publish(markdown_name, text):
 
 def write_benchmarks_md():
     """BENCHMARKS.md = every section present under benchmarks/results/, in a fixed order."""
-    parts = ["# Benchmarks\n\nMade by the benchmark scripts in `benchmarks/` on this project's 2-core CPU "
-             "machine. Definitions of the metrics: README.md.\n"]
+    parts = [
+        "# Benchmarks\n\nMade by the benchmark scripts in `benchmarks/` on this project's 2-core CPU "
+        "machine. Definitions of the metrics: README.md.\n"
+    ]
     for name, title in SECTIONS:
         path = os.path.join(RESULTS, name)
         if os.path.exists(path):

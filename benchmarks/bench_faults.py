@@ -20,6 +20,7 @@ when mounting works, else a file-size limit that makes writes fail the same way)
 bad inputs across the scripts. Writes benchmarks/results/bench_faults.{json,md} and
 BENCHMARKS.md. tests/test_faults.py runs a fast subset. Nothing here asserts.
 """
+
 import argparse
 import glob
 import json
@@ -38,8 +39,16 @@ import bench_common  # next to this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-TIMING = {"train_seconds", "steps_per_second", "seconds_per_epoch", "seconds_per_iteration", "images_per_second",
-          "meta_iterations_per_second", "flags.out_dir", "resumed_from_step"}
+TIMING = {
+    "train_seconds",
+    "steps_per_second",
+    "seconds_per_epoch",
+    "seconds_per_iteration",
+    "images_per_second",
+    "meta_iterations_per_second",
+    "flags.out_dir",
+    "resumed_from_step",
+}
 OUTCOMES = ["clean error", "resumed identical", "traceback", "silently wrong", "data lost"]
 
 
@@ -48,30 +57,113 @@ def scripts(data_dir, art_dir):
     return {
         "STYLEGAN": ("2D-codes", "STYLEGAN.py", ["--niters", "600", "--nhidden", "32"]),
         "CGAN": ("2D-codes", "CGAN.py", ["--niters", "600", "--nhidden", "32", "--missing_mixt", "4"]),
-        "VAE": ("vae", "VAE.py", ["--dataset", "mnist", "--data_dir", data_dir, "--epochs", "4", "--batch_size", "40",
-                                  "--num_samples", "100", "--grid_size", "6", "--nojudge"]),
-        "InfoGAN": ("infogan", "main.py", ["--dataset", "mnist", "--data_dir", data_dir, "--epoch", "3", "--batch_size", "16",
-                                           "--width", "quarter", "--nojit"]),
-        "FIGR": ("figr", "train.py", ["--dataset", "mnist", "--data_dir", data_dir, "--inner_steps", "2", "--width", "8",
-                                      "--z_dim", "16", "--num_samples", "8", "--eval_episodes", "2", "--sample_every", "10",
-                                      "--meta_iterations", "40", "--nojudge"]),
-        "CAN": ("can", "train.py", ["--data_dir", art_dir, "--genres", "cubism,early renaissance,pop art", "--image_size", "16",
-                                    "--batch_size", "8", "--iterations", "40", "--sample_every", "10", "--num_samples", "16",
-                                    "--nojudge"]),
+        "VAE": (
+            "vae",
+            "VAE.py",
+            [
+                "--dataset",
+                "mnist",
+                "--data_dir",
+                data_dir,
+                "--epochs",
+                "4",
+                "--batch_size",
+                "40",
+                "--num_samples",
+                "100",
+                "--grid_size",
+                "6",
+                "--nojudge",
+            ],
+        ),
+        "InfoGAN": (
+            "infogan",
+            "main.py",
+            [
+                "--dataset",
+                "mnist",
+                "--data_dir",
+                data_dir,
+                "--epoch",
+                "3",
+                "--batch_size",
+                "16",
+                "--width",
+                "quarter",
+                "--nojit",
+            ],
+        ),
+        "FIGR": (
+            "figr",
+            "train.py",
+            [
+                "--dataset",
+                "mnist",
+                "--data_dir",
+                data_dir,
+                "--inner_steps",
+                "2",
+                "--width",
+                "8",
+                "--z_dim",
+                "16",
+                "--num_samples",
+                "8",
+                "--eval_episodes",
+                "2",
+                "--sample_every",
+                "10",
+                "--meta_iterations",
+                "40",
+                "--nojudge",
+            ],
+        ),
+        "CAN": (
+            "can",
+            "train.py",
+            [
+                "--data_dir",
+                art_dir,
+                "--genres",
+                "cubism,early renaissance,pop art",
+                "--image_size",
+                "16",
+                "--batch_size",
+                "8",
+                "--iterations",
+                "40",
+                "--sample_every",
+                "10",
+                "--num_samples",
+                "16",
+                "--nojudge",
+            ],
+        ),
     }
 
 
 def environment(cache):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CREATIVE_GANS_CACHE=cache,
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        CREATIVE_GANS_CACHE=cache,
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
     env.pop("CREATIVE_GANS_DATA_DIR", None)
     return env
 
 
 def start(spec, out_dir, env, extra=(), preexec=None):
     folder, script, args = spec
-    return subprocess.Popen([sys.executable, script, *args, *extra, "--out_dir", out_dir], cwd=os.path.join(ROOT, folder),
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
+    return subprocess.Popen(
+        [sys.executable, script, *args, *extra, "--out_dir", out_dir],
+        cwd=os.path.join(ROOT, folder),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+    )
 
 
 def run(spec, out_dir, env, extra=(), preexec=None, timeout=600):
@@ -124,8 +216,13 @@ def kills(specs, work, env, references, per_script, rng):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             code, _, err = run(spec, out, env)
-            rows.append({"case": "kill -9 at a random moment, then rerun", "script": name,
-                         "outcome": classify_rerun(code, err, out, references[name]["metrics"])})
+            rows.append(
+                {
+                    "case": "kill -9 at a random moment, then rerun",
+                    "script": name,
+                    "outcome": classify_rerun(code, err, out, references[name]["metrics"]),
+                }
+            )
     return rows
 
 
@@ -144,15 +241,17 @@ def damage_file(path, how):
         os.remove(path)
 
 
-DAMAGES = [("newest checkpoint data truncated", "checkpoints/NEWEST.data-*", "truncate"),
-           ("newest checkpoint index truncated", "checkpoints/NEWEST.index", "truncate"),
-           ("newest checkpoint data bytes flipped", "checkpoints/NEWEST.data-*", "flip"),
-           ("newest checkpoint index removed", "checkpoints/NEWEST.index", "remove"),
-           ("newest checkpoint data removed", "checkpoints/NEWEST.data-*", "remove"),
-           ("checkpoint list garbage", "checkpoints/checkpoint", "garbage"),
-           ("checkpoint list removed", "checkpoints/checkpoint", "remove"),
-           ("history.json garbage", "logs/history.json", "garbage"),
-           ("run_config.json garbage", "run_config.json", "garbage")]
+DAMAGES = [
+    ("newest checkpoint data truncated", "checkpoints/NEWEST.data-*", "truncate"),
+    ("newest checkpoint index truncated", "checkpoints/NEWEST.index", "truncate"),
+    ("newest checkpoint data bytes flipped", "checkpoints/NEWEST.data-*", "flip"),
+    ("newest checkpoint index removed", "checkpoints/NEWEST.index", "remove"),
+    ("newest checkpoint data removed", "checkpoints/NEWEST.data-*", "remove"),
+    ("checkpoint list garbage", "checkpoints/checkpoint", "garbage"),
+    ("checkpoint list removed", "checkpoints/checkpoint", "remove"),
+    ("history.json garbage", "logs/history.json", "garbage"),
+    ("run_config.json garbage", "run_config.json", "garbage"),
+]
 
 
 def damaged(specs, work, env, names, kinds=None):
@@ -176,15 +275,26 @@ def damaged(specs, work, env, names, kinds=None):
             out = os.path.join(work, "damage", f"{name}-{label.replace(' ', '_')}")
             shutil.rmtree(out, ignore_errors=True)
             code, _, err = run(midpoint, out, env)
-            newest = sorted(glob.glob(os.path.join(out, "checkpoints", "ckpt-*.index")),
-                            key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))[-1][:-len(".index")]
-            target = glob.glob(os.path.join(out, pattern.replace("checkpoints/NEWEST", os.path.relpath(newest, out))))
+            newest = sorted(
+                glob.glob(os.path.join(out, "checkpoints", "ckpt-*.index")),
+                key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]),
+            )[-1][: -len(".index")]
+            target = glob.glob(
+                os.path.join(out, pattern.replace("checkpoints/NEWEST", os.path.relpath(newest, out)))
+            )
             damage_file(target[0], how)
             code, _, err = run(spec, out, env)
             outcome = classify_rerun(code, err, out, *expected)
             if label.startswith("run_config") and outcome == "clean error":
                 outcome = "clean error" if "run_config.json" in err else "traceback"
-            rows.append({"case": f"damaged: {label}", "script": name, "outcome": outcome, "message": err.strip()[-300:]})
+            rows.append(
+                {
+                    "case": f"damaged: {label}",
+                    "script": name,
+                    "outcome": outcome,
+                    "message": err.strip()[-300:],
+                }
+            )
     return rows
 
 
@@ -219,7 +329,9 @@ def race(specs, work, env, trials):
             outcome = "resumed identical" if metrics(out) else "silently wrong"
         else:
             outcome = "silently wrong"
-        rows.append({"case": "two processes on one directory at once", "script": "STYLEGAN", "outcome": outcome})
+        rows.append(
+            {"case": "two processes on one directory at once", "script": "STYLEGAN", "outcome": outcome}
+        )
     return rows
 
 
@@ -228,20 +340,37 @@ def disk_full(specs, work, env):
     file-size limit (writes past it fail with EFBIG)."""
     rows = []
     mount = tempfile.mkdtemp(prefix="faults-disk-")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mount], capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mount], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         for name in ("STYLEGAN", "VAE"):
             out = os.path.join(mount, name) if mounted else os.path.join(work, "disk", name)
             shutil.rmtree(out, ignore_errors=True)
-            limit = None if mounted else (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)))
+            limit = (
+                None if mounted else (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)))
+            )
             if mounted:
                 filler = os.path.join(mount, "filler")
                 with open(filler, "wb") as f:
                     f.write(b"\0" * (2_700_000))
             code, _, err = run(specs[name], out, env, preexec=limit)
-            outcome = "clean error" if one_line_error(code, err) else ("silently wrong" if code == 0 else "traceback")
-            rows.append({"case": "disk full " + ("(3 MB tmpfs)" if mounted else "(file-size limit)"), "script": name,
-                         "outcome": outcome, "message": err.strip()[-200:]})
+            outcome = (
+                "clean error"
+                if one_line_error(code, err)
+                else ("silently wrong" if code == 0 else "traceback")
+            )
+            rows.append(
+                {
+                    "case": "disk full " + ("(3 MB tmpfs)" if mounted else "(file-size limit)"),
+                    "script": name,
+                    "outcome": outcome,
+                    "message": err.strip()[-200:],
+                }
+            )
             if mounted:
                 os.remove(filler)
                 shutil.rmtree(out, ignore_errors=True)
@@ -259,40 +388,132 @@ def bad_inputs(data_dir, art_dir, work):
     open(a_file, "w").close()
     cases = []
     for script in ("STYLEGAN", "CGAN"):
-        for flags in (["--missing_mixt", "8"], ["--missing_mixt", "0,1,2,3,4,5,6,7"], ["--missing_mixt", "x"],
-                      ["--dataset", "imagenet"], ["--batch_size", "0"], ["--batch_size", "-3"], ["--niters", "0"],
-                      ["--niters", "-5"], ["--pack", "3"], ["--pack", "0"], ["--lrg", "nan"], ["--lrd", "inf"],
-                      ["--lrg", "0"], ["--lrd", "-1"], ["--scale", "inf"], ["--scale", "0"], ["--seed", "99999999999"],
-                      ["--seed", "-1"], ["--nhidden", "2000000000"], ["--nhidden", "0"], ["--nlayers", "0"],
-                      ["--z_dim", "0"], ["--r1_gamma", "-1"], ["--out_dir_is_file"], ["--out_dir_under_file"],
-                      ["--strategy", "cluster"], ["stray-argument"]):
+        for flags in (
+            ["--missing_mixt", "8"],
+            ["--missing_mixt", "0,1,2,3,4,5,6,7"],
+            ["--missing_mixt", "x"],
+            ["--dataset", "imagenet"],
+            ["--batch_size", "0"],
+            ["--batch_size", "-3"],
+            ["--niters", "0"],
+            ["--niters", "-5"],
+            ["--pack", "3"],
+            ["--pack", "0"],
+            ["--lrg", "nan"],
+            ["--lrd", "inf"],
+            ["--lrg", "0"],
+            ["--lrd", "-1"],
+            ["--scale", "inf"],
+            ["--scale", "0"],
+            ["--seed", "99999999999"],
+            ["--seed", "-1"],
+            ["--nhidden", "2000000000"],
+            ["--nhidden", "0"],
+            ["--nlayers", "0"],
+            ["--z_dim", "0"],
+            ["--r1_gamma", "-1"],
+            ["--out_dir_is_file"],
+            ["--out_dir_under_file"],
+            ["--strategy", "cluster"],
+            ["stray-argument"],
+        ):
             cases.append((script, flags))
-    for flags in (["--label", "--pack", "2"], ["--lambda_g", "nan"], ["--lambda_d", "-1"], ["--d_steps", "0"],
-                  ["--loss", "hinge"], ["--creativity_loss", "random"], ["--r1_gamma", "1", "--loss", "wgan-gp"]):
+    for flags in (
+        ["--label", "--pack", "2"],
+        ["--lambda_g", "nan"],
+        ["--lambda_d", "-1"],
+        ["--d_steps", "0"],
+        ["--loss", "hinge"],
+        ["--creativity_loss", "random"],
+        ["--r1_gamma", "1", "--loss", "wgan-gp"],
+    ):
         cases.append(("STYLEGAN", flags))
-    for flags in (["--dataset", "imagenet"], ["--remove-label", "10"], ["--remove-label", "x"], ["--few-shot", "4"],
-                  ["--remove-label", "3", "--few-shot", "100000"], ["--few-shot", "-1", "--remove-label", "3"],
-                  ["--data_dir", missing], ["--data_dir", a_file], ["--lr", "nan"], ["--lr", "0"], ["--epochs", "0"],
-                  ["--batch_size", "1000000"], ["--grid_size", "30000"], ["--grid_size", "0"], ["--num_samples", "0"],
-                  ["--num_samples", "2000000000"], ["--arch", "rnn"], ["--filters", "16"], ["--hidden", "0"],
-                  ["--shot_radius", "-1"], ["--shot_radius", "inf"], ["--encoding-vector-size", "0"], ["--seed", "-4"],
-                  ["--out_dir_is_file"], ["--out_dir_under_file"], ["--remove-label", "0,1,2,3,4,5,6,7,8,9"]):
+    for flags in (
+        ["--dataset", "imagenet"],
+        ["--remove-label", "10"],
+        ["--remove-label", "x"],
+        ["--few-shot", "4"],
+        ["--remove-label", "3", "--few-shot", "100000"],
+        ["--few-shot", "-1", "--remove-label", "3"],
+        ["--data_dir", missing],
+        ["--data_dir", a_file],
+        ["--lr", "nan"],
+        ["--lr", "0"],
+        ["--epochs", "0"],
+        ["--batch_size", "1000000"],
+        ["--grid_size", "30000"],
+        ["--grid_size", "0"],
+        ["--num_samples", "0"],
+        ["--num_samples", "2000000000"],
+        ["--arch", "rnn"],
+        ["--filters", "16"],
+        ["--hidden", "0"],
+        ["--shot_radius", "-1"],
+        ["--shot_radius", "inf"],
+        ["--encoding-vector-size", "0"],
+        ["--seed", "-4"],
+        ["--out_dir_is_file"],
+        ["--out_dir_under_file"],
+        ["--remove-label", "0,1,2,3,4,5,6,7,8,9"],
+    ):
         cases.append(("VAE", flags))
-    for flags in (["--gan_type", "BigGAN"], ["--dataset", "cifar10"], ["--missing_mixt", "10"], ["--epoch", "0"],
-                  ["--batch_size", "0"], ["--batch_size", "1000000"], ["--z_dim", "0"], ["--lrG", "nan"], ["--lrD", "0"],
-                  ["--beta1", "nan"], ["--beta1", "1"], ["--beta1", "-0.1"], ["--data_dir", missing], ["--width", "huge"],
-                  ["--out_dir_is_file"], ["--missing_mixt", "0,1,2,3,4,5,6,7,8,9"]):
+    for flags in (
+        ["--gan_type", "BigGAN"],
+        ["--dataset", "cifar10"],
+        ["--missing_mixt", "10"],
+        ["--epoch", "0"],
+        ["--batch_size", "0"],
+        ["--batch_size", "1000000"],
+        ["--z_dim", "0"],
+        ["--lrG", "nan"],
+        ["--lrD", "0"],
+        ["--beta1", "nan"],
+        ["--beta1", "1"],
+        ["--beta1", "-0.1"],
+        ["--data_dir", missing],
+        ["--width", "huge"],
+        ["--out_dir_is_file"],
+        ["--missing_mixt", "0,1,2,3,4,5,6,7,8,9"],
+    ):
         cases.append(("InfoGAN", flags))
-    for flags in (["--dataset", "cifar10"], ["--loss", "hinge"], ["--network", "vgg"], ["--shots", "0"],
-                  ["--shots", "100000"], ["--inner_steps", "0"], ["--meta_iterations", "0"], ["--image_size", "30"],
-                  ["--inner_lr", "nan"], ["--meta_lr", "0"], ["--r1_gamma", "-2"], ["--held_out", "10"],
-                  ["--data_dir", missing], ["--width", "0"], ["--num_samples", "0"], ["--out_dir_is_file"]):
+    for flags in (
+        ["--dataset", "cifar10"],
+        ["--loss", "hinge"],
+        ["--network", "vgg"],
+        ["--shots", "0"],
+        ["--shots", "100000"],
+        ["--inner_steps", "0"],
+        ["--meta_iterations", "0"],
+        ["--image_size", "30"],
+        ["--inner_lr", "nan"],
+        ["--meta_lr", "0"],
+        ["--r1_gamma", "-2"],
+        ["--held_out", "10"],
+        ["--data_dir", missing],
+        ["--width", "0"],
+        ["--num_samples", "0"],
+        ["--out_dir_is_file"],
+    ):
         cases.append(("FIGR", flags))
-    for flags in (["--genres", "0"], ["--genres", "11"], ["--genres", "cubism,baroque"], ["--data_dir", missing],
-                  ["--style_loss", "hinge"], ["--lambda_style", "-1"], ["--lambda_style", "nan"], ["--lr_g", "0"],
-                  ["--lr_d", "inf"], ["--image_size", "30"], ["--image_size", "0"], ["--image_size", "100000"],
-                  ["--batch_size", "0"], ["--batch_size", "100000"], ["--iterations", "0"], ["--g_steps", "0"],
-                  ["--out_dir_is_file"]):
+    for flags in (
+        ["--genres", "0"],
+        ["--genres", "11"],
+        ["--genres", "cubism,baroque"],
+        ["--data_dir", missing],
+        ["--style_loss", "hinge"],
+        ["--lambda_style", "-1"],
+        ["--lambda_style", "nan"],
+        ["--lr_g", "0"],
+        ["--lr_d", "inf"],
+        ["--image_size", "30"],
+        ["--image_size", "0"],
+        ["--image_size", "100000"],
+        ["--batch_size", "0"],
+        ["--batch_size", "100000"],
+        ["--iterations", "0"],
+        ["--g_steps", "0"],
+        ["--out_dir_is_file"],
+    ):
         cases.append(("CAN", flags))
     return cases, a_file
 
@@ -326,8 +547,15 @@ def bad(specs, work, env, cases, a_file, limit):
             outcome = "data lost"
         else:
             outcome = "clean error" if one_line_error(code, err) else "traceback"
-        rows.append({"case": "bad input", "script": script, "flags": " ".join(flags), "outcome": outcome,
-                     "message": err.strip().splitlines()[-1][:160] if err.strip() else ""})
+        rows.append(
+            {
+                "case": "bad input",
+                "script": script,
+                "flags": " ".join(flags),
+                "outcome": outcome,
+                "message": err.strip().splitlines()[-1][:160] if err.strip() else "",
+            }
+        )
     return rows
 
 
@@ -349,8 +577,12 @@ def drop_overridden(args, extra):
 # ---------------------------------------------------------------------------------------- report
 def markdown(results):
     rows = results["rows"]
-    lines = [f"Load: {results['load']}.", "",
-             "| case | tried | " + " | ".join(OUTCOMES) + " |", "|---|---|" + "---|" * len(OUTCOMES)]
+    lines = [
+        f"Load: {results['load']}.",
+        "",
+        "| case | tried | " + " | ".join(OUTCOMES) + " |",
+        "|---|---|" + "---|" * len(OUTCOMES),
+    ]
     cases = []
     for r in rows:
         key = r["case"] if not r["case"].startswith("damaged") else r["case"]
@@ -358,15 +590,30 @@ def markdown(results):
             cases.append(key)
     for case in cases:
         mine = [r for r in rows if r["case"] == case]
-        lines.append(f"| {case} | {len(mine)} | " + " | ".join(str(sum(r["outcome"] == o for r in mine)) for o in OUTCOMES) + " |")
-    lines.append(f"| **all** | {len(rows)} | " + " | ".join(f"**{sum(r['outcome'] == o for r in rows)}**" for o in OUTCOMES) + " |")
+        lines.append(
+            f"| {case} | {len(mine)} | "
+            + " | ".join(str(sum(r["outcome"] == o for r in mine)) for o in OUTCOMES)
+            + " |"
+        )
+    lines.append(
+        f"| **all** | {len(rows)} | "
+        + " | ".join(f"**{sum(r['outcome'] == o for r in rows)}**" for o in OUTCOMES)
+        + " |"
+    )
     bad_rows = [r for r in rows if r["outcome"] in ("traceback", "silently wrong", "data lost")]
     if bad_rows:
-        lines += ["", "Not clean:", ""] + [f"- {r['script']} {r['case']} {r.get('flags', '')}: {r['outcome']} "
-                                          f"({r.get('message', '')})" for r in bad_rows]
-    lines += ["", "Scripts: " + ", ".join(sorted({r['script'] for r in rows})) + ". A clean error is exit status ≠ 0 with "
-              "one line on stderr and no traceback; resumed identical means the same metrics.json as an undisturbed run "
-              "(wall-clock keys aside)."]
+        lines += ["", "Not clean:", ""] + [
+            f"- {r['script']} {r['case']} {r.get('flags', '')}: {r['outcome']} ({r.get('message', '')})"
+            for r in bad_rows
+        ]
+    lines += [
+        "",
+        "Scripts: "
+        + ", ".join(sorted({r["script"] for r in rows}))
+        + ". A clean error is exit status ≠ 0 with "
+        "one line on stderr and no traceback; resumed identical means the same metrics.json as an undisturbed run "
+        "(wall-clock keys aside).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -374,8 +621,13 @@ def part_of(row):
     """The part a result row came from (rows of older runs carry only their case)."""
     if row.get("part"):
         return row["part"]
-    for prefix, part in (("kill", "kills"), ("damaged", "damage"), ("two processes", "race"), ("disk", "disk"),
-                         ("bad input", "bad")):
+    for prefix, part in (
+        ("kill", "kills"),
+        ("damaged", "damage"),
+        ("two processes", "race"),
+        ("disk", "disk"),
+        ("bad input", "bad"),
+    ):
         if row["case"].startswith(prefix):
             return part
     return None
@@ -393,15 +645,25 @@ def prepare(work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="kills,damage,race,disk,bad", help="comma list of kills, damage, race, "
-                        "disk, bad (the other parts' rows are kept from the last run)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default="kills,damage,race,disk,bad",
+        help="comma list of kills, damage, race, "
+        "disk, bad (the other parts' rows are kept from the last run)",
+    )
     parser.add_argument("--kills", type=int, default=3, help="kill -9 trials per script")
     parser.add_argument("--race_trials", type=int, default=20, help="two-process trials")
-    parser.add_argument("--damage_scripts", default="STYLEGAN,VAE,InfoGAN,FIGR,CAN", help="scripts of the damage cases")
+    parser.add_argument(
+        "--damage_scripts", default="STYLEGAN,VAE,InfoGAN,FIGR,CAN", help="scripts of the damage cases"
+    )
     parser.add_argument("--bad_limit", type=int, default=10_000, help="at most this many bad inputs")
     parser.add_argument("--seed", type=int, default=0, help="seeds the kill moments")
-    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_faults"), help="scratch output")
+    parser.add_argument(
+        "--work_dir", default=os.path.join(ROOT, "runs", "bench_faults"), help="scratch output"
+    )
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_faults.json"))
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
@@ -421,11 +683,15 @@ def main():
         references[name] = {"metrics": metrics(out), "seconds": time.perf_counter() - t0}
         print(f"reference {name}: {references[name]['seconds']:.1f} s", flush=True)
     rng = random.Random(args.seed)
-    parts = {"kills": lambda: kills(specs, args.work_dir, env, references, args.kills, rng),
-             "damage": lambda: damaged(specs, args.work_dir, env, args.damage_scripts.split(",")),
-             "race": lambda: race(specs, args.work_dir, env, args.race_trials),
-             "disk": lambda: disk_full(specs, args.work_dir, env),
-             "bad": lambda: bad(specs, args.work_dir, env, *bad_inputs(data_dir, art_dir, args.work_dir), args.bad_limit)}
+    parts = {
+        "kills": lambda: kills(specs, args.work_dir, env, references, args.kills, rng),
+        "damage": lambda: damaged(specs, args.work_dir, env, args.damage_scripts.split(",")),
+        "race": lambda: race(specs, args.work_dir, env, args.race_trials),
+        "disk": lambda: disk_full(specs, args.work_dir, env),
+        "bad": lambda: bad(
+            specs, args.work_dir, env, *bad_inputs(data_dir, art_dir, args.work_dir), args.bad_limit
+        ),
+    }
     wanted = args.parts.split(",")
     from common import io
 
@@ -437,9 +703,11 @@ def main():
         for r in new:
             print(r, flush=True)
     ran = len(rows) - len([r for r in previous if part_of(r) not in wanted])
-    load = f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; parts " \
-           f"{', '.join(wanted)} run now ({ran} cases in {(time.perf_counter() - started) / 60:.1f} min), the others kept " \
-           "from the last run"
+    load = (
+        f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; parts "
+        f"{', '.join(wanted)} run now ({ran} cases in {(time.perf_counter() - started) / 60:.1f} min), the others kept "
+        "from the last run"
+    )
     results = {"rows": rows, "load": load}
     io.write_json(args.out, results)
     bench_common.publish("bench_faults.md", markdown(results))

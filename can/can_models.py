@@ -18,6 +18,7 @@ D could then tell real from fake by range alone. So the sigmoid's output is stre
 outputs in [0, 1], the same confound, larger.
 Sizes are constructor arguments; reads no flags.
 """
+
 import dataclasses
 
 import keras
@@ -57,7 +58,9 @@ def log_one_minus_softmax(logits):
     logits minus that of all of them. Computing log1p(-p_c) instead rounds p_c to 1 in float32
     once c's margin passes ~16, and the loss stops at about -16.6 with no gradient."""
     k = logits.shape[-1]
-    others = tf.where(tf.eye(k, dtype=tf.bool)[None], tf.constant(-float("inf"), logits.dtype), logits[:, None, :])
+    others = tf.where(
+        tf.eye(k, dtype=tf.bool)[None], tf.constant(-float("inf"), logits.dtype), logits[:, None, :]
+    )
     return tf.reduce_logsumexp(others, axis=-1) - tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
 
 
@@ -96,7 +99,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         self.kernels, self.dim = kernels, dim
 
     def build(self, input_shape):
-        self.t = self.add_weight(shape=(input_shape[-1], self.kernels * self.dim), initializer="glorot_uniform", name="t")
+        self.t = self.add_weight(
+            shape=(input_shape[-1], self.kernels * self.dim), initializer="glorot_uniform", name="t"
+        )
 
     def call(self, x):
         m = tf.reshape(x @ self.t, [-1, self.kernels, self.dim])  # (B, kernels, dim)
@@ -113,11 +118,18 @@ class Discriminator(keras.Model):
         super().__init__(**kwargs)
         self.blocks = []
         for channels in config.d_channels:
-            self.blocks += [keras.layers.Conv2D(channels, config.kernel, padding="same"), keras.layers.LeakyReLU(0.2),
-                            keras.layers.AveragePooling2D(2)]
+            self.blocks += [
+                keras.layers.Conv2D(channels, config.kernel, padding="same"),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.AveragePooling2D(2),
+            ]
         self.flatten = keras.layers.Flatten()
         self.minibatch = MinibatchDiscrimination() if config.minibatch_discrimination else None
-        self.genre_head = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2), keras.layers.Dense(config.num_genres)]
+        self.genre_head = [
+            keras.layers.Dense(config.fc),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Dense(config.num_genres),
+        ]
         self.real_head = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)]
 
     def call(self, images):
@@ -140,11 +152,18 @@ class Generator(keras.Model):
     def __init__(self, config: CANConfig, **kwargs):
         super().__init__(**kwargs)
         b, channels = config.base, config.d_channels
-        self.fc = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2),
-                   keras.layers.Dense(b * b * channels[-1]), keras.layers.Reshape((b, b, channels[-1]))]
+        self.fc = [
+            keras.layers.Dense(config.fc),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Dense(b * b * channels[-1]),
+            keras.layers.Reshape((b, b, channels[-1])),
+        ]
         self.up = []
         for out in (channels[1], channels[0], 3):
-            self.up += [keras.layers.LeakyReLU(0.2), keras.layers.Conv2DTranspose(out, config.kernel, strides=2, padding="same")]
+            self.up += [
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Conv2DTranspose(out, config.kernel, strides=2, padding="same"),
+            ]
 
     def call(self, z):
         x = z
@@ -157,13 +176,17 @@ class CAN(keras.Model):
     def __init__(self, config: CANConfig, **kwargs):
         super().__init__(**kwargs)
         if config.style_loss not in STYLE_LOSSES:
-            raise ValueError(f"unknown style loss '{config.style_loss}'; choose one of {', '.join(STYLE_LOSSES)}")
+            raise ValueError(
+                f"unknown style loss '{config.style_loss}'; choose one of {', '.join(STYLE_LOSSES)}"
+            )
         self.config = config
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.generator(tf.zeros((2, config.z_dim)))
         self.discriminator(tf.zeros((2, config.image_size, config.image_size, 3)))
-        self.optimizers = {"g": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
-                           "d": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1)}
+        self.optimizers = {
+            "g": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
+            "d": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1),
+        }
         self.optimizers["g"].build(self.generator.trainable_variables)
         self.optimizers["d"].build(self.discriminator.trainable_variables)
 
@@ -198,5 +221,10 @@ class CAN(keras.Model):
                 g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
                 scaled = scale_loss(g_loss)
             self.optimizers["g"].apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
-        return {"d_loss": d_loss, "d_genre_loss": d_genre, "d_adversarial": d_adversarial, "g_loss": g_loss,
-                "g_style_loss": style}
+        return {
+            "d_loss": d_loss,
+            "d_genre_loss": d_genre,
+            "d_adversarial": d_adversarial,
+            "g_loss": g_loss,
+            "g_style_loss": style,
+        }

@@ -1,6 +1,7 @@
 """One CAN experiment end to end: art genres from a WikiArt-style folder (or the announced
 stand-in), training through common.harness, the style-ambiguity and diversity metrics, figures
 and the output contract. Used by train.py; reads no flags."""
+
 import dataclasses
 import os
 
@@ -16,8 +17,10 @@ from can_models import CAN, CANConfig, style_entropy
 
 # Seed 004's seven genres, in its order (`--genres N` takes the first N).
 SEED_GENRES = ("cubism", "early renaissance", "fauvism", "pointillism", "pop art", "realism", "ukiyo-e")
-STANDIN_NOTICE = ("*** no --data_dir: training on a STAND-IN for WikiArt — Fashion-MNIST classes posing as "
-                  "genres, upsampled to {size}x{size} RGB. Pass --data_dir <WikiArt>/ for real art. ***")
+STANDIN_NOTICE = (
+    "*** no --data_dir: training on a STAND-IN for WikiArt — Fashion-MNIST classes posing as "
+    "genres, upsampled to {size}x{size} RGB. Pass --data_dir <WikiArt>/ for real art. ***"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,14 +50,20 @@ class ArtData:
         self.size, self.genres = size, tuple(spec.genres)
         if spec.data_dir:
             class_dirs = match_classes(spec.data_dir, self.genres)
-            cache = os.path.join(os.environ.get("CREATIVE_GANS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans"), "wikiart")
+            cache = os.path.join(
+                os.environ.get("CREATIVE_GANS_CACHE")
+                or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans"),
+                "wikiart",
+            )
             scan = scan_folders(class_dirs, size, cache, log=spec.log)
             labels = np.asarray(scan.labels)
             empty = [g for i, g in enumerate(self.genres) if not np.any(labels == i)]
             if empty:
                 from common.classes import UsageError
 
-                raise UsageError(f"--data_dir: genre directory '{os.path.basename(class_dirs[empty[0]])}' has no readable image")
+                raise UsageError(
+                    f"--data_dir: genre directory '{os.path.basename(class_dirs[empty[0]])}' has no readable image"
+                )
             train, heldout = split_heldout(labels, spec.heldout_fraction, spec.seed)
             self.counts = scan.counts
             self.train_paths, self.train_labels = [scan.paths[i] for i in train], labels[train]
@@ -70,7 +79,10 @@ class ArtData:
             self.test_x, self.test_y = data.test_x[keep_test], data.test_y[keep_test]
             self.genres = tuple(f"{data.class_names[c]} (as '{g}')" for c, g in enumerate(self.genres))
             # The names only label the stand-in's classes, in order: say so, whatever was asked for.
-            spec.log("stand-in genres (no art is read; the names only label these classes): " + ", ".join(self.genres))
+            spec.log(
+                "stand-in genres (no art is read; the names only label these classes): "
+                + ", ".join(self.genres)
+            )
             self.source = f"STAND-IN: {data.source}, first {len(self.genres)} classes as genres"
             self.counts = {"files_seen": 0, "used": len(self.train_x)}
             self.num_train = len(self.train_x)
@@ -84,12 +96,17 @@ class ArtData:
         if hasattr(self, "train_paths"):
             return stream_dataset(self.train_paths, self.train_labels, self.size, batch_size, seed)
         return epoch_dataset(self.train_x, batch_size, seed, labels=self.train_y).map(
-            lambda x, y: (self.upsample(x), tf.cast(y, tf.int32)))
+            lambda x, y: (self.upsample(x), tf.cast(y, tf.int32))
+        )
 
     def real_sample(self, which, limit, rng):
         """(images, labels) in memory: up to `limit` of the training or held-out images, stratified."""
         if hasattr(self, "train_paths"):
-            paths, labels = (self.train_paths, self.train_labels) if which == "train" else (self.heldout_paths, self.heldout_labels)
+            paths, labels = (
+                (self.train_paths, self.train_labels)
+                if which == "train"
+                else (self.heldout_paths, self.heldout_labels)
+            )
             pick = stratified_sample(labels, limit // len(self.genres) + 1, rng)[:limit]
             return load_arrays([paths[i] for i in pick], self.size), labels[pick]
         x, y = (self.train_x, self.train_y) if which == "train" else (self.test_x, self.test_y)
@@ -103,32 +120,53 @@ class CANExperiment:
         self.data = ArtData(spec)
         check_batch(spec.batch_size, self.data.num_train)
         self.config = dataclasses.replace(spec.model, num_genres=len(spec.genres))
-        self.fixed_noise = tf.random.stateless_normal((16, self.config.z_dim), tf.constant([spec.seed, 77], tf.int64))
+        self.fixed_noise = tf.random.stateless_normal(
+            (16, self.config.z_dim), tf.constant([spec.seed, 77], tf.int64)
+        )
 
     def train(self):
         spec = self.spec
         strategy = make_strategy(spec.strategy)
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=spec.iterations, seed=spec.seed,
-                                     log_every=min(10, spec.sample_every), checkpoint_every=max(spec.sample_every, 50),
-                                     progress=spec.progress)
+        config = harness.TrainConfig(
+            out_dir=spec.out_dir,
+            steps=spec.iterations,
+            seed=spec.seed,
+            log_every=min(10, spec.sample_every),
+            checkpoint_every=max(spec.sample_every, 50),
+            progress=spec.progress,
+        )
         trainer = None
 
         def on_sample(step, losses):  # seed 004's 4x4 grid every --sample_every iterations, same noise
             grid = trainer.model.generator(self.fixed_noise).numpy()
             io.write_npz(os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.npz"), samples=grid)
-            io.save_figure(image_plots.grid_figure(grid, 4, title=f"iteration {step}", size=4.0),
-                           os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.png"))
+            io.save_figure(
+                image_plots.grid_figure(grid, 4, title=f"iteration {step}", size=4.0),
+                os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.png"),
+            )
             outputs.log_images(spec.out_dir, step, {"samples": grid})
 
-        trainer = harness.Trainer(lambda: CAN(self.config), self.data.dataset(spec.batch_size, spec.seed), config, strategy,
-                                  on_step=on_sample, hook_steps=range(spec.sample_every, spec.iterations + 1, spec.sample_every))
+        trainer = harness.Trainer(
+            lambda: CAN(self.config),
+            self.data.dataset(spec.batch_size, spec.seed),
+            config,
+            strategy,
+            on_step=on_sample,
+            hook_steps=range(spec.sample_every, spec.iterations + 1, spec.sample_every),
+        )
         return trainer, trainer.run()
 
     def evaluate(self, model):
         spec = self.spec
         rng = np.random.default_rng(spec.seed)
-        gens = np.concatenate([model.generator(model.noise(min(64, spec.num_samples - i), tf.constant([spec.seed, 900 + i], tf.int64))).numpy()
-                               for i in range(0, spec.num_samples, 64)])
+        gens = np.concatenate(
+            [
+                model.generator(
+                    model.noise(min(64, spec.num_samples - i), tf.constant([spec.seed, 900 + i], tf.int64))
+                ).numpy()
+                for i in range(0, spec.num_samples, 64)
+            ]
+        )
         heldout, heldout_labels = self.data.real_sample("heldout", spec.num_samples, rng)
         train, _ = self.data.real_sample("train", 2000, rng)
         d_gen, d_real = model.discriminator(tf.constant(gens)), model.discriminator(tf.constant(heldout))
@@ -164,33 +202,70 @@ class CANExperiment:
             rng = np.random.default_rng(self.spec.seed + 1)
             x, y = self.data.real_sample("train", 1000 * k, rng)
             hx, hy = heldout, heldout_labels
-            data = ImageData("wikiart-" + "-".join(g.replace(" ", "") for g in self.spec.genres), (x * 255).astype(np.uint8), y.astype(np.int64),
-                             (hx * 255).astype(np.uint8), hy.astype(np.int64), tuple(self.spec.genres), self.data.source, "folder")
+            data = ImageData(
+                "wikiart-" + "-".join(g.replace(" ", "") for g in self.spec.genres),
+                (x * 255).astype(np.uint8),
+                y.astype(np.int64),
+                (hx * 255).astype(np.uint8),
+                hy.astype(np.int64),
+                tuple(self.spec.genres),
+                self.data.source,
+                "folder",
+            )
             judge = judge_lib.load_judge(data, log=self.spec.log)
             to_judge = lambda x: x  # noqa: E731
         probs_gen = judge.probabilities(to_judge(gens))[:, :k]
         probs_real = judge.probabilities(to_judge(heldout))[:, :k]
-        out = {"judge_test_accuracy": judge.info.test_accuracy,
-               "judge_accuracy_heldout_real": float(np.mean(np.argmax(probs_real, 1) == heldout_labels))}
+        out = {
+            "judge_test_accuracy": judge.info.test_accuracy,
+            "judge_accuracy_heldout_real": float(np.mean(np.argmax(probs_real, 1) == heldout_labels)),
+        }
         for name, probs in (("style_entropy_judge", probs_gen), ("style_entropy_judge_real", probs_real)):
             p = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)  # over the K genres
             out[name] = float(np.mean(-np.sum(p * np.log(np.maximum(p, 1e-12)), axis=1)))
-        for c, share in enumerate(metrics.class_histogram(probs_gen / np.maximum(probs_gen.sum(1, keepdims=True), 1e-12))):
+        for c, share in enumerate(
+            metrics.class_histogram(probs_gen / np.maximum(probs_gen.sum(1, keepdims=True), 1e-12))
+        ):
             out[f"judge_genre_{c}_share"] = float(share)
         return out
 
     def figures(self, values, gens, history):
-        keys = ["style_entropy_dc", "style_entropy_dc_real", "style_entropy_judge", "style_entropy_judge_real",
-                "style_entropy_max", "realness", "realness_heldout_real", "nn_distance", "nn_distance_heldout_real",
-                "diversity", "diversity_real", "diversity_ratio"]
-        what = "baseline DCGAN" if self.config.lambda_style == 0 else f"CAN ({self.config.style_loss} style loss)"
+        keys = [
+            "style_entropy_dc",
+            "style_entropy_dc_real",
+            "style_entropy_judge",
+            "style_entropy_judge_real",
+            "style_entropy_max",
+            "realness",
+            "realness_heldout_real",
+            "nn_distance",
+            "nn_distance_heldout_real",
+            "diversity",
+            "diversity_real",
+            "diversity_ratio",
+        ]
+        what = (
+            "baseline DCGAN"
+            if self.config.lambda_style == 0
+            else f"CAN ({self.config.style_loss} style loss)"
+        )
         what += ", minibatch discrimination" if self.config.minibatch_discrimination else ""
         what += f", g_steps {self.config.g_steps}" if self.config.g_steps != 2 else ""
-        figures = {"samples.png": image_plots.grid_figure(gens[:64], 8, title=f"{what}, iteration {values['iterations']}",
-                                                          text=plotting.metrics_text(values, keys))}
-        rows = outputs.snapshot_rows(os.path.join(self.spec.out_dir, "samples"), "iter", max_rows=6, per_row=8)
+        figures = {
+            "samples.png": image_plots.grid_figure(
+                gens[:64],
+                8,
+                title=f"{what}, iteration {values['iterations']}",
+                text=plotting.metrics_text(values, keys),
+            )
+        }
+        rows = outputs.snapshot_rows(
+            os.path.join(self.spec.out_dir, "samples"), "iter", max_rows=6, per_row=8
+        )
         if rows:
-            figures["progression.png"] = image_plots.rows_figure(rows, title="the same noise through training (seed 004's Figures 2-4)")
+            figures["progression.png"] = image_plots.rows_figure(
+                rows, title="the same noise through training (seed 004's Figures 2-4)"
+            )
         if history:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
@@ -200,12 +275,22 @@ class CANExperiment:
         if result.stopped:
             self.spec.log(f"stopped early: {result.stopped}")
         values, gens = self.evaluate(trainer.model)
-        values.update({"data_source": self.data.source, "iterations": result.step, "resumed_from_step": result.start_step,
-                       "train_seconds": result.total_seconds, "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
-                       "images_per_second": result.total_steps_per_second * self.spec.batch_size,
-                       "replicas": trainer.strategy.num_replicas_in_sync, "stopped_early": result.stopped or "",
-                       "genres": list(self.data.genres), "train_images": self.data.num_train,
-                       **{f"data_{k}": v for k, v in self.data.counts.items()}})
-        paths = outputs.write_run_outputs(self.spec.out_dir, gens, values, flag_values,
-                                          figures=self.figures(values, gens, result.history))
+        values.update(
+            {
+                "data_source": self.data.source,
+                "iterations": result.step,
+                "resumed_from_step": result.start_step,
+                "train_seconds": result.total_seconds,
+                "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
+                "images_per_second": result.total_steps_per_second * self.spec.batch_size,
+                "replicas": trainer.strategy.num_replicas_in_sync,
+                "stopped_early": result.stopped or "",
+                "genres": list(self.data.genres),
+                "train_images": self.data.num_train,
+                **{f"data_{k}": v for k, v in self.data.counts.items()},
+            }
+        )
+        paths = outputs.write_run_outputs(
+            self.spec.out_dir, gens, values, flag_values, figures=self.figures(values, gens, result.history)
+        )
         return {"metrics": values, "paths": paths}

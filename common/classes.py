@@ -2,6 +2,7 @@
 
 Works on any (x, y) numpy pair, so the 2-d toy sets and the image sets share it.
 """
+
 import numpy as np
 
 
@@ -46,8 +47,7 @@ def validate_classes(classes, num_classes, flag_name="--missing_mixt", allow_all
     bad = [c for c in classes if not 0 <= c < num_classes]
     if bad:
         raise UsageError(
-            f"{flag_name}: class {bad[0]} is out of range; this data set has classes "
-            f"0..{num_classes - 1}"
+            f"{flag_name}: class {bad[0]} is out of range; this data set has classes 0..{num_classes - 1}"
         )
     if not allow_all and len(set(classes)) >= num_classes:
         raise UsageError(f"{flag_name}: removing all {num_classes} classes leaves nothing to train on")
@@ -86,7 +86,9 @@ def draw_shots(y, classes, k, rng):
     for c in classes:
         candidates = np.flatnonzero(np.asarray(y) == c)
         if len(candidates) and k > len(candidates):  # "few-shot" with the whole class would be a lie
-            raise UsageError(f"{k} shots of class {c} were asked for, but it has only {len(candidates)} examples")
+            raise UsageError(
+                f"{k} shots of class {c} were asked for, but it has only {len(candidates)} examples"
+            )
         if len(candidates):
             shots[int(c)] = np.sort(rng.choice(candidates, size=k, replace=False))
     return shots

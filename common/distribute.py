@@ -1,4 +1,5 @@
 """tf.distribute helpers: strategy by name, per-replica loss scaling, per-replica seeds."""
+
 import tensorflow as tf
 
 from common.classes import UsageError

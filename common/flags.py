@@ -1,5 +1,6 @@
 """Flag definitions shared by every entry script, and the wrapper that turns bad input into one
 clear line and a non-zero exit. Only entry scripts call these, under `__main__`."""
+
 import os
 import sys
 
@@ -15,18 +16,33 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 def define_run_flags(default_batch_size, default_seed=0):
     """--out_dir, --fig_name, --seed, --batch_size (unless default_batch_size is None: FIGR's batch
     is its --shots), --strategy, --notebook."""
-    flags.DEFINE_string("out_dir", None, "Where this run writes metrics.json, samples.npz, figures, "
-                        "checkpoints/ and logs/. Default: runs/<experiment>/<fig_name, or a name made "
-                        "from the flags>, so rerunning the same command resumes the same run.")
+    flags.DEFINE_string(
+        "out_dir",
+        None,
+        "Where this run writes metrics.json, samples.npz, figures, "
+        "checkpoints/ and logs/. Default: runs/<experiment>/<fig_name, or a name made "
+        "from the flags>, so rerunning the same command resumes the same run.",
+    )
     flags.DEFINE_string("fig_name", None, "Name of the run: names the output directory (and figures).")
-    flags.DEFINE_integer("seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU.")
+    flags.DEFINE_integer(
+        "seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU."
+    )
     if default_batch_size is not None:
         flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
-    flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy: default (one device), "
-                      "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
-                      "logical devices), multi_worker (machines listed in TF_CONFIG).")
-    flags.DEFINE_boolean("notebook", False, "Show the figures inline when running under IPython/Jupyter "
-                         "(they are always saved; a plain script never blocks).")
+    flags.DEFINE_enum(
+        "strategy",
+        "default",
+        STRATEGIES,
+        "tf.distribute strategy: default (one device), "
+        "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
+        "logical devices), multi_worker (machines listed in TF_CONFIG).",
+    )
+    flags.DEFINE_boolean(
+        "notebook",
+        False,
+        "Show the figures inline when running under IPython/Jupyter "
+        "(they are always saved; a plain script never blocks).",
+    )
 
 
 def check_float_flags(flag_values):
@@ -68,6 +84,7 @@ def check_non_negative(name, value):
 def run(main):
     """absl.app.run(main), printing a UsageError (bad flags, missing data, a checkpoint of another
     model) as one line `<script>: error: <message>` with exit status 2."""
+
     def wrapped(argv):
         if len(argv) > 1:
             raise UsageError(f"unexpected arguments {' '.join(argv[1:])} (flags start with --)")
@@ -89,7 +106,10 @@ def run(main):
             print(f"{script}: failed: {error}", file=sys.stderr)
             sys.exit(3)
         except MemoryError:
-            print(f"{script}: failed: out of memory; use smaller sizes (batch, widths, samples)", file=sys.stderr)
+            print(
+                f"{script}: failed: out of memory; use smaller sizes (batch, widths, samples)",
+                file=sys.stderr,
+            )
             sys.exit(3)
         except OSError as error:  # the machine, not the program: disk full, permissions, a vanished file
             where = f": {error.filename}" if getattr(error, "filename", None) else ""
@@ -98,8 +118,10 @@ def run(main):
         except Exception as error:
             tf = sys.modules.get("tensorflow")
             if tf is not None and isinstance(error, tf.errors.ResourceExhaustedError):
-                print(f"{script}: failed: out of memory in TensorFlow; use smaller sizes (batch, widths, samples)",
-                      file=sys.stderr)
+                print(
+                    f"{script}: failed: out of memory in TensorFlow; use smaller sizes (batch, widths, samples)",
+                    file=sys.stderr,
+                )
                 sys.exit(3)
             raise
 

@@ -8,6 +8,7 @@ TIFF, WebP, ...) is converted once to an RGB PNG at the training size in a cache
 (alpha composited on white). Every skip and conversion is counted: the counts go to the log and
 metrics.json. The scan is cached by the files' paths, sizes and modification times. Reads no flags.
 """
+
 import dataclasses
 import hashlib
 import json
@@ -34,13 +35,19 @@ def match_classes(data_dir, wanted):
     '_' and '-' ignored; the whole name, so 'realism' never matches 'New_Realism')."""
     if not os.path.isdir(data_dir):
         raise UsageError(f"--data_dir {data_dir} is not a directory")
-    folders = {normalise(f): f for f in sorted(os.listdir(data_dir)) if os.path.isdir(os.path.join(data_dir, f))}
+    folders = {
+        normalise(f): f for f in sorted(os.listdir(data_dir)) if os.path.isdir(os.path.join(data_dir, f))
+    }
     if not folders:
-        raise UsageError(f"--data_dir {data_dir} has no class sub-directories (expected <data_dir>/<genre>/*.jpg)")
+        raise UsageError(
+            f"--data_dir {data_dir} has no class sub-directories (expected <data_dir>/<genre>/*.jpg)"
+        )
     missing = [w for w in wanted if normalise(w) not in folders]
     if missing:
-        raise UsageError(f"--data_dir {data_dir} has no directory for {', '.join(repr(m) for m in missing)} "
-                         f"(found: {', '.join(sorted(folders.values())[:12])})")
+        raise UsageError(
+            f"--data_dir {data_dir} has no directory for {', '.join(repr(m) for m in missing)} "
+            f"(found: {', '.join(sorted(folders.values())[:12])})"
+        )
     return {w: os.path.join(data_dir, folders[normalise(w)]) for w in wanted}
 
 
@@ -61,9 +68,15 @@ def _classify(path, size, convert_dir):
             if fmt == "JPEG":
                 image.draft("RGB", (size, size))  # DCT-domain downscale: a fast full decode
             image.load()  # a truncated or corrupt body fails here
-            if fmt in STREAMED_FORMATS and mode in STREAMED_MODES and not getattr(image, "is_animated", False):
+            if (
+                fmt in STREAMED_FORMATS
+                and mode in STREAMED_MODES
+                and not getattr(image, "is_animated", False)
+            ):
                 return ("stream" if mode == "RGB" else "stream:grayscale"), path
-            why = {"CMYK": "cmyk", "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "P": "palette"}.get(mode, "other")
+            why = {"CMYK": "cmyk", "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "P": "palette"}.get(
+                mode, "other"
+            )
             if mode == "P" and "transparency" in image.info:
                 why = "alpha"
             rgba = image.convert("RGBA")
@@ -93,8 +106,11 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
                 files.append((path, label))
     if broken:
         log(f"data: skipped {broken} entries that are not readable files (dangling or looping symlinks)")
-    stamp = hashlib.sha1(json.dumps([SCAN_VERSION, size] + [(p, l, os.path.getsize(p), int(os.path.getmtime(p)))
-                                                             for p, l in files]).encode()).hexdigest()[:16]
+    stamp = hashlib.sha1(
+        json.dumps(
+            [SCAN_VERSION, size] + [(p, l, os.path.getsize(p), int(os.path.getmtime(p))) for p, l in files]
+        ).encode()
+    ).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")
     cached = io.read_json(cache_file)
     if cached is not None and all(os.path.exists(p) for p in cached["paths"]):
@@ -150,7 +166,9 @@ def stream_dataset(paths, labels, size, batch_size, seed):
         raise UsageError(f"--batch_size {batch_size} is larger than the {len(paths)} training images")
     files = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.int32)))
     files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
-    images = files.map(lambda p, y: (decode(p, size), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    images = files.map(
+        lambda p, y: (decode(p, size), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return images.batch(batch_size, drop_remainder=True).prefetch(2)
 
 
@@ -159,5 +177,11 @@ def load_arrays(paths, size, limit=None):
     import tensorflow as tf
 
     paths = list(paths)[:limit]
-    ds = tf.data.Dataset.from_tensor_slices(paths).map(lambda p: decode(p, size), num_parallel_calls=tf.data.AUTOTUNE)
-    return np.concatenate([b.numpy() for b in ds.batch(256)]) if paths else np.zeros((0, size, size, 3), np.float32)
+    ds = tf.data.Dataset.from_tensor_slices(paths).map(
+        lambda p: decode(p, size), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    return (
+        np.concatenate([b.numpy() for b in ds.batch(256)])
+        if paths
+        else np.zeros((0, size, size, 3), np.float32)
+    )

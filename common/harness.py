@@ -13,6 +13,7 @@ runs `train_step` inside one `tf.function` per Trainer (`strategy.run` for multi
 TensorBoard scalars, shows a progress bar with ETA, saves checkpoints, and stops on a NaN/Inf
 loss keeping (and restoring) the last good checkpoint.
 """
+
 import dataclasses
 import glob
 import math
@@ -80,12 +81,15 @@ class Trainer:
         self._iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
         # The data iterator is saved too, so a resumed run sees the batches an uninterrupted one
         # would. Multi-device iterators cannot be saved: there the data stream restarts.
-        data = {"data": self._iterator} if isinstance(self._iterator, tf.__internal__.tracking.Trackable) else {}
+        data = (
+            {"data": self._iterator} if isinstance(self._iterator, tf.__internal__.tracking.Trackable) else {}
+        )
         # Every model variable by position, the non-trainable ones included (BatchNorm's moving
         # statistics): tf.train.Checkpoint does not walk a Keras 3 model's layers, and the
         # optimizers only reach the trainable weights.
-        self.checkpoint = tf.train.Checkpoint(step=self.step, model_variables=list(self.model.variables), **data,
-                                              **self.model.optimizers)
+        self.checkpoint = tf.train.Checkpoint(
+            step=self.step, model_variables=list(self.model.variables), **data, **self.model.optimizers
+        )
         self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
         self.manager = self._open_manager()
         self.history_path = os.path.join(config.out_dir, "logs", "history.json")
@@ -93,11 +97,20 @@ class Trainer:
         # One tf.function per Trainer instance (never a module-level one shared by models). It
         # runs a chunk of steps in-graph: on small models the Python round trip per step costs
         # as much as the step itself.
-        self._replica_fn = tf.function(self.model.train_step, jit_compile=config.jit_compile,
-                                       autograph=config.autograph)
+        self._replica_fn = tf.function(
+            self.model.train_step, jit_compile=config.jit_compile, autograph=config.autograph
+        )
         self._one_step = tf.function(self._one_step, autograph=False)  # traced once, called twice
-        self._finite_fn = tf.function(lambda: tf.reduce_all(
-            [tf.reduce_all(tf.math.is_finite(v)) for v in self.model.variables if tf.as_dtype(v.dtype).is_floating]), autograph=False)
+        self._finite_fn = tf.function(
+            lambda: tf.reduce_all(
+                [
+                    tf.reduce_all(tf.math.is_finite(v))
+                    for v in self.model.variables
+                    if tf.as_dtype(v.dtype).is_floating
+                ]
+            ),
+            autograph=False,
+        )
         self._chunk_fn = tf.function(self._train_chunk, autograph=False)
 
     def _one_step(self):
@@ -105,7 +118,8 @@ class Trainer:
         seed = tf.stack([tf.constant(self.config.seed, tf.int64), self.step])
         # Each replica draws its own noise: the replica id is folded into the step's seed.
         seeds = self.strategy.experimental_distribute_values_from_function(
-            lambda context: replica_seed(seed, context.replica_id_in_sync_group))
+            lambda context: replica_seed(seed, context.replica_id_in_sync_group)
+        )
         per_replica = self.strategy.run(self._replica_fn, args=(batch, seeds))
         self.step.assign_add(1)
         return {
@@ -138,7 +152,7 @@ class Trainer:
         """ckpt-N prefixes with an index file in the checkpoint folder, newest first."""
         found = []
         for path in glob.glob(os.path.join(self.checkpoint_dir, "ckpt-*.index")):
-            number = os.path.basename(path)[len("ckpt-"):-len(".index")]
+            number = os.path.basename(path)[len("ckpt-") : -len(".index")]
             if number.isdigit():
                 found.append((int(number), path[: -len(".index")]))
         return [prefix for _, prefix in sorted(found, reverse=True)]
@@ -149,22 +163,32 @@ class Trainer:
         on_disk = self._checkpoints_on_disk()
         try:
             state = tf.train.get_checkpoint_state(self.checkpoint_dir)
-            listed = [p for p in (state.all_model_checkpoint_paths if state else [])
-                      if os.path.exists(p + ".index") or os.path.exists(os.path.join(self.checkpoint_dir, p + ".index"))]
+            listed = [
+                p
+                for p in (state.all_model_checkpoint_paths if state else [])
+                if os.path.exists(p + ".index")
+                or os.path.exists(os.path.join(self.checkpoint_dir, p + ".index"))
+            ]
         except Exception:  # noqa: BLE001 - any parse error of a damaged state file
             listed = None
         if on_disk and (listed is None or len(listed) != len(on_disk)):
-            print(f"checkpoint list {os.path.join(self.checkpoint_dir, 'checkpoint')} was missing or damaged; "
-                  f"rebuilt it from the {len(on_disk)} checkpoint(s) on disk")
+            print(
+                f"checkpoint list {os.path.join(self.checkpoint_dir, 'checkpoint')} was missing or damaged; "
+                f"rebuilt it from the {len(on_disk)} checkpoint(s) on disk"
+            )
             return self._manager_of(on_disk)
         if listed is None:
             os.remove(os.path.join(self.checkpoint_dir, "checkpoint"))
-        return tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
+        return tf.train.CheckpointManager(
+            self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep
+        )
 
     def _manager_of(self, prefixes):
         """A CheckpointManager over exactly these checkpoints (newest first), its list rewritten."""
         tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, prefixes[0], list(reversed(prefixes)))
-        return tf.train.CheckpointManager(self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep)
+        return tf.train.CheckpointManager(
+            self.checkpoint, self.checkpoint_dir, max_to_keep=self.config.max_to_keep
+        )
 
     def restore(self):
         """Restores the newest readable checkpoint, falling back to older ones when the newest is
@@ -188,11 +212,14 @@ class Trainer:
         if failures and len(mismatches) == len(failures):  # every checkpoint is another model's
             raise CheckpointMismatch(
                 f"the checkpoint in {self.checkpoint_dir} does not match this model (different flags?); use another "
-                f"--out_dir. ({str(mismatches[0]).splitlines()[0][:120]})")
+                f"--out_dir. ({str(mismatches[0]).splitlines()[0][:120]})"
+            )
         if failures:
             details = "; ".join(f"{os.path.basename(p)}: {why}" for p, why in failures[:3])
-            raise RunFailed(f"every checkpoint in {self.checkpoint_dir} is unreadable ({details}); delete that folder "
-                            "to train again from step 0")
+            raise RunFailed(
+                f"every checkpoint in {self.checkpoint_dir} is unreadable ({details}); delete that folder "
+                "to train again from step 0"
+            )
         return 0
 
     def _set_aside(self, failures, used):
@@ -200,8 +227,10 @@ class Trainer:
         aside = os.path.join(self.checkpoint_dir, "damaged")
         os.makedirs(aside, exist_ok=True)
         for path, why in failures:
-            print(f"checkpoint {os.path.basename(path)} is damaged or unreadable ({why}); "
-                  f"resuming from {os.path.basename(used)} instead (the damaged files are in {aside})")
+            print(
+                f"checkpoint {os.path.basename(path)} is damaged or unreadable ({why}); "
+                f"resuming from {os.path.basename(used)} instead (the damaged files are in {aside})"
+            )
             for name in glob.glob(path + ".*"):
                 shutil.move(name, os.path.join(aside, os.path.basename(name)))
         self.manager = self._manager_of(self._checkpoints_on_disk())
@@ -210,7 +239,9 @@ class Trainer:
         try:
             return io.read_json(self.history_path, [])
         except (ValueError, UnicodeDecodeError):
-            print(f"{self.history_path} is damaged; starting a new loss history (the checkpoints are unaffected)")
+            print(
+                f"{self.history_path} is damaged; starting a new loss history (the checkpoints are unaffected)"
+            )
             return []
 
     def _read_timing(self):
@@ -231,9 +262,11 @@ class Trainer:
                 io.write_json(self.timing_path, {"seconds": timing[0], "steps": timing[1]})
         except (tf.errors.OpError, OSError) as error:
             if "No space left" in str(error) or getattr(error, "errno", None) == 28:
-                raise RunFailed(f"the disk is full: could not save the checkpoint of step {step} in "
-                                f"{self.checkpoint_dir}; free space and rerun the command (it resumes from step "
-                                f"{self._saved_step or 0})") from None
+                raise RunFailed(
+                    f"the disk is full: could not save the checkpoint of step {step} in "
+                    f"{self.checkpoint_dir}; free space and rerun the command (it resumes from step "
+                    f"{self._saved_step or 0})"
+                ) from None
             raise
         self._saved_step = step
 
@@ -241,9 +274,11 @@ class Trainer:
         config = self.config
         start_step = self.restore()
         if start_step > config.steps:
-            raise UsageError(f"{config.out_dir} is already trained for {start_step} steps, more than the {config.steps} "
-                             "this command asks for; ask for at least as many (the run then resumes, or only "
-                             "re-evaluates), or choose another --out_dir")
+            raise UsageError(
+                f"{config.out_dir} is already trained for {start_step} steps, more than the {config.steps} "
+                "this command asks for; ask for at least as many (the run then resumes, or only "
+                "re-evaluates), or choose another --out_dir"
+            )
         self._saved_step = start_step if self.manager.latest_checkpoint else None
         # History entries past the restored step belong to a run that died before saving.
         history = [h for h in self._read_history() if h["step"] <= start_step]
@@ -263,9 +298,12 @@ class Trainer:
                 self._save(history, (0.0, 0))  # step 0: there is always a last good checkpoint to go back to
             while step < config.steps:
                 # Stop the in-graph chunk wherever the host has something to do.
-                stop = min(config.steps, (step // config.log_every + 1) * config.log_every,
-                           (step // config.checkpoint_every + 1) * config.checkpoint_every,
-                           *[s for s in self.hook_steps if s > step])
+                stop = min(
+                    config.steps,
+                    (step // config.log_every + 1) * config.log_every,
+                    (step // config.checkpoint_every + 1) * config.checkpoint_every,
+                    *[s for s in self.hook_steps if s > step],
+                )
                 losses = {k: float(v) for k, v in self._chunk_fn(tf.constant(stop - step, tf.int64)).items()}
                 step = int(self.step.numpy())
                 bad = [k for k, v in losses.items() if not math.isfinite(v)]
@@ -291,18 +329,29 @@ class Trainer:
         if stopped:
             good = self.manager.latest_checkpoint
             self.checkpoint.restore(good)
-            raise Diverged(f"training diverged: {stopped}; the last good checkpoint "
-                           f"({os.path.basename(good)}, step {int(self.step.numpy())}) is kept. Lower the learning "
-                           "rates or change the settings, in another --out_dir", step)
+            raise Diverged(
+                f"training diverged: {stopped}; the last good checkpoint "
+                f"({os.path.basename(good)}, step {int(self.step.numpy())}) is kept. Lower the learning "
+                "rates or change the settings, in another --out_dir",
+                step,
+            )
         done = step - start_step
         total_seconds, total_steps = timing() if done else (past_seconds, past_steps)
         if self._saved_step != step:
             self._save(history, (total_seconds, total_steps))
         elif done:
             io.write_json(self.timing_path, {"seconds": total_seconds, "steps": total_steps})
-        return TrainResult(step, start_step, history, stopped, seconds, done / seconds if seconds > 0 and done else 0.0,
-                           int(self.strategy.num_replicas_in_sync), total_seconds,
-                           total_steps / total_seconds if total_seconds > 0 else 0.0)
+        return TrainResult(
+            step,
+            start_step,
+            history,
+            stopped,
+            seconds,
+            done / seconds if seconds > 0 and done else 0.0,
+            int(self.strategy.num_replicas_in_sync),
+            total_seconds,
+            total_steps / total_seconds if total_seconds > 0 else 0.0,
+        )
 
 
 class _NonFinite(Exception):

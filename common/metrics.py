@@ -2,6 +2,7 @@
 (mixture centre, or a point of the swiss-roll curve); it is "high quality" (HQ) when that distance
 is below 3 sigma, the convention of VEEGAN and PacGAN. `nn_distance` is DesIGN's creativity score
 and works on any array of samples (images are flattened)."""
+
 import numpy as np
 
 

@@ -1,5 +1,6 @@
 """The output contract of a run (DESIGN.md): metrics.json, samples.npz, figures, checkpoints/,
 logs/ in one directory; a directory holds one configuration, so rerunning resumes it."""
+
 import hashlib
 import json
 import os
@@ -8,6 +9,7 @@ import sys
 import numpy as np
 
 from common import io
+
 
 def default_out_dir(experiment, fig_name, name_parts, config):
     """runs/<experiment>/<fig_name> or runs/<experiment>/<parts>-<hash of config>: the same

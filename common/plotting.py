@@ -1,5 +1,6 @@
 """Figures. Functions take numpy arrays and return matplotlib Figures built without pyplot (Agg,
 no global state, never blocks); `common.io.save_figure` writes them atomically."""
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -28,8 +29,17 @@ def class_colours(num_classes):
 
 def mark_removed(ax, removed_centres):
     if removed_centres is not None and len(removed_centres):
-        ax.scatter(removed_centres[:, 0], removed_centres[:, 1], s=90, marker="X", facecolor="none",
-                   edgecolor=REMOVED_COLOUR, linewidth=1.5, label="removed mixture", zorder=5)
+        ax.scatter(
+            removed_centres[:, 0],
+            removed_centres[:, 1],
+            s=90,
+            marker="X",
+            facecolor="none",
+            edgecolor=REMOVED_COLOUR,
+            linewidth=1.5,
+            label="removed mixture",
+            zorder=5,
+        )
 
 
 def toy_scatter(ax, real, fake, removed_centres=None, title=None, lim=2.0):
@@ -74,8 +84,17 @@ def toy_label_scatter(ax, real, fake, fake_labels, num_classes, removed=(), titl
     for c in range(num_classes):
         points = fake[fake_labels == c]
         if c in removed:
-            ax.scatter(points[:, 0], points[:, 1], s=30, marker="*", color=colours[c], edgecolor="black",
-                       linewidth=0.4, label=f"label {c} (removed)", zorder=4)
+            ax.scatter(
+                points[:, 0],
+                points[:, 1],
+                s=30,
+                marker="*",
+                color=colours[c],
+                edgecolor="black",
+                linewidth=0.4,
+                label=f"label {c} (removed)",
+                zorder=4,
+            )
         else:
             ax.scatter(points[:, 0], points[:, 1], s=4, color=colours[c], label=f"label {c}")
     if title:
@@ -103,12 +122,21 @@ def scatter_density_figure(panels, metric_keys, lim=2.0):
     fig = Figure(figsize=(3.6 * len(panels), 9.2))
     axes = fig.subplots(3, len(panels), squeeze=False, gridspec_kw={"height_ratios": [3, 3, 1.6]})
     for column, panel in enumerate(panels):
-        toy_scatter(axes[0, column], panel["real"], panel["fake"], panel.get("removed_centres"), panel["title"], lim)
+        toy_scatter(
+            axes[0, column], panel["real"], panel["fake"], panel.get("removed_centres"), panel["title"], lim
+        )
         toy_density(axes[1, column], panel["fake"], lim)
         add_text(axes[2, column], metrics_text(panel["metrics"], metric_keys))
         if panel.get("name"):
-            axes[0, column].annotate(panel["name"], (0.5, 1.18), xycoords="axes fraction", ha="center",
-                                     fontsize=12, color="#555555", weight="bold")
+            axes[0, column].annotate(
+                panel["name"],
+                (0.5, 1.18),
+                xycoords="axes fraction",
+                ha="center",
+                fontsize=12,
+                color="#555555",
+                weight="bold",
+            )
     axes[0, 0].legend(loc="lower left", fontsize=6)
     fig.tight_layout()
     return fig
@@ -129,7 +157,9 @@ def snapshots_figure(snapshots, real, num_classes=None, removed=(), removed_cent
         axes = axes[:-1]
     for ax, snap in zip(axes, snapshots):
         if snap.get("labels") is not None and num_classes:
-            toy_label_scatter(ax, real, snap["samples"], snap["labels"], num_classes, removed, snap["title"], lim)
+            toy_label_scatter(
+                ax, real, snap["samples"], snap["labels"], num_classes, removed, snap["title"], lim
+            )
         else:
             toy_scatter(ax, real, snap["samples"], removed_centres, snap["title"], lim)
             continue

@@ -3,6 +3,7 @@
 On a terminal it redraws one line (at most ~10 times a second); in a log file or CI it prints a
 line every 10 % so the log stays short.
 """
+
 import sys
 import time
 
@@ -33,8 +34,10 @@ class ProgressBar:
         filled = int(self.width * fraction)
         bar = "=" * filled + (">" if filled < self.width else "") + " " * max(self.width - filled - 1, 0)
         eta_text = format_seconds(eta) if eta == eta else "--:--"
-        text = (f"{self.label} {current}/{self.total} [{bar}] {100 * fraction:3.0f}% "
-                f"{rate:6.1f} {self.label}s/s ETA {eta_text}")
+        text = (
+            f"{self.label} {current}/{self.total} [{bar}] {100 * fraction:3.0f}% "
+            f"{rate:6.1f} {self.label}s/s ETA {eta_text}"
+        )
         if values:
             text += " " + " ".join(f"{k}={v:.4f}" for k, v in values.items())
         return text

@@ -4,6 +4,7 @@ The estimates are rough (float32 weights with their gradient and two Adam slots,
 activations of a step, arrays a run keeps for its figures), but a run that needs ten times the
 memory there is should be told so at once rather than be killed by the kernel an hour later.
 """
+
 from common.classes import UsageError
 
 FLOAT = 4  # bytes
@@ -32,8 +33,10 @@ def require_fits(needed_bytes, what, available=None):
     """UsageError when `what` needs more than the memory available now."""
     available = available_bytes() if available is None else available
     if available is not None and needed_bytes > available:
-        raise UsageError(f"{what} needs about {human(needed_bytes)} of memory, but this machine has "
-                         f"{human(available)} available; use smaller values")
+        raise UsageError(
+            f"{what} needs about {human(needed_bytes)} of memory, but this machine has "
+            f"{human(available)} available; use smaller values"
+        )
 
 
 def training_bytes(parameters, activations):

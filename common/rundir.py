@@ -16,6 +16,7 @@ a different command is refused rather than resuming someone else's run. The clai
     no score, and the results of an earlier invocation (samples.npz, figures) are removed, so no
     figure of an untrained or broken model stands as the run's result.
 """
+
 import contextlib
 import errno
 import fcntl
@@ -59,8 +60,10 @@ def read_config(path):
     try:
         return io.read_json(path)
     except (ValueError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path} is damaged ({str(error)[:80]}); it records which settings this run "
-                         "directory belongs to: delete the directory, or restore that file") from None
+        raise UsageError(
+            f"{path} is damaged ({str(error)[:80]}); it records which settings this run "
+            "directory belongs to: delete the directory, or restore that file"
+        ) from None
 
 
 def remove_stale_temporaries(out_dir):
@@ -95,8 +98,10 @@ def _lock(out_dir):
         lock_file.seek(0)
         holder = lock_file.read().strip() or "unknown"
         lock_file.close()
-        raise UsageError(f"--out_dir {out_dir} is in use by another run (process {holder}); wait for it to "
-                         "finish or choose another --out_dir") from None
+        raise UsageError(
+            f"--out_dir {out_dir} is in use by another run (process {holder}); wait for it to "
+            "finish or choose another --out_dir"
+        ) from None
     lock_file.seek(0)
     lock_file.truncate()
     lock_file.write(str(os.getpid()))
@@ -123,8 +128,10 @@ def claim(out_dir, config, log=print):
         if previous is not None and previous != config:
             changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
             details = ", ".join(f"{k}: {previous.get(k)} -> {config.get(k)}" for k in changed[:3])
-            raise UsageError(f"--out_dir {out_dir} holds a run with other settings ({details}); "
-                             "choose another --out_dir or --fig_name, or delete that directory")
+            raise UsageError(
+                f"--out_dir {out_dir} holds a run with other settings ({details}); "
+                "choose another --out_dir or --fig_name, or delete that directory"
+            )
         removed = remove_stale_temporaries(out_dir)
         if removed:
             log(f"removed {removed} temporary file(s) left by an interrupted write in {out_dir}")

@@ -11,6 +11,7 @@ TensorFlow itself.
 Set CREATIVE_GANS_CPU_DEVICES=N on a machine without GPUs to split the CPU into N logical
 devices, so `--strategy mirrored` runs N replicas there (how the multi-device path is tested
 without a GPU)."""
+
 import os
 import re
 import sys

@@ -6,6 +6,7 @@
 follow the WGAN-GP toy code the report's code descends from. The swiss roll has no natural
 classes: its label is which of 8 equal-length stretches of the roll parameter a point comes from.
 """
+
 import dataclasses
 
 import numpy as np
@@ -70,8 +71,9 @@ def toy_spec(name, scale=2.0):
     references = _swissroll_curve(t, scale)
     labels = _swissroll_label(t)
     mid_t = 1.5 * np.pi * (1.0 + 2.0 * (np.arange(SWISSROLL_CLASSES) + 0.5) / SWISSROLL_CLASSES)
-    return ToySpec(name, SWISSROLL_CLASSES, references, labels, _swissroll_curve(mid_t, scale),
-                   0.25 / 7.5 * scale / 2.0)
+    return ToySpec(
+        name, SWISSROLL_CLASSES, references, labels, _swissroll_curve(mid_t, scale), 0.25 / 7.5 * scale / 2.0
+    )
 
 
 def sample_toy(name, n, rng, scale=2.0):
@@ -113,8 +115,9 @@ def toy_dataset(x, y, batch_size, seed):
     size = int(x.shape[0])
 
     def draw(i):
-        index = tf.random.stateless_uniform([batch_size], tf.stack([tf.constant(seed, tf.int64), i]),
-                                            0, size, dtype=tf.int64)
+        index = tf.random.stateless_uniform(
+            [batch_size], tf.stack([tf.constant(seed, tf.int64), i]), 0, size, dtype=tf.int64
+        )
         return tf.gather(x, index), tf.gather(y, index)
 
     return tf.data.Dataset.counter().map(draw).prefetch(2)

@@ -15,6 +15,7 @@ one graph inside the training step (no Python per inner step) and, under a tf.di
 strategy, each replica adapts to its own task without touching the mirrored meta-variables.
 Sizes are constructor arguments; reads no flags.
 """
+
 import dataclasses
 
 import keras
@@ -56,25 +57,38 @@ class FIGRConfig:
 # ----------------------------------------------------------------------------------- networks
 def _dcgan_generator(config):
     s, w = config.image_size // 8, config.width
-    return keras.Sequential([
-        keras.Input((config.z_dim,)),
-        keras.layers.Dense(s * s * 4 * w), keras.layers.LeakyReLU(0.2),
-        keras.layers.Reshape((s, s, 4 * w)),  # (s, s, 4w): 4x4 at 32x32
-        keras.layers.Conv2DTranspose(2 * w, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2DTranspose(config.channels, 4, strides=2, padding="same", activation="tanh"),
-    ], name="generator")
+    return keras.Sequential(
+        [
+            keras.Input((config.z_dim,)),
+            keras.layers.Dense(s * s * 4 * w),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Reshape((s, s, 4 * w)),  # (s, s, 4w): 4x4 at 32x32
+            keras.layers.Conv2DTranspose(2 * w, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2DTranspose(config.channels, 4, strides=2, padding="same", activation="tanh"),
+        ],
+        name="generator",
+    )
 
 
 def _dcgan_discriminator(config):
     w = config.width
-    return keras.Sequential([
-        keras.Input(config.image_shape),
-        keras.layers.Conv2D(w, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(2 * w, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(4 * w, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Flatten(), keras.layers.Dense(1),
-    ], name="discriminator")
+    return keras.Sequential(
+        [
+            keras.Input(config.image_shape),
+            keras.layers.Conv2D(w, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(2 * w, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(4 * w, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ],
+        name="discriminator",
+    )
 
 
 class ResBlock(keras.layers.Layer):
@@ -104,21 +118,35 @@ class ResBlock(keras.layers.Layer):
 
 def _resnet_generator(config):
     s, w = config.image_size // 8, config.width
-    return keras.Sequential([
-        keras.Input((config.z_dim,)),
-        keras.layers.Dense(s * s * 4 * w), keras.layers.Reshape((s, s, 4 * w)),
-        ResBlock(4 * w, "up"), ResBlock(2 * w, "up"), ResBlock(w, "up"),
-        keras.layers.LeakyReLU(0.2), keras.layers.Conv2D(config.channels, 3, padding="same", activation="tanh"),
-    ], name="generator")
+    return keras.Sequential(
+        [
+            keras.Input((config.z_dim,)),
+            keras.layers.Dense(s * s * 4 * w),
+            keras.layers.Reshape((s, s, 4 * w)),
+            ResBlock(4 * w, "up"),
+            ResBlock(2 * w, "up"),
+            ResBlock(w, "up"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(config.channels, 3, padding="same", activation="tanh"),
+        ],
+        name="generator",
+    )
 
 
 def _resnet_discriminator(config):
     w = config.width
-    return keras.Sequential([
-        keras.Input(config.image_shape),
-        ResBlock(w, "down"), ResBlock(2 * w, "down"), ResBlock(4 * w, "down"),
-        keras.layers.LeakyReLU(0.2), keras.layers.Flatten(), keras.layers.Dense(1),
-    ], name="discriminator")
+    return keras.Sequential(
+        [
+            keras.Input(config.image_shape),
+            ResBlock(w, "down"),
+            ResBlock(2 * w, "down"),
+            ResBlock(4 * w, "down"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ],
+        name="discriminator",
+    )
 
 
 def build_networks(config):
@@ -144,9 +172,13 @@ class FIGR(keras.Model):
             # The inner loop carries only trainable weights; a BatchNorm would break that silently.
             assert not net.non_trainable_variables, f"{net.name} has non-trainable state"
         if config.inner_optimizer not in META_OPTIMIZERS:
-            raise ValueError(f"unknown inner optimizer '{config.inner_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}")
+            raise ValueError(
+                f"unknown inner optimizer '{config.inner_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}"
+            )
         if config.meta_optimizer not in META_OPTIMIZERS:
-            raise ValueError(f"unknown meta-optimizer '{config.meta_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}")
+            raise ValueError(
+                f"unknown meta-optimizer '{config.meta_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}"
+            )
 
         def meta_optimizer():
             if config.meta_optimizer == "sgd":
@@ -167,14 +199,18 @@ class FIGR(keras.Model):
         return logits[:, 0]
 
     def meta_weights(self):
-        return ([tf.convert_to_tensor(v) for v in self.generator.trainable_variables],
-                [tf.convert_to_tensor(v) for v in self.discriminator.trainable_variables])
+        return (
+            [tf.convert_to_tensor(v) for v in self.generator.trainable_variables],
+            [tf.convert_to_tensor(v) for v in self.discriminator.trainable_variables],
+        )
 
     # -- the losses of one inner step
     def d_loss(self, d_weights, g_weights, real, seed):
         """real: (n, H, W, C) in [-1, 1]; n fakes of fresh noise."""
         z_seed, gp_seed = tf.unstack(split_seed(seed, 2))
-        fake = self.generate_with(g_weights, tf.random.stateless_normal((tf.shape(real)[0], self.config.z_dim), z_seed))
+        fake = self.generate_with(
+            g_weights, tf.random.stateless_normal((tf.shape(real)[0], self.config.z_dim), z_seed)
+        )
         real_scores, fake_scores = self.critic_with(d_weights, real), self.critic_with(d_weights, fake)
         critic = lambda x: self.critic_with(d_weights, x)  # noqa: E731
         if self.config.loss == "dcgan":  # the report's variant: logits with a sigmoid cross-entropy
@@ -183,12 +219,17 @@ class FIGR(keras.Model):
                 loss += 0.5 * self.config.r1_gamma * losses.r1_penalty(critic, real)
             return loss
         # FIGR's loss, with the penalty's norm per example (the original took it per pixel)
-        return (losses.d_loss_wgan(real_scores, fake_scores)
-                + self.config.gp_weight * losses.gradient_penalty(critic, real, fake, gp_seed))
+        return losses.d_loss_wgan(real_scores, fake_scores) + self.config.gp_weight * losses.gradient_penalty(
+            critic, real, fake, gp_seed
+        )
 
     def g_loss(self, g_weights, d_weights, n, seed):
-        fake_scores = self.critic_with(d_weights, self.generate_with(g_weights, tf.random.stateless_normal((n, self.config.z_dim), seed)))
-        return losses.g_loss_gan(fake_scores) if self.config.loss == "dcgan" else losses.g_loss_wgan(fake_scores)
+        fake_scores = self.critic_with(
+            d_weights, self.generate_with(g_weights, tf.random.stateless_normal((n, self.config.z_dim), seed))
+        )
+        return (
+            losses.g_loss_gan(fake_scores) if self.config.loss == "dcgan" else losses.g_loss_wgan(fake_scores)
+        )
 
     def adapt(self, real, steps, seed, weights=None):
         """Lines 4-16 of Algorithm 1 (and 1-13 of Algorithm 2): `steps` alternating inner steps
@@ -227,14 +268,18 @@ class FIGR(keras.Model):
 
         zero = tf.constant(0.0)
         _, g_state, d_state, d_loss, g_loss = tf.while_loop(
-            lambda i, *_: i < steps, body, (tf.constant(0), fresh(g_weights), fresh(d_weights), zero, zero))
+            lambda i, *_: i < steps, body, (tf.constant(0), fresh(g_weights), fresh(d_weights), zero, zero)
+        )
         return g_state[0], d_state[0], d_loss, g_loss
 
     def meta_step(self, g_adapted, d_adapted):
         """Lines 17-20: the gradient of each meta-parameter is (meta - adapted), averaged over the
         replicas (Keras sums gradients across replicas), then one Adam step."""
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
-        for name, net, adapted in (("meta_g", self.generator, g_adapted), ("meta_d", self.discriminator, d_adapted)):
+        for name, net, adapted in (
+            ("meta_g", self.generator, g_adapted),
+            ("meta_d", self.discriminator, d_adapted),
+        ):
             variables = net.trainable_variables
             grads = [(tf.convert_to_tensor(v) - a) / replicas for v, a in zip(variables, adapted)]
             self.optimizers[name].apply_gradients(zip(grads, variables))

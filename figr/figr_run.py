@@ -1,6 +1,7 @@
 """One FIGR experiment end to end (report section 2.6): meta-training classes and held-out
 classes, Reptile meta-training through common.harness, few-shot generation on the held-out
 classes graded by the judge, figures and the output contract. Used by train.py; reads no flags."""
+
 import dataclasses
 import os
 
@@ -40,7 +41,9 @@ def few_shot_plot(shots, generations, title, text=None, rows=4):
     """Figure 2.6: the shots boxed on top, rows of generations below (as many per row as shots)."""
     per_row = max(len(shots), 4)
     rows = min(rows, len(generations) // per_row)
-    grid = generations[: rows * per_row].reshape(rows, per_row, *generations.shape[1:]).transpose(1, 0, 2, 3, 4)
+    grid = (
+        generations[: rows * per_row].reshape(rows, per_row, *generations.shape[1:]).transpose(1, 0, 2, 3, 4)
+    )
     return image_plots.few_shot_figure(shots, grid, title=title, text=text)
 
 
@@ -54,7 +57,9 @@ def restore_meta_model(run_dir, config):
     try:  # the harness's checkpoint also holds the optimizers and the data iterator: not needed here
         checkpoint.restore(latest).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
-        raise UsageError(f"the checkpoint in {run_dir} does not match its run_config.json ({str(error).splitlines()[0][:120]})") from None
+        raise UsageError(
+            f"the checkpoint in {run_dir} does not match its run_config.json ({str(error).splitlines()[0][:120]})"
+        ) from None
     return model, int(latest.rsplit("-", 1)[-1])
 
 
@@ -104,16 +109,22 @@ class FIGRExperiment:
 
     def make_generator_fn(self, model):
         fn = tf.function(model.few_shot, autograph=False)
-        return lambda shots, steps, n, salt: fn(tf.constant(self.fit(shots)), tf.constant(steps),
-                                                n, tf.constant([self.spec.seed, salt], tf.int64)).numpy()
+        return lambda shots, steps, n, salt: fn(
+            tf.constant(self.fit(shots)), tf.constant(steps), n, tf.constant([self.spec.seed, salt], tf.int64)
+        ).numpy()
 
     # --------------------------------------------------------------------------------- training
     def train(self):
         spec = self.spec
         strategy = make_strategy(spec.strategy)
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=spec.meta_iterations, seed=spec.seed,
-                                     log_every=min(100, spec.sample_every), checkpoint_every=spec.sample_every,
-                                     progress=spec.progress)
+        config = harness.TrainConfig(
+            out_dir=spec.out_dir,
+            steps=spec.meta_iterations,
+            seed=spec.seed,
+            log_every=min(100, spec.sample_every),
+            checkpoint_every=spec.sample_every,
+            progress=spec.progress,
+        )
         first = self.held_out[0]
         trainer, generate = None, None
 
@@ -122,13 +133,24 @@ class FIGRExperiment:
             generate = generate or self.make_generator_fn(trainer.model)
             images = generate(self.episodes[0][first], spec.gen_steps, 16, 7)
             io.write_npz(os.path.join(spec.out_dir, "progress", f"step_{step:07d}.npz"), samples=images)
-            outputs.log_images(spec.out_dir, step, {f"few_shot/{self.name(first)}": images,
-                                                    "few_shot/shots": self.fit(self.episodes[0][first])})
+            outputs.log_images(
+                spec.out_dir,
+                step,
+                {f"few_shot/{self.name(first)}": images, "few_shot/shots": self.fit(self.episodes[0][first])},
+            )
 
         # One task per replica: with N devices each meta-step averages N tasks' Reptile gradients.
-        dataset = task_dataset(self.meta_x, self.meta_y, spec.shots, spec.seed, tasks=strategy.num_replicas_in_sync)
-        trainer = harness.Trainer(lambda: FIGR(self.config), dataset, config, strategy, on_step=on_sample,
-                                  hook_steps=range(spec.sample_every, spec.meta_iterations + 1, spec.sample_every))
+        dataset = task_dataset(
+            self.meta_x, self.meta_y, spec.shots, spec.seed, tasks=strategy.num_replicas_in_sync
+        )
+        trainer = harness.Trainer(
+            lambda: FIGR(self.config),
+            dataset,
+            config,
+            strategy,
+            on_step=on_sample,
+            hook_steps=range(spec.sample_every, spec.meta_iterations + 1, spec.sample_every),
+        )
         return trainer, trainer.run()
 
     # ------------------------------------------------------------------------------- evaluation
@@ -153,7 +175,11 @@ class FIGRExperiment:
                 if e == 0:
                     evals["generations"][c] = gens
                     evals["unadapted"][c] = generate(shots_of[c], 0, spec.num_samples, 100)
-        out = {"held_out_classes": list(self.held_out), "num_episodes": spec.eval_episodes, "samples_per_episode": spec.num_samples}
+        out = {
+            "held_out_classes": list(self.held_out),
+            "num_episodes": spec.eval_episodes,
+            "samples_per_episode": spec.num_samples,
+        }
         keys = per_episode[0][2].keys()
         for key in keys:
             out[f"heldout_{key}"] = float(np.mean([v[key] for _, _, v in per_episode]))
@@ -167,7 +193,9 @@ class FIGRExperiment:
         if judge is not None:
             unadapted = np.concatenate([self.native(evals["unadapted"][c]) for c in self.held_out])
             target = np.repeat(self.held_out, spec.num_samples)
-            out["unadapted_judge_accuracy"] = float(np.mean(np.argmax(judge.probabilities(unadapted), 1) == target))
+            out["unadapted_judge_accuracy"] = float(
+                np.mean(np.argmax(judge.probabilities(unadapted), 1) == target)
+            )
             out["judge_test_accuracy"] = judge.info.test_accuracy
         return out, evals
 
@@ -189,25 +217,43 @@ class FIGRExperiment:
     def figures(self, values, evals, history):
         spec, spec_shots = self.spec, self.spec.shots
         figures = {}
-        keys = ["shots_judge_accuracy", "heldout_judge_accuracy", "unadapted_judge_accuracy", "heldout_nn_distance",
-                "heldout_real_nn_distance_min", "heldout_real_nn_distance_mean", "heldout_copy_fraction",
-                "heldout_diversity", "heldout_real_diversity", "heldout_frechet_judge_distance"]
+        keys = [
+            "shots_judge_accuracy",
+            "heldout_judge_accuracy",
+            "unadapted_judge_accuracy",
+            "heldout_nn_distance",
+            "heldout_real_nn_distance_min",
+            "heldout_real_nn_distance_mean",
+            "heldout_copy_fraction",
+            "heldout_diversity",
+            "heldout_real_diversity",
+            "heldout_frechet_judge_distance",
+        ]
         text = plotting.metrics_text(values, keys)
         for i, c in enumerate(self.held_out):
-            title = (f"{spec_shots} shots of '{self.name(c)}' (boxed), never seen in meta-training; "
-                     f"generations after {spec.gen_steps} inner steps below")
+            title = (
+                f"{spec_shots} shots of '{self.name(c)}' (boxed), never seen in meta-training; "
+                f"generations after {spec.gen_steps} inner steps below"
+            )
             figures["few_shot.png" if i == 0 else f"few_shot_{c}.png"] = few_shot_plot(
-                self.fit(self.episodes[0][c]), evals["generations"][c], title, text if i == 0 else None)
+                self.fit(self.episodes[0][c]), evals["generations"][c], title, text if i == 0 else None
+            )
         first = self.held_out[0]
         figures["adaptation.png"] = image_plots.rows_figure(
-            [("shots", self.fit(self.episodes[0][first])),
-             ("meta-G, 0 steps", evals["unadapted"][first][:12]),
-             (f"after {spec.gen_steps} steps", evals["generations"][first][:12])],
-            title=f"'{self.name(first)}': the meta-trained generator before and after adapting to the shots")
-        progress = outputs.snapshot_rows(os.path.join(spec.out_dir, "progress"), "meta-it", max_rows=8, per_row=12)
+            [
+                ("shots", self.fit(self.episodes[0][first])),
+                ("meta-G, 0 steps", evals["unadapted"][first][:12]),
+                (f"after {spec.gen_steps} steps", evals["generations"][first][:12]),
+            ],
+            title=f"'{self.name(first)}': the meta-trained generator before and after adapting to the shots",
+        )
+        progress = outputs.snapshot_rows(
+            os.path.join(spec.out_dir, "progress"), "meta-it", max_rows=8, per_row=12
+        )
         if progress:
             figures["progression.png"] = image_plots.rows_figure(
-                progress, title=f"few-shot '{self.name(first)}' (same shots and noise) through meta-training")
+                progress, title=f"few-shot '{self.name(first)}' (same shots and noise) through meta-training"
+            )
         if history:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
@@ -219,12 +265,25 @@ class FIGRExperiment:
         if result.stopped:
             spec.log(f"stopped early: {result.stopped}")
         values, evals = self.evaluate(trainer.model)
-        values.update({"data_source": self.data.source, "meta_iterations": result.step,
-                       "resumed_from_step": result.start_step, "train_seconds": result.total_seconds,
-                       "meta_iterations_per_second": result.total_steps_per_second, "replicas": trainer.strategy.num_replicas_in_sync,
-                       "stopped_early": result.stopped or ""})
+        values.update(
+            {
+                "data_source": self.data.source,
+                "meta_iterations": result.step,
+                "resumed_from_step": result.start_step,
+                "train_seconds": result.total_seconds,
+                "meta_iterations_per_second": result.total_steps_per_second,
+                "replicas": trainer.strategy.num_replicas_in_sync,
+                "stopped_early": result.stopped or "",
+            }
+        )
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])
         labels = np.repeat(self.held_out, spec.num_samples)
-        paths = outputs.write_run_outputs(spec.out_dir, samples, values, flag_values, labels=labels,
-                                          figures=self.figures(values, evals, result.history))
+        paths = outputs.write_run_outputs(
+            spec.out_dir,
+            samples,
+            values,
+            flag_values,
+            labels=labels,
+            figures=self.figures(values, evals, result.history),
+        )
         return {"metrics": values, "paths": paths}

@@ -15,6 +15,7 @@ The discriminator's outputs are a dict with named entries ("adv", "cls", "q_cat"
 no caller picks a column by position (the reference code read the wrong column of a
 concatenated output). Sizes are constructor arguments; reads no flags.
 """
+
 import dataclasses
 
 import keras
@@ -34,8 +35,16 @@ class GANConfig:
     num_classes: int = 10  # labels of CGAN / ACGAN
     cat_dim: int = 10  # infoGAN categorical code
     cont_dim: int = 2  # infoGAN continuous codes
-    g_width: tuple = (1024, 128, 64)  # FC, channels at 7x7, channels at 14x14 (vectors: 3 hidden layers of g_width[0])
-    d_width: tuple = (64, 128, 1024)  # channels at 14x14, at 7x7, FC (vectors: 3 hidden layers of d_width[-1])
+    g_width: tuple = (
+        1024,
+        128,
+        64,
+    )  # FC, channels at 7x7, channels at 14x14 (vectors: 3 hidden layers of g_width[0])
+    d_width: tuple = (
+        64,
+        128,
+        1024,
+    )  # channels at 14x14, at 7x7, FC (vectors: 3 hidden layers of d_width[-1])
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -73,10 +82,20 @@ class Generator(keras.Model):
         h, w, channels = config.image_shape
         fc, c7, c14 = config.g_width
         self.h4, self.w4, self.c7 = h // 4, w // 4, c7
-        self.fc = [keras.layers.Dense(fc), keras.layers.BatchNormalization(), keras.layers.ReLU(),
-                   keras.layers.Dense(self.h4 * self.w4 * c7), keras.layers.BatchNormalization(), keras.layers.ReLU()]
-        self.up = [keras.layers.Conv2DTranspose(c14, 4, strides=2, padding="same"), keras.layers.BatchNormalization(),
-                   keras.layers.ReLU(), keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same")]
+        self.fc = [
+            keras.layers.Dense(fc),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Dense(self.h4 * self.w4 * c7),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+        ]
+        self.up = [
+            keras.layers.Conv2DTranspose(c14, 4, strides=2, padding="same"),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same"),
+        ]
 
     def call(self, inputs, training=False):
         x = inputs
@@ -98,17 +117,30 @@ class Discriminator(keras.Model):
         self.config = config
         c14, c7, fc = config.d_width
         if config.vectors:
-            self.body = [layer for _ in range(3) for layer in (keras.layers.Dense(fc), keras.layers.LeakyReLU(0.2))]
+            self.body = [
+                layer for _ in range(3) for layer in (keras.layers.Dense(fc), keras.layers.LeakyReLU(0.2))
+            ]
         else:
-            self.body = [keras.layers.Conv2D(c14, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-                         keras.layers.Conv2D(c7, 4, strides=2, padding="same"), keras.layers.BatchNormalization(),
-                         keras.layers.LeakyReLU(0.2), keras.layers.Flatten(), keras.layers.Dense(fc),
-                         keras.layers.BatchNormalization(), keras.layers.LeakyReLU(0.2)]
+            self.body = [
+                keras.layers.Conv2D(c14, 4, strides=2, padding="same"),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Conv2D(c7, 4, strides=2, padding="same"),
+                keras.layers.BatchNormalization(),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Flatten(),
+                keras.layers.Dense(fc),
+                keras.layers.BatchNormalization(),
+                keras.layers.LeakyReLU(0.2),
+            ]
         self.adv = keras.layers.Dense(1)
         if config.gan_type == "ACGAN":
             self.cls = keras.layers.Dense(config.num_classes)
         if config.gan_type == "infoGAN":
-            self.q_body = [keras.layers.Dense(128), keras.layers.BatchNormalization(), keras.layers.LeakyReLU(0.2)]
+            self.q_body = [
+                keras.layers.Dense(128),
+                keras.layers.BatchNormalization(),
+                keras.layers.LeakyReLU(0.2),
+            ]
             self.q_cat = keras.layers.Dense(config.cat_dim)
             self.q_cont = keras.layers.Dense(config.cont_dim)
 
@@ -165,7 +197,7 @@ class ImageGAN(keras.Model):
 
     @property
     def d_variables(self):
-        q = {id(v) for v in self.g_variables[len(self.generator.trainable_variables):]}
+        q = {id(v) for v in self.g_variables[len(self.generator.trainable_variables) :]}
         return [v for v in self.discriminator.trainable_variables if id(v) not in q]
 
     def sample_condition(self, n, seed, labels=None):
@@ -197,7 +229,9 @@ class ImageGAN(keras.Model):
     def info_loss(self, outputs, codes):
         """Categorical cross-entropy on the code + squared error on the continuous codes (a
         fixed-variance Gaussian Q)."""
-        cat = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=codes["labels"], logits=outputs["q_cat"]))
+        cat = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=codes["labels"], logits=outputs["q_cat"])
+        )
         cont = tf.reduce_mean(tf.reduce_sum(tf.square(outputs["q_cont"] - codes["cont"]), axis=1))
         return cat, cont
 
@@ -217,7 +251,9 @@ class ImageGAN(keras.Model):
             fake_out = self.discriminator(fake, condition if c.gan_type == "CGAN" else None, training=True)
             d_loss = losses.d_loss_gan(real_out["adv"], fake_out["adv"])
             if c.gan_type == "ACGAN":
-                cls = losses.classification_loss(labels, real_out["cls"]) + losses.classification_loss(codes["labels"], fake_out["cls"])
+                cls = losses.classification_loss(labels, real_out["cls"]) + losses.classification_loss(
+                    codes["labels"], fake_out["cls"]
+                )
                 out["d_cls"] = cls
                 d_loss += c.lambda_cls * cls
             if c.gan_type == "infoGAN" and c.info_trains_d:

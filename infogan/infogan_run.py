@@ -2,6 +2,7 @@
 removed, training through common.harness, the judge's verdict per code or label, figures and the
 output contract. Used by main.py; reads no flags. On the 2-d toy sets the same GANs use MLPs and
 are graded by the toy metrics instead of the judge."""
+
 import dataclasses
 import os
 
@@ -62,15 +63,21 @@ class GANExperiment:
         self.toy = spec.dataset in toy_data.TOY_DATASETS
         if self.toy:
             self.toy_spec = toy_data.toy_spec(spec.dataset)
-            self.train_x, self.train_y = toy_data.toy_training_set(spec.dataset, spec.seed, missing=spec.removed, size=10_000)
-            self.heldout, _ = toy_data.toy_training_set(spec.dataset, spec.seed + 10_000, missing=spec.removed, size=2_500)
+            self.train_x, self.train_y = toy_data.toy_training_set(
+                spec.dataset, spec.seed, missing=spec.removed, size=10_000
+            )
+            self.heldout, _ = toy_data.toy_training_set(
+                spec.dataset, spec.seed + 10_000, missing=spec.removed, size=2_500
+            )
             self.class_names = tuple(f"mode {c}" for c in range(self.toy_spec.num_classes))
             self.source = f"{self.toy_spec.name} (generated, seed {spec.seed})"
             shape, g_width, d_width = (2,), (128,), (0, 0, 128)
             self.width = "mlp"
         else:
             self.data = load_image_data(spec.dataset, spec.data_dir)
-            self.train_x, self.train_y, _ = remove_classes(self.data.train_x, self.data.train_y, spec.removed, 0, self.rng)
+            self.train_x, self.train_y, _ = remove_classes(
+                self.data.train_x, self.data.train_y, spec.removed, 0, self.rng
+            )
             self.class_names = self.data.class_names
             self.source = self.data.source
             self.width = resolve_width(spec.width, spec.epochs * (len(self.train_x) // spec.batch_size))
@@ -79,9 +86,19 @@ class GANExperiment:
         check_batch(spec.batch_size, len(self.train_x))
         spec.log(f"data: {self.source}")
         k = len(self.class_names)
-        self.config = GANConfig(spec.gan_type, shape, spec.z_dim, k, cat_dim=k if self.toy else 10,
-                                g_width=g_width, d_width=d_width, lr_g=spec.lr_g, lr_d=spec.lr_d, beta1=spec.beta1,
-                                info_trains_d=spec.info_trains_d)
+        self.config = GANConfig(
+            spec.gan_type,
+            shape,
+            spec.z_dim,
+            k,
+            cat_dim=k if self.toy else 10,
+            g_width=g_width,
+            d_width=d_width,
+            lr_g=spec.lr_g,
+            lr_d=spec.lr_d,
+            beta1=spec.beta1,
+            info_trains_d=spec.info_trains_d,
+        )
 
     @property
     def num_codes(self):
@@ -129,8 +146,15 @@ class GANExperiment:
         spec = self.spec
         per_epoch = self.steps_per_epoch()
         steps = spec.epochs * per_epoch
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=steps, seed=spec.seed, log_every=min(50, per_epoch),
-                                     checkpoint_every=per_epoch, jit_compile=spec.jit_compile, progress=spec.progress)
+        config = harness.TrainConfig(
+            out_dir=spec.out_dir,
+            steps=steps,
+            seed=spec.seed,
+            log_every=min(50, per_epoch),
+            checkpoint_every=per_epoch,
+            jit_compile=spec.jit_compile,
+            progress=spec.progress,
+        )
         trainer = None
 
         def on_epoch(step, losses):
@@ -138,14 +162,20 @@ class GANExperiment:
                 return
             grid = self.code_grid(trainer.model, rows=4, salt=1)
             epoch = step // per_epoch
-            io.save_figure(image_plots.grid_figure(grid, self.num_codes, title=f"epoch {epoch}", size=5.0),
-                           os.path.join(spec.out_dir, "epochs", f"epoch_{epoch:03d}.png"))
+            io.save_figure(
+                image_plots.grid_figure(grid, self.num_codes, title=f"epoch {epoch}", size=5.0),
+                os.path.join(spec.out_dir, "epochs", f"epoch_{epoch:03d}.png"),
+            )
             outputs.log_images(spec.out_dir, step, {"code_grid": grid[: 4 * self.num_codes]})
 
-        trainer = harness.Trainer(lambda: ImageGAN(self.config),
-                                  epoch_dataset(self.train_x, spec.batch_size, spec.seed, labels=self.train_y),
-                                  config, make_strategy(spec.strategy), on_step=on_epoch,
-                                  hook_steps=range(per_epoch, steps + 1, per_epoch))
+        trainer = harness.Trainer(
+            lambda: ImageGAN(self.config),
+            epoch_dataset(self.train_x, spec.batch_size, spec.seed, labels=self.train_y),
+            config,
+            make_strategy(spec.strategy),
+            on_step=on_epoch,
+            hook_steps=range(per_epoch, steps + 1, per_epoch),
+        )
         return trainer, trainer.run()
 
     def purity(self, predicted, codes, out):
@@ -174,8 +204,12 @@ class GANExperiment:
         """Per code (infoGAN) or label (CGAN/ACGAN): the judge's (toy: the nearest mode's)
         majority class and purity, plus the data set's metrics on all samples."""
         spec = self.spec
-        out = {"data_source": self.source, "train_examples": int(len(self.train_x)), "removed_classes": list(spec.removed),
-               "width": self.width}
+        out = {
+            "data_source": self.source,
+            "train_examples": int(len(self.train_x)),
+            "removed_classes": list(spec.removed),
+            "width": self.width,
+        }
         samples, codes = self.sample_codes(model)
         if self.toy:
             out.update(metrics.toy_metrics(samples, self.toy_spec, spec.removed, self.train_x, self.heldout))
@@ -197,10 +231,21 @@ class GANExperiment:
             out["judge_test_accuracy"] = judge.info.test_accuracy
         last = result.history[-1] if result.history else {}
         per_epoch = self.steps_per_epoch()
-        out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
-                    "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
-                    "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3) if result.total_steps_per_second else None,
-                    "stopped_early": result.stopped or "", "final_g_loss": last.get("g_loss"), "final_d_loss": last.get("d_loss")})
+        out.update(
+            {
+                "steps": result.step,
+                "epochs": spec.epochs,
+                "resumed_from_step": result.start_step,
+                "train_seconds": round(result.total_seconds, 3),
+                "steps_per_second": round(result.total_steps_per_second, 2),
+                "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3)
+                if result.total_steps_per_second
+                else None,
+                "stopped_early": result.stopped or "",
+                "final_g_loss": last.get("g_loss"),
+                "final_d_loss": last.get("d_loss"),
+            }
+        )
         return samples, codes, out
 
     def class_name(self, index):
@@ -210,15 +255,37 @@ class GANExperiment:
         return self.spec.gan_type in ("CGAN", "ACGAN") and code in self.spec.removed
 
     def summary_text(self, values):
-        lines = [plotting.metrics_text(values, ["code_purity_mean", "classes_covered", "classes_generated", "removed_class_hits",
-                                                "classifier_score", "frechet_judge_distance", "nn_distance",
-                                                "nn_distance_heldout_real", "judge_test_accuracy", "modes_captured",
-                                                "hq_fraction", "missing_mode_hits"])]
+        lines = [
+            plotting.metrics_text(
+                values,
+                [
+                    "code_purity_mean",
+                    "classes_covered",
+                    "classes_generated",
+                    "removed_class_hits",
+                    "classifier_score",
+                    "frechet_judge_distance",
+                    "nn_distance",
+                    "nn_distance_heldout_real",
+                    "judge_test_accuracy",
+                    "modes_captured",
+                    "hq_fraction",
+                    "missing_mode_hits",
+                ],
+            )
+        ]
         if "code_0_purity" in values:
-            lines += ["", "code: majority class (purity)" if self.spec.gan_type == "infoGAN" else "label: majority class (purity)"]
-            lines += [f"  {c}: {self.class_name(values[f'code_{c}_majority_class'])[:11]:<11} "
-                      f"({values[f'code_{c}_purity']:.2f})" + (" removed" if self.is_removed_label(c) else "")
-                      for c in range(self.num_codes)]
+            lines += [
+                "",
+                "code: majority class (purity)"
+                if self.spec.gan_type == "infoGAN"
+                else "label: majority class (purity)",
+            ]
+            lines += [
+                f"  {c}: {self.class_name(values[f'code_{c}_majority_class'])[:11]:<11} "
+                f"({values[f'code_{c}_purity']:.2f})" + (" removed" if self.is_removed_label(c) else "")
+                for c in range(self.num_codes)
+            ]
         return "\n".join(lines)
 
     def toy_figure(self, samples, codes, values, headline):
@@ -232,8 +299,15 @@ class GANExperiment:
         else:
             # infoGAN's codes are not labels: no code is "removed"
             removed_codes = () if self.spec.gan_type == "infoGAN" else self.spec.removed
-            plotting.toy_label_scatter(ax, self.train_x[:600], samples, codes, self.num_codes, removed_codes,
-                                       title=f"{headline}; colour = {'code' if self.spec.gan_type == 'infoGAN' else 'label'}")
+            plotting.toy_label_scatter(
+                ax,
+                self.train_x[:600],
+                samples,
+                codes,
+                self.num_codes,
+                removed_codes,
+                title=f"{headline}; colour = {'code' if self.spec.gan_type == 'infoGAN' else 'label'}",
+            )
             plotting.mark_removed(ax, removed)
         plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
         return fig
@@ -244,15 +318,25 @@ class GANExperiment:
         from matplotlib.figure import Figure
 
         code = int(np.argmax([values.get(f"code_{c}_purity", 0.0) for c in range(self.num_codes)]))
-        judged = self.class_name(values[f"code_{code}_majority_class"]) if f"code_{code}_majority_class" in values else "?"
+        judged = (
+            self.class_name(values[f"code_{code}_majority_class"])
+            if f"code_{code}_majority_class" in values
+            else "?"
+        )
         cont_dim = self.config.cont_dim
         fig = Figure(figsize=(6.2 * cont_dim, 3.6 + 0.2 * rows))
         for dim in range(cont_dim):
             ax = fig.add_subplot(1, cont_dim, dim + 1)
-            image_plots.show_image(ax, image_plots.tile(self.continuous_sweep(model, code, dim, rows=rows), 10),
-                                   f"continuous code c{dim + 1} from -2 (left) to 2 (right)")
-        fig.suptitle(f"{headline}\ncategorical code {code} (judged {judged}, purity "
-                     f"{values.get(f'code_{code}_purity', float('nan')):.2f}); the other continuous code at 0", fontsize=10)
+            image_plots.show_image(
+                ax,
+                image_plots.tile(self.continuous_sweep(model, code, dim, rows=rows), 10),
+                f"continuous code c{dim + 1} from -2 (left) to 2 (right)",
+            )
+        fig.suptitle(
+            f"{headline}\ncategorical code {code} (judged {judged}, purity "
+            f"{values.get(f'code_{code}_purity', float('nan')):.2f}); the other continuous code at 0",
+            fontsize=10,
+        )
         return fig
 
     def label_rows_figure(self, model, values, headline, per_row=10):
@@ -263,11 +347,17 @@ class GANExperiment:
         for c, name in enumerate(self.class_names):
             images = model.generate(per_row, seed, labels=tf.fill((per_row,), c))[0].numpy()
             tag = " REMOVED" if c in self.spec.removed else ""
-            judged = self.class_name(values[f"code_{c}_majority_class"]) if f"code_{c}_majority_class" in values else "?"
+            judged = (
+                self.class_name(values[f"code_{c}_majority_class"])
+                if f"code_{c}_majority_class" in values
+                else "?"
+            )
             acc = values.get(f"label_{c}_accuracy", float("nan"))
             label = str(c) if name == str(c) else f"{c} {name[:10]}"
             rows.append((f"{label}{tag}\njudged {judged[:10]}\nacc {acc:.2f}", images))
-        return image_plots.rows_figure(rows, title=f"{headline}; one row per label (acc = judged as that label)")
+        return image_plots.rows_figure(
+            rows, title=f"{headline}; one row per label (acc = judged as that label)"
+        )
 
     def run(self, flag_values):
         judge = None
@@ -288,12 +378,19 @@ class GANExperiment:
             figures["code_scatter.png"] = self.toy_figure(samples, codes, values, headline)
         else:
             what = "categorical code" if self.spec.gan_type == "infoGAN" else "label"
-            title = f"{headline}; one column per {what}" if self.spec.gan_type != "GAN" else f"{headline}; samples"
-            figures["code_grid.png"] = image_plots.grid_figure(self.code_grid(model), self.num_codes, size=7.0,
-                                                               text=self.summary_text(values), title=title)
+            title = (
+                f"{headline}; one column per {what}"
+                if self.spec.gan_type != "GAN"
+                else f"{headline}; samples"
+            )
+            figures["code_grid.png"] = image_plots.grid_figure(
+                self.code_grid(model), self.num_codes, size=7.0, text=self.summary_text(values), title=title
+            )
             if self.spec.gan_type == "infoGAN":
                 figures["continuous_sweep.png"] = self.sweep_figure(model, values, headline)
             elif self.spec.gan_type in ("CGAN", "ACGAN"):
                 figures["label_rows.png"] = self.label_rows_figure(model, values, headline)
-        paths = outputs.write_run_outputs(self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures)
+        paths = outputs.write_run_outputs(
+            self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures
+        )
         return {"metrics": values, "paths": paths, "result": result}

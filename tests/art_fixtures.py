@@ -1,6 +1,7 @@
 """A small WikiArt-style folder the tests write: genre directories named as in the WikiArt dump,
 each with images of its own colour, plus the odd files a real dump holds (grayscale, CMYK, alpha,
 palette, truncated, not an image)."""
+
 import os
 
 import numpy as np
@@ -18,7 +19,9 @@ def write_art_folder(root, per_genre=12, odd=True, seed=0):
         path = os.path.join(root, folder)
         os.makedirs(path, exist_ok=True)
         for i in range(per_genre):
-            pixels = np.clip(np.array(COLOURS[genre]) + rng.normal(0, 25, (40, 30 + i, 3)), 0, 255).astype(np.uint8)
+            pixels = np.clip(np.array(COLOURS[genre]) + rng.normal(0, 25, (40, 30 + i, 3)), 0, 255).astype(
+                np.uint8
+            )
             Image.fromarray(pixels).save(os.path.join(path, f"painting_{i}.jpg"), quality=90)
     os.makedirs(os.path.join(root, "New_Realism"), exist_ok=True)  # must not be taken for 'realism'
     if not odd:
@@ -34,5 +37,11 @@ def write_art_folder(root, per_genre=12, odd=True, seed=0):
         f.write(whole[: len(whole) // 3])
     with open(os.path.join(cubism, "notes.txt"), "w") as f:
         f.write("not an image")
-    return {"stream_grayscale": 1, "convert_cmyk": 1, "convert_alpha": 1, "convert_palette": 1, "skip_corrupt": 1,
-            "skip_not_image": 1}
+    return {
+        "stream_grayscale": 1,
+        "convert_cmyk": 1,
+        "convert_alpha": 1,
+        "convert_palette": 1,
+        "skip_corrupt": 1,
+        "skip_not_image": 1,
+    }

@@ -1,5 +1,6 @@
 """Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
 (2D-codes, vae, infogan, figr, can) on sys.path (folders of scripts, not importable packages)."""
+
 import os
 import sys
 
@@ -27,5 +28,7 @@ def two_cpu_mirrored_strategy():
     """One MirroredStrategy over the two logical CPUs for every in-process test: two strategies in
     one process hand out the same collective-op keys and abort each other's all-reduces."""
     if not _MIRRORED:
-        _MIRRORED.append(tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]]))
+        _MIRRORED.append(
+            tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]])
+        )
     return _MIRRORED[0]

@@ -1,5 +1,6 @@
 """Small labelled image sets the tests write themselves, as IDX files: ten classes a small CNN
 tells apart at once (class c is a bright block at its own place), with pixel noise."""
+
 import os
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Running an entry script as a user does (a subprocess in its folder), shared by the script
 tests: the environment (this tree first on the path, a private judge cache, no data directory
 from the caller's shell), the run, and its metrics.json."""
+
 import json
 import os
 import subprocess
@@ -11,8 +12,12 @@ from image_fixtures import write_tiny_idx
 
 
 def script_env(cache_dir=None, **extra):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               **extra)
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        **extra,
+    )
     if cache_dir is not None:
         env["CREATIVE_GANS_CACHE"] = str(cache_dir)
     env.pop("CREATIVE_GANS_DATA_DIR", None)
@@ -20,8 +25,9 @@ def script_env(cache_dir=None, **extra):
 
 
 def run_script(folder, script, env, *args, timeout=300):
-    return subprocess.run([sys.executable, script, *args], cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, script, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def metrics(out_dir):

@@ -1,13 +1,20 @@
 """CAN's losses against hand-computed values, its networks' shapes, one training step, and
 minibatch discrimination."""
+
 import dataclasses
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from can_models import (CAN, CANConfig, MinibatchDiscrimination, range_matched_sigmoid, style_ambiguity_loss,
-                        style_entropy)
+from can_models import (
+    CAN,
+    CANConfig,
+    MinibatchDiscrimination,
+    range_matched_sigmoid,
+    style_ambiguity_loss,
+    style_entropy,
+)
 
 TINY = CANConfig(num_genres=3, image_size=16, z_dim=8, d_channels=(4, 8, 8), fc=16, kernel=3)
 SEED = tf.constant([1, 2], tf.int64)
@@ -26,7 +33,9 @@ def test_binary_style_loss_by_hand():
     logits = np.array([[1.0, -2.0, 0.5], [0.0, 0.0, 3.0]])  # K = 3, two images: the batch mean
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     want = np.mean(-np.sum(np.log(p) / 3 + (2 / 3) * np.log(1 - p), axis=1))
-    assert float(style_ambiguity_loss(tf.constant(logits, tf.float32), "binary")) == pytest.approx(want, rel=1e-5)
+    assert float(style_ambiguity_loss(tf.constant(logits, tf.float32), "binary")) == pytest.approx(
+        want, rel=1e-5
+    )
 
 
 @pytest.mark.parametrize("margin", [5.0, 20.0, 40.0, 80.0])
@@ -49,7 +58,9 @@ def test_binary_style_loss_is_exact_and_keeps_its_gradient_at_large_margins(marg
 def test_softmax_style_loss_is_cross_entropy_to_uniform():
     logits = np.array([[1.0, -2.0, 0.5]])
     p = np.exp(logits) / np.exp(logits).sum()
-    assert float(style_ambiguity_loss(tf.constant(logits, tf.float32), "softmax")) == pytest.approx(-np.mean(np.log(p)), rel=1e-5)
+    assert float(style_ambiguity_loss(tf.constant(logits, tf.float32), "softmax")) == pytest.approx(
+        -np.mean(np.log(p)), rel=1e-5
+    )
 
 
 def test_style_losses_are_smallest_when_d_cannot_place_the_genre():
@@ -112,11 +123,15 @@ def test_one_training_step_takes_one_d_step_and_g_steps_g_steps():
     model = tiny(g_steps=2)
     before_g = [v.numpy() for v in model.generator.trainable_variables]
     before_d = [v.numpy() for v in model.discriminator.trainable_variables]
-    losses = tf.function(model.train_step, autograph=False)((tf.random.uniform((4, 16, 16, 3)), tf.constant([0, 1, 2, 0])), SEED)
+    losses = tf.function(model.train_step, autograph=False)(
+        (tf.random.uniform((4, 16, 16, 3)), tf.constant([0, 1, 2, 0])), SEED
+    )
     assert all(np.isfinite(float(v)) for v in losses.values())
     assert int(model.optimizers["d"].iterations) == 1 and int(model.optimizers["g"].iterations) == 2
     assert any(np.abs(a - b.numpy()).max() > 0 for a, b in zip(before_g, model.generator.trainable_variables))
-    assert any(np.abs(a - b.numpy()).max() > 0 for a, b in zip(before_d, model.discriminator.trainable_variables))
+    assert any(
+        np.abs(a - b.numpy()).max() > 0 for a, b in zip(before_d, model.discriminator.trainable_variables)
+    )
 
 
 def test_minibatch_discrimination_sees_a_collapsed_batch():

@@ -1,5 +1,6 @@
 """A fast subset of benchmarks/bench_faults.py: the same cases, classified the same way, on the
 2-d script (a few seconds a run) and the bad inputs that are refused before TensorFlow starts."""
+
 import os
 import random
 import sys
@@ -23,12 +24,23 @@ def ctx(tmp_path_factory):
     code, _, err = bench_faults.run(specs["STYLEGAN"], out, env)
     assert code == 0, err
     references = {"STYLEGAN": {"metrics": bench_faults.metrics(out), "seconds": 8.0}}
-    return {"work": work, "env": env, "specs": specs, "references": references, "data_dir": data_dir, "art_dir": art_dir}
+    return {
+        "work": work,
+        "env": env,
+        "specs": specs,
+        "references": references,
+        "data_dir": data_dir,
+        "art_dir": art_dir,
+    }
 
 
 def test_damaged_checkpoints_resume_identically_or_fail_cleanly(ctx):
-    kinds = ["newest checkpoint data truncated", "checkpoint list garbage", "history.json garbage",
-             "run_config.json garbage"]
+    kinds = [
+        "newest checkpoint data truncated",
+        "checkpoint list garbage",
+        "history.json garbage",
+        "run_config.json garbage",
+    ]
     rows = bench_faults.damaged(ctx["specs"], ctx["work"], ctx["env"], ["STYLEGAN"], kinds)
     assert len(rows) == len(kinds)
     outcomes = {r["case"]: r["outcome"] for r in rows}
@@ -38,8 +50,14 @@ def test_damaged_checkpoints_resume_identically_or_fail_cleanly(ctx):
 
 
 def test_a_killed_run_resumes_identically(ctx):
-    rows = bench_faults.kills({"STYLEGAN": ctx["specs"]["STYLEGAN"]}, ctx["work"], ctx["env"], ctx["references"], 1,
-                              random.Random(0))
+    rows = bench_faults.kills(
+        {"STYLEGAN": ctx["specs"]["STYLEGAN"]},
+        ctx["work"],
+        ctx["env"],
+        ctx["references"],
+        1,
+        random.Random(0),
+    )
     assert [r["outcome"] for r in rows] == ["resumed identical"]
 
 

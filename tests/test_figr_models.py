@@ -1,5 +1,6 @@
 """FIGR's networks, inner loop, Reptile meta-step and per-example gradient penalty, checked
 against hand computations on tiny networks."""
+
 import dataclasses
 
 import numpy as np
@@ -36,13 +37,17 @@ def test_networks_shapes_and_range(network):
     assert float(tf.reduce_max(tf.abs(images))) <= 1.0
     assert model.critic_with(model.meta_weights()[1], images).shape == (3,)
     few = model.few_shot(task()[0], tf.constant(2), 5, SEED)
-    assert few.shape == (5, 16, 16, 1) and 0.0 <= float(tf.reduce_min(few)) and float(tf.reduce_max(few)) <= 1.0
+    assert (
+        few.shape == (5, 16, 16, 1) and 0.0 <= float(tf.reduce_min(few)) and float(tf.reduce_max(few)) <= 1.0
+    )
 
 
 def test_zero_inner_steps_leave_the_weights():
     model = tiny()
     g, d, _, _ = model.adapt(task()[0] * 2 - 1, tf.constant(0), SEED)
-    for a, b in zip(g + d, values(model.generator.trainable_variables + model.discriminator.trainable_variables)):
+    for a, b in zip(
+        g + d, values(model.generator.trainable_variables + model.discriminator.trainable_variables)
+    ):
         np.testing.assert_array_equal(np.array(a), b)
 
 
@@ -132,7 +137,9 @@ def test_wgan_gp_penalty_is_per_example():
     grads = np.array(tape.gradient(scores, x_hat)).reshape(4, -1)
     per_example = np.mean((np.linalg.norm(grads, axis=1) - 1) ** 2)
     per_pixel = np.mean((np.abs(grads) - 1) ** 2)
-    wasserstein = float(tf.reduce_mean(model.critic_with(d, fake)) - tf.reduce_mean(model.critic_with(d, real)))
+    wasserstein = float(
+        tf.reduce_mean(model.critic_with(d, fake)) - tf.reduce_mean(model.critic_with(d, real))
+    )
     got = float(model.d_loss(d, g, real, SEED))
     assert got == pytest.approx(wasserstein + 10 * per_example, rel=1e-4)
     assert abs(got - (wasserstein + 10 * per_pixel)) > 1e-2  # the two readings differ here
@@ -157,10 +164,16 @@ def test_mirrored_meta_step_averages_the_replicas_tasks():
         model = tiny(meta_optimizer="sgd", meta_lr=1.0)
     batches = [task(seed=10), task(seed=11)]
     seeds = [replica_seed(SEED, r) for r in range(2)]
-    adapted = [[np.array(a) for a in model.adapt(b[0] * 2 - 1, tf.constant(TINY.inner_steps), s)[0]]
-               for b, s in zip(batches, seeds)]
-    batch = strategy.experimental_distribute_values_from_function(lambda ctx: batches[ctx.replica_id_in_sync_group])
-    seed = strategy.experimental_distribute_values_from_function(lambda ctx: seeds[ctx.replica_id_in_sync_group])
+    adapted = [
+        [np.array(a) for a in model.adapt(b[0] * 2 - 1, tf.constant(TINY.inner_steps), s)[0]]
+        for b, s in zip(batches, seeds)
+    ]
+    batch = strategy.experimental_distribute_values_from_function(
+        lambda ctx: batches[ctx.replica_id_in_sync_group]
+    )
+    seed = strategy.experimental_distribute_values_from_function(
+        lambda ctx: seeds[ctx.replica_id_in_sync_group]
+    )
     strategy.run(tf.function(model.train_step, autograph=False), args=(batch, seed))
     for v, a0, a1 in zip(model.generator.trainable_variables, *adapted):
         np.testing.assert_allclose(v.numpy(), (a0 + a1) / 2, rtol=1e-4, atol=1e-6)

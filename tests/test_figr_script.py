@@ -1,6 +1,7 @@
 """figr/train.py and figr/generate.py run as a user runs them, on IDX files the tests write:
 the output contract, resume, mirrored on two logical CPUs, generation from a class and from a
 folder of images, bad input."""
+
 import os
 
 import numpy as np
@@ -10,8 +11,22 @@ from conftest import ROOT
 from script_runs import image_run_env, metrics, run_script
 
 FIGR_DIR = os.path.join(ROOT, "figr")
-TINY = ["--inner_steps", "2", "--width", "8", "--z_dim", "16", "--num_samples", "8", "--eval_episodes", "2",
-        "--sample_every", "2", "--meta_iterations", "4"]
+TINY = [
+    "--inner_steps",
+    "2",
+    "--width",
+    "8",
+    "--z_dim",
+    "16",
+    "--num_samples",
+    "8",
+    "--eval_episodes",
+    "2",
+    "--sample_every",
+    "2",
+    "--meta_iterations",
+    "4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +35,9 @@ def ctx(tmp_path_factory):
 
 
 def train(ctx, out, *args):
-    return run_script(FIGR_DIR, "train.py", ctx["env"], "--data_dir", ctx["data_dir"], "--out_dir", str(out), *TINY, *args)
+    return run_script(
+        FIGR_DIR, "train.py", ctx["env"], "--data_dir", ctx["data_dir"], "--out_dir", str(out), *TINY, *args
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +52,18 @@ def test_train_writes_the_output_contract(run):
     out, proc = run
     values = metrics(out)
     assert values["held_out_classes"] == [9] and values["meta_iterations"] == 4
-    for key in ("heldout_judge_accuracy", "unadapted_judge_accuracy", "heldout_diversity", "heldout_real_diversity",
-                "heldout_nn_distance", "heldout_real_nn_distance_min", "heldout_copy_fraction",
-                "heldout_frechet_judge_distance", "shots_judge_accuracy", "meta_iterations_per_second"):
+    for key in (
+        "heldout_judge_accuracy",
+        "unadapted_judge_accuracy",
+        "heldout_diversity",
+        "heldout_real_diversity",
+        "heldout_nn_distance",
+        "heldout_real_nn_distance_min",
+        "heldout_copy_fraction",
+        "heldout_frechet_judge_distance",
+        "shots_judge_accuracy",
+        "meta_iterations_per_second",
+    ):
         assert np.isfinite(values[key]), key
     assert 0.0 <= values["heldout_judge_accuracy"] <= 1.0
     assert values["heldout_real_diversity"] > 0 and len(values["class_9_shot_indices"]) == 4
@@ -87,8 +113,25 @@ def test_rerun_with_more_meta_iterations_resumes(ctx, run):
 def test_wgan_gp_resnet_on_two_logical_devices(ctx):
     out = ctx["root"] / "mirrored"
     env = dict(ctx["env"], CREATIVE_GANS_CPU_DEVICES="2")
-    proc = run_script(FIGR_DIR, "train.py", env, "--data_dir", ctx["data_dir"], "--out_dir", str(out), *TINY,
-                      "--loss", "WGAN-GP", "--network", "resnet", "--strategy", "mirrored", "--held_out", "3,4", "--nojudge")
+    proc = run_script(
+        FIGR_DIR,
+        "train.py",
+        env,
+        "--data_dir",
+        ctx["data_dir"],
+        "--out_dir",
+        str(out),
+        *TINY,
+        "--loss",
+        "WGAN-GP",
+        "--network",
+        "resnet",
+        "--strategy",
+        "mirrored",
+        "--held_out",
+        "3,4",
+        "--nojudge",
+    )
     assert proc.returncode == 0, proc.stderr
     values = metrics(out)
     assert values["replicas"] == 2 and values["held_out_classes"] == [3, 4]
@@ -100,14 +143,40 @@ def test_generate_from_a_class_and_from_a_folder(ctx, run, tmp_path):
     from PIL import Image
 
     out, _ = run
-    proc = run_script(FIGR_DIR, "generate.py", ctx["env"], "--run_dir", str(out), "--class", "9", "--num_samples", "8",
-                      "--out_dir", str(tmp_path / "class9"))
+    proc = run_script(
+        FIGR_DIR,
+        "generate.py",
+        ctx["env"],
+        "--run_dir",
+        str(out),
+        "--class",
+        "9",
+        "--num_samples",
+        "8",
+        "--out_dir",
+        str(tmp_path / "class9"),
+    )
     assert proc.returncode == 0, proc.stderr
     values = metrics(tmp_path / "class9")
-    assert values["class"] == 9 and not values["class_seen_in_meta_training"] and 0 <= values["judge_accuracy"] <= 1
+    assert (
+        values["class"] == 9
+        and not values["class_seen_in_meta_training"]
+        and 0 <= values["judge_accuracy"] <= 1
+    )
     assert (tmp_path / "class9" / "few_shot.png").exists()
-    proc = run_script(FIGR_DIR, "generate.py", ctx["env"], "--run_dir", str(out), "--class", "3", "--num_samples", "8",
-                      "--out_dir", str(tmp_path / "class3"))
+    proc = run_script(
+        FIGR_DIR,
+        "generate.py",
+        ctx["env"],
+        "--run_dir",
+        str(out),
+        "--class",
+        "3",
+        "--num_samples",
+        "8",
+        "--out_dir",
+        str(tmp_path / "class3"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert metrics(tmp_path / "class3")["class_seen_in_meta_training"] is True
     folder = tmp_path / "mine"
@@ -117,8 +186,19 @@ def test_generate_from_a_class_and_from_a_folder(ctx, run, tmp_path):
         image[10:30, 15 + i : 20 + i] = 0
         Image.fromarray(image).save(folder / f"shot{i}.png")
     (folder / "notes.txt").write_text("not an image, ignored")
-    proc = run_script(FIGR_DIR, "generate.py", ctx["env"], "--run_dir", str(out), "--shots_dir", str(folder),
-                      "--num_samples", "8", "--steps", "2")
+    proc = run_script(
+        FIGR_DIR,
+        "generate.py",
+        ctx["env"],
+        "--run_dir",
+        str(out),
+        "--shots_dir",
+        str(folder),
+        "--num_samples",
+        "8",
+        "--steps",
+        "2",
+    )
     assert proc.returncode == 0, proc.stderr
     values = metrics(out / "generate" / "mine")
     assert values["num_shots"] == 3 and values["inverted"] is True and values["adaptation_steps"] == 2
@@ -126,27 +206,39 @@ def test_generate_from_a_class_and_from_a_folder(ctx, run, tmp_path):
         assert f["samples"].shape == (8, 32, 32, 1)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--shots", "0"], "--shots must be a positive integer"),
-    (["--held_out", "10"], "--held_out: class 10 is out of range"),
-    (["--held_out", "0,1,2,3,4,5,6,7,8,9"], "leaves nothing to train on"),
-    (["--dataset", "cifar"], "--dataset: unknown data set 'cifar'"),
-    (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
-    (["--data_dir", "/no/such/dir"], "--data_dir /no/such/dir is not a directory"),
-    (["--image_size", "30"], "--image_size must be a positive multiple of 8"),
-    (["--shots", "20"], "20 shots of class 9 were asked for, but it has only 12 examples"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--shots", "0"], "--shots must be a positive integer"),
+        (["--held_out", "10"], "--held_out: class 10 is out of range"),
+        (["--held_out", "0,1,2,3,4,5,6,7,8,9"], "leaves nothing to train on"),
+        (["--dataset", "cifar"], "--dataset: unknown data set 'cifar'"),
+        (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
+        (["--data_dir", "/no/such/dir"], "--data_dir /no/such/dir is not a directory"),
+        (["--image_size", "30"], "--image_size must be a positive multiple of 8"),
+        (["--shots", "20"], "20 shots of class 9 were asked for, but it has only 12 examples"),
+    ],
+)
 def test_train_bad_input_is_one_line(ctx, tmp_path, args, message):
     out = tmp_path / "bad"
-    proc = run_script(FIGR_DIR, "train.py", ctx["env"], "--data_dir", ctx["data_dir"], "--out_dir", str(out), *args)
+    proc = run_script(
+        FIGR_DIR, "train.py", ctx["env"], "--data_dir", ctx["data_dir"], "--out_dir", str(out), *args
+    )
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not (out / "metrics.json").exists()
 
 
 def test_omniglot_without_tensorflow_datasets_data_is_one_line(ctx, tmp_path):
-    proc = run_script(FIGR_DIR, "train.py", dict(ctx["env"], TFDS_DATA_DIR=str(tmp_path)), "--dataset", "Omniglot",
-                      "--out_dir", str(tmp_path / "o"))
+    proc = run_script(
+        FIGR_DIR,
+        "train.py",
+        dict(ctx["env"], TFDS_DATA_DIR=str(tmp_path)),
+        "--dataset",
+        "Omniglot",
+        "--out_dir",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 2 and "omniglot is not available on this machine" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     proc = run_script(FIGR_DIR, "train.py", ctx["env"], "--dataset", "omniglot", "--held_out", "3")
@@ -161,11 +253,13 @@ def test_generate_bad_input_is_one_line(ctx, run, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "a.png").write_bytes(b"not a png at all")
-    for args, message in [(["--shots_dir", str(empty)], "holds no images"),
-                          (["--shots_dir", str(broken)], "cannot read a.png as an image"),
-                          (["--shots_dir", str(tmp_path / "none")], "is not a directory"),
-                          (["--class", "12"], "--class: class 12 is out of range"),
-                          (["--shots", "0"], "--shots must be a positive integer")]:
+    for args, message in [
+        (["--shots_dir", str(empty)], "holds no images"),
+        (["--shots_dir", str(broken)], "cannot read a.png as an image"),
+        (["--shots_dir", str(tmp_path / "none")], "is not a directory"),
+        (["--class", "12"], "--class: class 12 is out of range"),
+        (["--shots", "0"], "--shots must be a positive integer"),
+    ]:
         proc = run_script(FIGR_DIR, "generate.py", ctx["env"], "--run_dir", str(out), *args)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
@@ -175,9 +269,27 @@ def test_generate_bad_input_is_one_line(ctx, run, tmp_path):
 
 
 def test_help_explains_every_flag(ctx):
-    for script, flags in (("train.py", ["--dataset", "--loss", "--held_out", "--inner_steps", "--shots", "--meta_iterations",
-                                        "--image_size", "--z_dim", "--network", "--log_dir", "--seed", "--out_dir", "--strategy"]),
-                          ("generate.py", ["--run_dir", "--shots_dir", "--class", "--steps", "--num_samples"])):
+    for script, flags in (
+        (
+            "train.py",
+            [
+                "--dataset",
+                "--loss",
+                "--held_out",
+                "--inner_steps",
+                "--shots",
+                "--meta_iterations",
+                "--image_size",
+                "--z_dim",
+                "--network",
+                "--log_dir",
+                "--seed",
+                "--out_dir",
+                "--strategy",
+            ],
+        ),
+        ("generate.py", ["--run_dir", "--shots_dir", "--class", "--steps", "--num_samples"]),
+    ):
         proc = run_script(FIGR_DIR, script, ctx["env"], "--help")
         assert proc.returncode == 0
         for flag in flags:

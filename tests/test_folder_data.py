@@ -1,5 +1,6 @@
 """WikiArt-style folders: lenient genre matching, the scan's handling of odd files (counted,
 converted or skipped), its cache, the held-out split and the streaming pipeline."""
+
 import numpy as np
 import pytest
 
@@ -29,12 +30,19 @@ def test_scan_counts_converts_and_skips_odd_files(tmp_path):
     scan = scan_folders(dirs, 16, str(tmp_path / "cache"), log=logged.append)
     for key, count in odd.items():
         assert scan.counts[key] == count, key
-    assert scan.counts["files_seen"] == 12 + 6 and scan.counts["used"] == 12 + 4  # 4 odd files kept, 2 skipped
+    assert (
+        scan.counts["files_seen"] == 12 + 6 and scan.counts["used"] == 12 + 4
+    )  # 4 odd files kept, 2 skipped
     assert scan.labels.count(0) == 8 and scan.labels.count(1) == 4
     assert any("skip corrupt: 1" in line for line in logged)
     images = [b for _, b in zip(range(3), stream_dataset(scan.paths, scan.labels, 16, 8, seed=0))]
     x, y = images[0]
-    assert x.shape == (8, 16, 16, 3) and y.shape == (8,) and 0.0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 1.0
+    assert (
+        x.shape == (8, 16, 16, 3)
+        and y.shape == (8,)
+        and 0.0 <= float(x.numpy().min())
+        and float(x.numpy().max()) <= 1.0
+    )
     # Converted files decode like any other, and each genre keeps its colour (cubism red, pop art blue).
     x = np.concatenate([b[0].numpy() for b in images])
     y = np.concatenate([b[1].numpy() for b in images])

@@ -1,5 +1,6 @@
 """The image GAN core of infogan/: named discriminator outputs (no column guessing), which
 weights each loss trains, the information loss by hand, and one step of every type."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,7 +22,11 @@ def test_one_step_of_every_type(gan_type):
     assert all(np.isfinite(float(v)) for v in out.values())
     assert any(not np.allclose(b, v.numpy()) for b, v in zip(before, model.generator.trainable_variables))
     fake, condition, codes = model.generate(6, tf.constant([1, 2], tf.int64))
-    assert fake.shape == (6, 28, 28, 1) and float(tf.reduce_min(fake)) >= 0.0 and float(tf.reduce_max(fake)) <= 1.0
+    assert (
+        fake.shape == (6, 28, 28, 1)
+        and float(tf.reduce_min(fake)) >= 0.0
+        and float(tf.reduce_max(fake)) <= 1.0
+    )
     assert condition.shape == (6, model.config.condition_dim)
 
 
@@ -40,14 +45,23 @@ def test_discriminator_outputs_are_named_not_positional():
 
 def test_q_head_trains_with_d_by_default_and_with_g_when_asked():
     model = ImageGAN(GANConfig("infoGAN", **SMALL))
-    q_ids = {id(v) for layer in (model.discriminator.q_cat, model.discriminator.q_cont) for v in layer.trainable_variables}
+    q_ids = {
+        id(v)
+        for layer in (model.discriminator.q_cat, model.discriminator.q_cont)
+        for v in layer.trainable_variables
+    }
     assert q_ids <= {id(v) for v in model.d_variables} and not q_ids & {id(v) for v in model.g_variables}
     legacy = ImageGAN(GANConfig("infoGAN", info_trains_d=False, **SMALL))
-    q_ids = {id(v) for layer in (legacy.discriminator.q_cat, legacy.discriminator.q_cont) for v in layer.trainable_variables}
+    q_ids = {
+        id(v)
+        for layer in (legacy.discriminator.q_cat, legacy.discriminator.q_cont)
+        for v in layer.trainable_variables
+    }
     assert q_ids <= {id(v) for v in legacy.g_variables} and not q_ids & {id(v) for v in legacy.d_variables}
     for m in (model, legacy):
         assert len(m.d_variables) + len(m.g_variables) == (
-            len(m.discriminator.trainable_variables) + len(m.generator.trainable_variables))
+            len(m.discriminator.trainable_variables) + len(m.generator.trainable_variables)
+        )
 
 
 @pytest.mark.parametrize("info_trains_d", [True, False])
@@ -59,8 +73,10 @@ def test_information_loss_trains_the_shared_body_of_d(info_trains_d):
     for lambda_info in (1.0, 0.0):
         tf.keras.utils.set_random_seed(0)
         model = ImageGAN(GANConfig("infoGAN", lambda_info=lambda_info, info_trains_d=info_trains_d, **SMALL))
-        tf.function(model.train_step)((tf.random.uniform((6, 28, 28, 1), seed=3), tf.range(6, dtype=tf.int64)),
-                                      tf.constant([0, 1], tf.int64))
+        tf.function(model.train_step)(
+            (tf.random.uniform((6, 28, 28, 1), seed=3), tf.range(6, dtype=tf.int64)),
+            tf.constant([0, 1], tf.int64),
+        )
         kernels.append(model.discriminator.body[0].kernel.numpy())
     assert (not np.allclose(kernels[0], kernels[1])) == info_trains_d
 
@@ -78,7 +94,9 @@ def test_information_loss_by_hand():
 
 @pytest.mark.parametrize("gan_type", GAN_TYPES)
 def test_toy_vectors_use_mlps(gan_type):
-    model = ImageGAN(GANConfig(gan_type, image_shape=(2,), num_classes=8, cat_dim=8, g_width=(16,), d_width=(0, 0, 16)))
+    model = ImageGAN(
+        GANConfig(gan_type, image_shape=(2,), num_classes=8, cat_dim=8, g_width=(16,), d_width=(0, 0, 16))
+    )
     points = tf.random.normal((10, 2))
     labels = tf.constant(np.arange(10) % 8, tf.int64)
     out = tf.function(model.train_step)((points, labels), tf.constant([0, 1], tf.int64))
@@ -97,7 +115,10 @@ def test_a_label_absent_from_the_data_is_never_trained(gan_type):
     before = kernel.numpy().copy()
     step = tf.function(model.train_step)
     for i in range(3):
-        step((tf.random.uniform((6, 28, 28, 1)), tf.constant([0, 1, 2, 4, 5, 6], tf.int64)), tf.constant([i, 1], tf.int64))
+        step(
+            (tf.random.uniform((6, 28, 28, 1)), tf.constant([0, 1, 2, 4, 5, 6], tf.int64)),
+            tf.constant([i, 1], tf.int64),
+        )
     after = kernel.numpy()
     np.testing.assert_array_equal(after[row], before[row])
     assert not np.allclose(after[model.config.z_dim + 4], before[model.config.z_dim + 4])
@@ -107,7 +128,9 @@ def test_a_resumed_gan_has_its_batchnorm_statistics(tmp_path):
     """The harness saves every model variable, the non-trainable ones too: a resumed GAN's
     BatchNorm moving statistics, hence its samples, equal the trained one's."""
     config = harness.TrainConfig(out_dir=str(tmp_path), steps=4, seed=3, progress=False)
-    data = tf.data.Dataset.from_tensors((tf.random.uniform((8, 28, 28, 1), seed=1), tf.range(8, dtype=tf.int64))).repeat()
+    data = tf.data.Dataset.from_tensors(
+        (tf.random.uniform((8, 28, 28, 1), seed=1), tf.range(8, dtype=tf.int64))
+    ).repeat()
     make = lambda: ImageGAN(GANConfig("infoGAN", **SMALL))  # noqa: E731
     trained = harness.Trainer(make, data, config)
     trained.run()
@@ -116,4 +139,6 @@ def test_a_resumed_gan_has_its_batchnorm_statistics(tmp_path):
     for before, after in zip(trained.model.variables, resumed.model.variables):
         np.testing.assert_array_equal(after.numpy(), before.numpy(), err_msg=before.path)
     seed = tf.constant([5, 6], tf.int64)
-    np.testing.assert_array_equal(resumed.model.generate(4, seed)[0].numpy(), trained.model.generate(4, seed)[0].numpy())
+    np.testing.assert_array_equal(
+        resumed.model.generate(4, seed)[0].numpy(), trained.model.generate(4, seed)[0].numpy()
+    )

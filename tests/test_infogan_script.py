@@ -1,4 +1,5 @@
 """infogan/main.py run as a user runs it, on IDX files the tests write."""
+
 import os
 import re
 
@@ -24,8 +25,20 @@ TINY = ["--epoch", "2", "--batch_size", "16", "--width", "quarter", "--nojit"]
 @pytest.mark.parametrize("gan_type", ["GAN", "CGAN", "ACGAN", "infoGAN"])
 def test_every_gan_type_runs_and_writes_the_output_contract(env, gan_type):
     out = str(env["root"] / gan_type)
-    proc = run(env, "--gan_type", gan_type, "--dataset", "mnist", "--missing_mixt", "3", "--data_dir", env["data_dir"],
-               "--out_dir", out, *TINY)
+    proc = run(
+        env,
+        "--gan_type",
+        gan_type,
+        "--dataset",
+        "mnist",
+        "--missing_mixt",
+        "3",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        *TINY,
+    )
     assert proc.returncode == 0, proc.stderr
     for name in ["metrics.json", "samples.npz", "code_grid.png", "losses.png", "epochs/epoch_002.png"]:
         assert os.path.exists(os.path.join(out, name)), name
@@ -45,13 +58,16 @@ def test_every_gan_type_runs_and_writes_the_output_contract(env, gan_type):
     assert samples.shape[1:] == (28, 28, 1) and samples.min() >= 0.0 and samples.max() <= 1.0
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--gan_type", "WGAN"], "--gan_type: unknown type 'WGAN'"),
-    (["--dataset", "imagenet"], "unknown image data set"),
-    (["--missing_mixt", "10"], "class 10 is out of range"),
-    (["--missing_mixt", "0,1,2,3,4,5,6,7,8,9"], "removing all 10 classes"),
-    (["--batch_size", "0"], "--batch_size must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--gan_type", "WGAN"], "--gan_type: unknown type 'WGAN'"),
+        (["--dataset", "imagenet"], "unknown image data set"),
+        (["--missing_mixt", "10"], "class 10 is out of range"),
+        (["--missing_mixt", "0,1,2,3,4,5,6,7,8,9"], "removing all 10 classes"),
+        (["--batch_size", "0"], "--batch_size must be a positive integer"),
+    ],
+)
 def test_bad_input_is_one_clear_line(env, args, expected):
     proc = run(env, *args)
     assert proc.returncode != 0
@@ -62,8 +78,21 @@ def test_bad_input_is_one_clear_line(env, args, expected):
 @pytest.mark.parametrize("gan_type", ["infoGAN", "CGAN"])
 def test_toy_data_with_mlps(env, gan_type):
     out = str(env["root"] / f"toy-{gan_type}")
-    proc = run(env, "--gan_type", gan_type, "--dataset", "8gaussians", "--missing_mixt", "1", "--epoch", "1",
-               "--batch_size", "500", "--out_dir", out)
+    proc = run(
+        env,
+        "--gan_type",
+        gan_type,
+        "--dataset",
+        "8gaussians",
+        "--missing_mixt",
+        "1",
+        "--epoch",
+        "1",
+        "--batch_size",
+        "500",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["modes_present"] == 7 and 0.0 <= m["missing_mode_hits"] <= 1.0 and "code_7_purity" in m
@@ -73,8 +102,23 @@ def test_toy_data_with_mlps(env, gan_type):
 
 def test_resume_and_mirrored_strategy_on_two_logical_cpus(env):
     out = str(env["root"] / "mirrored")
-    args = ["--gan_type", "infoGAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", out,
-            "--strategy", "mirrored", "--batch_size", "16", "--width", "quarter", "--nojit"]
+    args = [
+        "--gan_type",
+        "infoGAN",
+        "--dataset",
+        "mnist",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        "--strategy",
+        "mirrored",
+        "--batch_size",
+        "16",
+        "--width",
+        "quarter",
+        "--nojit",
+    ]
     two_cpus = dict(env, env=dict(env["env"], CREATIVE_GANS_CPU_DEVICES="2"))
     proc = run(two_cpus, *args, "--epoch", "1")
     assert proc.returncode == 0, proc.stderr
@@ -88,11 +132,38 @@ def test_resume_and_mirrored_strategy_on_two_logical_cpus(env):
 
 def test_a_different_config_never_overwrites_a_run(env):
     out = str(env["root"] / "claimed")
-    proc = run(env, "--gan_type", "GAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", out,
-               "--epoch", "1", "--batch_size", "16", "--width", "quarter", "--nojit")
+    proc = run(
+        env,
+        "--gan_type",
+        "GAN",
+        "--dataset",
+        "mnist",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        "--epoch",
+        "1",
+        "--batch_size",
+        "16",
+        "--width",
+        "quarter",
+        "--nojit",
+    )
     assert proc.returncode == 0, proc.stderr
     before = open(os.path.join(out, "metrics.json")).read()
-    proc = run(env, "--gan_type", "CGAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", out, *TINY)
+    proc = run(
+        env,
+        "--gan_type",
+        "CGAN",
+        "--dataset",
+        "mnist",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        *TINY,
+    )
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1
     assert open(os.path.join(out, "metrics.json")).read() == before
 
@@ -100,6 +171,22 @@ def test_a_different_config_never_overwrites_a_run(env):
 def test_help_explains_every_flag(env):
     proc = run(env, "--help")
     assert proc.returncode == 0
-    for flag in ["gan_type", "dataset", "missing_mixt", "epoch", "batch_size", "z_dim", "lrG", "lrD",
-                 "beta1", "seed", "out_dir", "notebook", "strategy", "width", "jit", "data_dir"]:
+    for flag in [
+        "gan_type",
+        "dataset",
+        "missing_mixt",
+        "epoch",
+        "batch_size",
+        "z_dim",
+        "lrG",
+        "lrD",
+        "beta1",
+        "seed",
+        "out_dir",
+        "notebook",
+        "strategy",
+        "width",
+        "jit",
+        "data_dir",
+    ]:
         assert re.search(rf"--(\[no\])?{flag}: \S", proc.stdout), flag

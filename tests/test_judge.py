@@ -1,5 +1,6 @@
 """The judge: trained on the full data, cached on disk by data set + source + fingerprint, and
 grading images with the image metrics."""
+
 import os
 
 import numpy as np

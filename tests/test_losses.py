@@ -15,7 +15,9 @@ def test_uniform_cross_entropy_is_not_a_hard_label_loss():
     """The original code's fault: a random hard label. Against uniform, permuting logits changes nothing."""
     logits = tf.constant([[3.0, 1.0, 0.0]])
     permuted = tf.constant([[0.0, 3.0, 1.0]])
-    assert float(losses.uniform_cross_entropy(logits)) == pytest.approx(float(losses.uniform_cross_entropy(permuted)))
+    assert float(losses.uniform_cross_entropy(logits)) == pytest.approx(
+        float(losses.uniform_cross_entropy(permuted))
+    )
 
 
 def test_gan_losses_at_chance():
@@ -37,7 +39,9 @@ def test_gradient_penalty_is_per_example():
     assert float(penalty) == pytest.approx(16.0, rel=1e-5)
     # Images: the norm covers the whole example, not each pixel.
     images = tf.zeros([2, 1, 2, 1])
-    assert float(losses.gradient_penalty(critic, images, images + 1, tf.constant([1, 2], tf.int64))) == pytest.approx(16.0, rel=1e-5)
+    assert float(
+        losses.gradient_penalty(critic, images, images + 1, tf.constant([1, 2], tf.int64))
+    ) == pytest.approx(16.0, rel=1e-5)
 
 
 def test_classification_loss_matches_sparse_cross_entropy():

@@ -59,8 +59,13 @@ def test_nearest_neighbours_agree_with_brute_force(dim):
 
 
 def test_conditional_metrics_say_where_a_removed_label_lands():
-    samples = np.concatenate([np.repeat(SPEC.centres[[0]], 4, 0),  # label 0 on its own mode
-                              np.repeat(SPEC.centres[[2]], 3, 0), np.zeros((1, 2))])  # label 4 on mode 2 / nowhere
+    samples = np.concatenate(
+        [
+            np.repeat(SPEC.centres[[0]], 4, 0),  # label 0 on its own mode
+            np.repeat(SPEC.centres[[2]], 3, 0),
+            np.zeros((1, 2)),
+        ]
+    )  # label 4 on mode 2 / nowhere
     labels = np.array([0, 0, 0, 0, 4, 4, 4, 4])
     out = metrics.conditional_metrics(samples, labels, SPEC, missing=(4,))
     assert out["label_0_on_own_mode"] == 1.0
@@ -123,7 +128,9 @@ def test_shot_metrics_by_hand():
     generations = np.array([[0.0, 1.0], [10.0, 5.0], [5.0, 0.0]])  # 1, 5, 5 from a shot
     out = metrics.shot_metrics(generations, shots, real, predicted=[2, 2, 0], target=[2, 2, 2])
     assert out["nn_distance"] == pytest.approx(11.0 / 3)
-    assert out["real_nn_distance_mean"] == pytest.approx(3.5) and out["real_nn_distance_min"] == pytest.approx(3.0)
+    assert out["real_nn_distance_mean"] == pytest.approx(3.5) and out[
+        "real_nn_distance_min"
+    ] == pytest.approx(3.0)
     assert out["copy_fraction"] == pytest.approx(1.0 / 3)  # only the first is nearer than any real image
     assert out["diversity"] == pytest.approx((np.hypot(10, 4) + np.hypot(5, 1) + np.hypot(5, 5)) / 3)
     assert out["real_diversity"] == pytest.approx(np.hypot(10, 1))
@@ -134,12 +141,16 @@ def test_shot_metrics_in_feature_space_by_hand():
     """The same distances on judge features: a blurred image close to the shots in pixels can be
     far from them in what the judge sees, and the other way round."""
     pixels = np.zeros((2, 3))
-    features = (np.array([[0.0, 2.0], [0.0, 0.5]]),  # generations
-                np.array([[0.0, 0.0]]),  # the shot
-                np.array([[1.0, 0.0], [3.0, 0.0]]))  # real images: nearest is 1 away
+    features = (
+        np.array([[0.0, 2.0], [0.0, 0.5]]),  # generations
+        np.array([[0.0, 0.0]]),  # the shot
+        np.array([[1.0, 0.0], [3.0, 0.0]]),
+    )  # real images: nearest is 1 away
     out = metrics.shot_metrics(pixels, pixels[:1], np.ones((2, 3)), features=features)
     assert out["copy_fraction"] == 1.0  # in pixels every generation is the shot
     assert out["feature_nn_distance"] == pytest.approx(1.25)
     assert out["feature_real_nn_distance_min"] == pytest.approx(1.0)
     assert out["feature_copy_fraction"] == pytest.approx(0.5)
-    assert out["feature_diversity"] == pytest.approx(1.5) and out["feature_real_diversity"] == pytest.approx(2.0)
+    assert out["feature_diversity"] == pytest.approx(1.5) and out["feature_real_diversity"] == pytest.approx(
+        2.0
+    )

@@ -1,4 +1,5 @@
 """Progression rows from snapshot files (FIGR's progress/, CAN's samples/)."""
+
 import numpy as np
 
 from common import io, outputs

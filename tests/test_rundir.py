@@ -1,4 +1,5 @@
 """Claiming a run directory: after the checks, under a lock, leaving nothing when refused."""
+
 import json
 import os
 import stat

@@ -1,4 +1,5 @@
 """The entry scripts, run as a user runs them: subprocesses with tiny flags."""
+
 import json
 import os
 
@@ -17,8 +18,23 @@ def run(script, *args):
 def style_run(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("style") / "run")
     # The report's first command, shortened.
-    proc = run("STYLEGAN.py", "--fig_name", "GAN_deneme", "--label", "--notebook", "--lambda_g", "0",
-               "--lambda_d", "0", "--missing_mixt", "1", "--niters", "30", "--out_dir", out)
+    proc = run(
+        "STYLEGAN.py",
+        "--fig_name",
+        "GAN_deneme",
+        "--label",
+        "--notebook",
+        "--lambda_g",
+        "0",
+        "--lambda_d",
+        "0",
+        "--missing_mixt",
+        "1",
+        "--niters",
+        "30",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -40,27 +56,55 @@ def test_stylegan_writes_the_output_contract(style_run):
 
 def test_rerunning_resumes(style_run):
     out, _ = style_run
-    proc = run("STYLEGAN.py", "--fig_name", "GAN_deneme", "--label", "--lambda_g", "0", "--lambda_d", "0",
-               "--missing_mixt", "1", "--niters", "40", "--out_dir", out)
+    proc = run(
+        "STYLEGAN.py",
+        "--fig_name",
+        "GAN_deneme",
+        "--label",
+        "--lambda_g",
+        "0",
+        "--lambda_d",
+        "0",
+        "--missing_mixt",
+        "1",
+        "--niters",
+        "40",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["resumed_from_step"] == 30 and m["steps"] == 40
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["--missing_mixt", "8"], "--missing_mixt"),
-    (["--missing_mixt", "0,1,2,3,4,5,6,7"], "--missing_mixt"),
-    (["--dataset", "imagenet"], "--dataset"),
-    (["--batch_size", "0"], "--batch_size"),
-    (["--niters", "-5"], "--niters"),
-    (["--pack", "3"], "--pack"),
-    (["--lambda_d", "0.5"], "--out_dir"),  # another configuration in the same directory
-])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["--missing_mixt", "8"], "--missing_mixt"),
+        (["--missing_mixt", "0,1,2,3,4,5,6,7"], "--missing_mixt"),
+        (["--dataset", "imagenet"], "--dataset"),
+        (["--batch_size", "0"], "--batch_size"),
+        (["--niters", "-5"], "--niters"),
+        (["--pack", "3"], "--pack"),
+        (["--lambda_d", "0.5"], "--out_dir"),  # another configuration in the same directory
+    ],
+)
 def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(style_run, args, flag):
     out, _ = style_run
     before = open(os.path.join(out, "metrics.json")).read()
-    proc = run("STYLEGAN.py", "--label", "--lambda_g", "0", "--lambda_d", "0", "--missing_mixt", "1",
-               "--out_dir", out, *args)
+    proc = run(
+        "STYLEGAN.py",
+        "--label",
+        "--lambda_g",
+        "0",
+        "--lambda_d",
+        "0",
+        "--missing_mixt",
+        "1",
+        "--out_dir",
+        out,
+        *args,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -71,16 +115,45 @@ def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(style_run, args, 
 def test_help_explains_every_flag():
     proc = run("STYLEGAN.py", "--helpshort")
     assert proc.returncode == 0
-    for name in ["nhidden", "nlayers", "niters", "batch_size", "lrg", "lrd", "lambda_d", "lambda_g", "scale",
-                 "label", "missing_mixt", "fig_name", "notebook", "dataset", "minibatch_discriminate", "loss",
-                 "seed", "out_dir", "compare"]:
+    for name in [
+        "nhidden",
+        "nlayers",
+        "niters",
+        "batch_size",
+        "lrg",
+        "lrd",
+        "lambda_d",
+        "lambda_g",
+        "scale",
+        "label",
+        "missing_mixt",
+        "fig_name",
+        "notebook",
+        "dataset",
+        "minibatch_discriminate",
+        "loss",
+        "seed",
+        "out_dir",
+        "compare",
+    ]:
         assert f"--{name}" in proc.stdout or f"--[no]{name}" in proc.stdout, name
 
 
 def test_cgan_reports_where_removed_labels_land(tmp_path):
     out = str(tmp_path / "cgan")
-    proc = run("CGAN.py", "--fig_name", "result_file_name", "--label", "--notebook", "--missing_mixt", "4",
-               "--niters", "30", "--out_dir", out)
+    proc = run(
+        "CGAN.py",
+        "--fig_name",
+        "result_file_name",
+        "--label",
+        "--notebook",
+        "--missing_mixt",
+        "4",
+        "--niters",
+        "30",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert "label_4_on_own_mode" in m and "removed_label_4_off_modes" in m
@@ -93,13 +166,28 @@ def test_cgan_reports_where_removed_labels_land(tmp_path):
 
 def test_compare_draws_both_gans_on_one_seed(tmp_path):
     out = str(tmp_path / "cmp")
-    proc = run("STYLEGAN.py", "--compare", "--missing_mixt", "1", "--niters", "20", "--out_dir", out,
-               "--loss", "wgan-gp", "--nhidden", "16")
+    proc = run(
+        "STYLEGAN.py",
+        "--compare",
+        "--missing_mixt",
+        "1",
+        "--niters",
+        "20",
+        "--out_dir",
+        out,
+        "--loss",
+        "wgan-gp",
+        "--nhidden",
+        "16",
+    )
     assert proc.returncode == 0, proc.stderr
     assert os.path.exists(os.path.join(out, "comparison.png"))
     normal, style = metrics(os.path.join(out, "normal_gan")), metrics(os.path.join(out, "style_gan"))
     assert normal["flags.seed"] == style["flags.seed"]
-    history = {name: json.load(open(os.path.join(out, name, "logs", "history.json"))) for name in ("normal_gan", "style_gan")}
+    history = {
+        name: json.load(open(os.path.join(out, name, "logs", "history.json")))
+        for name in ("normal_gan", "style_gan")
+    }
     assert "creativity" in history["style_gan"][-1] and "d_classification" in history["style_gan"][-1]
     assert not any("creativity" in h or "d_classification" in h for h in history["normal_gan"])
 
@@ -117,19 +205,37 @@ def test_the_same_command_twice_gives_the_same_numbers(tmp_path):
         runs.append(out)
     a, b = metrics(runs[0]), metrics(runs[1])
     assert set(a) == set(b)
-    assert {k: v for k, v in a.items() if k not in TIMING_KEYS} == {k: v for k, v in b.items() if k not in TIMING_KEYS}
-    np.testing.assert_array_equal(np.load(os.path.join(runs[0], "samples.npz"))["samples"],
-                                  np.load(os.path.join(runs[1], "samples.npz"))["samples"])
+    assert {k: v for k, v in a.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in b.items() if k not in TIMING_KEYS
+    }
+    np.testing.assert_array_equal(
+        np.load(os.path.join(runs[0], "samples.npz"))["samples"],
+        np.load(os.path.join(runs[1], "samples.npz"))["samples"],
+    )
 
 
 def test_report_settings_and_creativity_loss(tmp_path):
     out = str(tmp_path / "report")
-    proc = run("STYLEGAN.py", "--settings", "report", "--label", "--missing_mixt", "1", "--niters", "30",
-               "--lrg", "1e-3", "--out_dir", out)
+    proc = run(
+        "STYLEGAN.py",
+        "--settings",
+        "report",
+        "--label",
+        "--missing_mixt",
+        "1",
+        "--niters",
+        "30",
+        "--lrg",
+        "1e-3",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["flags.pack"] == 1 and m["flags.lr_decay"] is False and m["flags.lrd"] == 9e-3
-    assert m["flags.activation"] == "relu" and m["flags.creativity_loss"] == "report" and m["flags.nlayers"] == 3
+    assert (
+        m["flags.activation"] == "relu" and m["flags.creativity_loss"] == "report" and m["flags.nlayers"] == 3
+    )
     assert m["flags.lrg"] == 1e-3  # a flag given explicitly wins over the preset
     history = json.load(open(os.path.join(out, "logs", "history.json")))
     assert "d_classification_fake" in history[-1]
@@ -142,19 +248,35 @@ def test_a_packed_class_head_is_refused():
 
 def test_a_diverged_run_fails_and_writes_no_result(tmp_path):
     out = str(tmp_path / "diverged")
-    proc = run("STYLEGAN.py", "--lrg", "1e3", "--lrd", "1e3", "--niters", "200", "--nhidden", "16", "--out_dir", out)
+    proc = run(
+        "STYLEGAN.py", "--lrg", "1e3", "--lrd", "1e3", "--niters", "200", "--nhidden", "16", "--out_dir", out
+    )
     assert proc.returncode == 3 and "Traceback" not in proc.stderr
     assert "training diverged" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     m = metrics(out)
     assert m["diverged"] is True and "hq_fraction" not in m and "modes_captured" not in m
-    assert not [f for f in os.listdir(out) if f.endswith(".png")] and not os.path.exists(os.path.join(out, "samples.npz"))
+    assert not [f for f in os.listdir(out) if f.endswith(".png")] and not os.path.exists(
+        os.path.join(out, "samples.npz")
+    )
 
 
 def test_fewer_iterations_than_a_finished_run_are_refused(style_run):
     out, _ = style_run
     before = open(os.path.join(out, "metrics.json")).read()
-    proc = run("STYLEGAN.py", "--label", "--lambda_g", "0", "--lambda_d", "0", "--missing_mixt", "1", "--niters", "10",
-               "--out_dir", out)
+    proc = run(
+        "STYLEGAN.py",
+        "--label",
+        "--lambda_g",
+        "0",
+        "--lambda_d",
+        "0",
+        "--missing_mixt",
+        "1",
+        "--niters",
+        "10",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 2 and "already trained for" in proc.stderr
     assert open(os.path.join(out, "metrics.json")).read() == before
 
@@ -168,4 +290,7 @@ def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
     assert again.returncode == 0, again.stderr
     after = metrics(out)
     assert after["resumed_from_step"] == 60 and before["train_seconds"] > 0
-    assert after["train_seconds"] == before["train_seconds"] and after["steps_per_second"] == before["steps_per_second"]
+    assert (
+        after["train_seconds"] == before["train_seconds"]
+        and after["steps_per_second"] == before["steps_per_second"]
+    )

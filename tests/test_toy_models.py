@@ -74,11 +74,15 @@ def test_d_class_head_learns_from_real_samples_only():
 def test_report_creativity_loss_uses_fixed_hard_labels_and_classifies_fakes():
     """The report's code: G's creativity targets are one class per batch position, fixed for the
     whole run; D's class head also sees fakes with random labels."""
-    model = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=3))
+    model = ToyGAN(
+        ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=3)
+    )
     targets = model.report_creativity_labels(64).numpy()
     np.testing.assert_array_equal(targets, model.report_creativity_labels(64).numpy())
     assert len(set(targets.tolist())) > 4 and targets.min() >= 0 and targets.max() < 8
-    other = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=4))
+    other = ToyGAN(
+        ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=4)
+    )
     assert not np.array_equal(targets, other.report_creativity_labels(64).numpy())
     out = model.train_step(batch(), SEED)
     assert {"creativity", "d_classification", "d_classification_fake"} <= set(out)
@@ -94,18 +98,23 @@ def test_minibatch_discrimination_sees_identical_samples():
     assert float(tf.reduce_max(different)) < 1e-3
 
 
-@pytest.mark.parametrize("config, expected", [
-    (ToyGANConfig(nhidden=16, nlayers=2), {"d_loss", "g_loss"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, use_labels=True), {"d_classification", "creativity"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, loss="wgan-gp", d_steps=2), {"gradient_penalty"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, minibatch_discrimination=True), {"d_loss"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, conditional=True), {"g_loss"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, decay_steps=10), {"g_loss"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, r1_gamma=1.0), {"r1_penalty"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, use_labels=True, creativity_loss="report", activation="relu"),
-     {"creativity", "d_classification_fake"}),
-    (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
-])
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        (ToyGANConfig(nhidden=16, nlayers=2), {"d_loss", "g_loss"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, use_labels=True), {"d_classification", "creativity"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, loss="wgan-gp", d_steps=2), {"gradient_penalty"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, minibatch_discrimination=True), {"d_loss"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, conditional=True), {"g_loss"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, decay_steps=10), {"g_loss"}),
+        (ToyGANConfig(nhidden=16, nlayers=2, r1_gamma=1.0), {"r1_penalty"}),
+        (
+            ToyGANConfig(nhidden=16, nlayers=2, use_labels=True, creativity_loss="report", activation="relu"),
+            {"creativity", "d_classification_fake"},
+        ),
+        (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
+    ],
+)
 def test_one_train_step_gives_finite_losses_and_changes_both_networks(config, expected):
     model = ToyGAN(config)
     g_before = [w.numpy().copy() for w in model.generator.weights]
@@ -135,7 +144,10 @@ def test_generate_is_seeded():
 
 
 def test_r1_penalty_adds_half_gamma_times_r1_to_d_loss():
-    plain, penalised = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2)), ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, r1_gamma=10.0))
+    plain, penalised = (
+        ToyGAN(ToyGANConfig(nhidden=8, nlayers=2)),
+        ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, r1_gamma=10.0)),
+    )
     penalised.set_weights(plain.get_weights())
     data = batch()
     a, b = plain.train_step(data, SEED), penalised.train_step(data, SEED)

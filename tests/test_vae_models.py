@@ -1,4 +1,5 @@
 """The VAE's loss terms against hand-computed values, its shapes, and that it learns."""
+
 import math
 
 import numpy as np
@@ -28,11 +29,15 @@ def test_gaussian_nll_matches_the_density():
     x, mean, log_sigma = np.array([[0.5, -1.0]]), np.array([[0.0, 0.0]]), np.array([0.0, math.log(2.0)])
     sigma = np.exp(log_sigma)
     expected = -np.sum(-0.5 * ((x - mean) / sigma) ** 2 - np.log(sigma) - 0.5 * math.log(2 * math.pi))
-    got = gaussian_nll(tf.constant(x, tf.float32), tf.constant(mean, tf.float32), tf.constant(log_sigma, tf.float32))
+    got = gaussian_nll(
+        tf.constant(x, tf.float32), tf.constant(mean, tf.float32), tf.constant(log_sigma, tf.float32)
+    )
     assert got.numpy()[0] == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("arch, shape", [("conv", (28, 28, 1)), ("conv", (32, 32, 3)), ("mlp", (28, 28, 1)), ("mlp", (2,))])
+@pytest.mark.parametrize(
+    "arch, shape", [("conv", (28, 28, 1)), ("conv", (32, 32, 3)), ("mlp", (28, 28, 1)), ("mlp", (2,))]
+)
 def test_shapes(arch, shape):
     model = VAE(VAEConfig(shape, latent_dim=3, arch=arch, filters=(4, 8), hidden=16))
     mu, log_var = model.encode(tf.zeros((5, *shape)))

@@ -1,5 +1,6 @@
 """vae/VAE.py run as a user runs it, on IDX files the tests write (the judge trains on them in
 seconds and is cached in a temporary directory)."""
+
 import os
 
 import numpy as np
@@ -36,20 +37,47 @@ TINY = ["--epochs", "2", "--batch_size", "40", "--num_samples", "100", "--grid_s
 def few_shot_run(env):
     out = str(env["root"] / "few_shot")
     # The report's command on the tiny data.
-    proc = run(env, "--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "3", "--few-shot", "4",
-               "--data_dir", env["data_dir"], "--out_dir", out, *TINY)
+    proc = run(
+        env,
+        "--dataset",
+        "fashion-mnist",
+        "--encoding-vector-size",
+        "2",
+        "--remove-label",
+        "3",
+        "--few-shot",
+        "4",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        *TINY,
+    )
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
 
 def test_few_shot_run_writes_the_output_contract(few_shot_run):
     out, proc = few_shot_run
-    for name in ["metrics.json", "samples.npz", "latent.png", "manifold.png", "reconstructions.png", "prior_samples.png",
-                 "few_shot.png", "interpolation.png", "losses.png", "latent_codes.npz"]:
+    for name in [
+        "metrics.json",
+        "samples.npz",
+        "latent.png",
+        "manifold.png",
+        "reconstructions.png",
+        "prior_samples.png",
+        "few_shot.png",
+        "interpolation.png",
+        "losses.png",
+        "latent_codes.npz",
+    ]:
         assert os.path.exists(os.path.join(out, name)), name
     assert os.listdir(os.path.join(out, "checkpoints"))
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(out, "logs", "train")))
-    assert image_summary_steps(os.path.join(out, "logs", "train"), "prior_samples") == [10, 20]  # after each epoch
+    assert image_summary_steps(os.path.join(out, "logs", "train"), "prior_samples") == [
+        10,
+        20,
+    ]  # after each epoch
     samples = np.load(os.path.join(out, "samples.npz"))["samples"]
     assert samples.shape == (100, 28, 28, 1) and samples.dtype == np.float32
     assert 0.0 <= samples.min() and samples.max() <= 1.0
@@ -58,10 +86,19 @@ def test_few_shot_run_writes_the_output_contract(few_shot_run):
     assert m["train_examples"] == 400 and m["steps"] == 20 and m["few_shot"] == 4
     assert m["data_source"].startswith("IDX files in --data_dir")
     assert m["test_neg_elbo"] > 0 and "test_neg_elbo_removed" in m and "test_neg_elbo_class_3" in m
-    for key in ["prior_removed_class_hits", "grid_removed_class_hits", "prior_classifier_score",
-                "prior_frechet_judge_distance", "prior_nn_distance", "prior_nn_distance_heldout_real",
-                "shots_judge_accuracy", "shots_nn_distance", "shots_real_nn_distance_min", "shots_copy_fraction",
-                "judge_test_accuracy"]:
+    for key in [
+        "prior_removed_class_hits",
+        "grid_removed_class_hits",
+        "prior_classifier_score",
+        "prior_frechet_judge_distance",
+        "prior_nn_distance",
+        "prior_nn_distance_heldout_real",
+        "shots_judge_accuracy",
+        "shots_nn_distance",
+        "shots_real_nn_distance_min",
+        "shots_copy_fraction",
+        "judge_test_accuracy",
+    ]:
         assert isinstance(m[key], float), key
     assert m["flags.few-shot"] == 4 and m["flags.remove-label"] == "3"
     codes = np.load(os.path.join(out, "latent_codes.npz"))
@@ -73,8 +110,25 @@ def test_few_shot_run_writes_the_output_contract(few_shot_run):
 
 def test_rerun_with_more_epochs_resumes(env, few_shot_run):
     out, _ = few_shot_run
-    proc = run(env, "--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "3", "--few-shot", "4",
-               "--data_dir", env["data_dir"], "--out_dir", out, *TINY[:0], "--epochs", "3", *TINY[2:])
+    proc = run(
+        env,
+        "--dataset",
+        "fashion-mnist",
+        "--encoding-vector-size",
+        "2",
+        "--remove-label",
+        "3",
+        "--few-shot",
+        "4",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        *TINY[:0],
+        "--epochs",
+        "3",
+        *TINY[2:],
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["resumed_from_step"] == 20 and m["steps"] == 30
@@ -84,8 +138,22 @@ def test_rerun_with_more_epochs_resumes(env, few_shot_run):
 def test_zero_shot_mlp_latent_20_on_two_devices(env):
     out = str(env["root"] / "zero_shot")
     two_cpus = dict(env, env=dict(env["env"], CREATIVE_GANS_CPU_DEVICES="2"))
-    proc = run(two_cpus, "--dataset", "mnist", "--remove-label", "1", "--arch", "mlp", "--strategy", "mirrored",
-               "--data_dir", env["data_dir"], "--out_dir", out, *TINY)
+    proc = run(
+        two_cpus,
+        "--dataset",
+        "mnist",
+        "--remove-label",
+        "1",
+        "--arch",
+        "mlp",
+        "--strategy",
+        "mirrored",
+        "--data_dir",
+        env["data_dir"],
+        "--out_dir",
+        out,
+        *TINY,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["replicas"] == 2  # really two devices, not a mirrored strategy over one
@@ -95,28 +163,50 @@ def test_zero_shot_mlp_latent_20_on_two_devices(env):
 
 def test_toy_data(env):
     out = str(env["root"] / "toy")
-    proc = run(env, "--dataset", "8gaussians", "--remove-label", "1", "--encoding-vector-size", "2", "--epochs", "1",
-               "--batch_size", "1000", "--num_samples", "500", "--out_dir", out)
+    proc = run(
+        env,
+        "--dataset",
+        "8gaussians",
+        "--remove-label",
+        "1",
+        "--encoding-vector-size",
+        "2",
+        "--epochs",
+        "1",
+        "--batch_size",
+        "1000",
+        "--num_samples",
+        "500",
+        "--out_dir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
-    assert m["flags.arch"] == "conv" and 0.0 <= m["prior_missing_mode_hits"] <= 1.0 and m["prior_modes_present"] == 7
+    assert (
+        m["flags.arch"] == "conv"
+        and 0.0 <= m["prior_missing_mode_hits"] <= 1.0
+        and m["prior_modes_present"] == 7
+    )
     assert np.load(os.path.join(out, "samples.npz"))["samples"].shape == (500, 2)
     assert os.path.exists(os.path.join(out, "samples.png"))
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--few-shot", "4"], "--few-shot needs --remove-label"),
-    (["--remove-label", "10"], "--remove-label: class 10 is out of range"),
-    (["--remove-label", "3", "--few-shot", "-1"], "--few-shot must not be negative"),
-    (["--encoding-vector-size", "0"], "--encoding-vector-size must be a positive integer"),
-    (["--dataset", "imagenet"], "unknown image data set 'imagenet'"),
-    (["--dataset", "cifar10"], "not available on this machine"),
-    (["--data_dir", "/nonexistent"], "is not a directory"),
-    (["--data_dir", "EMPTY"], "lacks the fashion-mnist IDX file"),
-    (["--data_dir", "TRUNCATED"], "truncated"),
-    (["--dataset", "8Gaussians", "--arch", "conv"], "--arch conv needs images"),
-    (["--filters", "16"], "--filters must be two positive integers"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--few-shot", "4"], "--few-shot needs --remove-label"),
+        (["--remove-label", "10"], "--remove-label: class 10 is out of range"),
+        (["--remove-label", "3", "--few-shot", "-1"], "--few-shot must not be negative"),
+        (["--encoding-vector-size", "0"], "--encoding-vector-size must be a positive integer"),
+        (["--dataset", "imagenet"], "unknown image data set 'imagenet'"),
+        (["--dataset", "cifar10"], "not available on this machine"),
+        (["--data_dir", "/nonexistent"], "is not a directory"),
+        (["--data_dir", "EMPTY"], "lacks the fashion-mnist IDX file"),
+        (["--data_dir", "TRUNCATED"], "truncated"),
+        (["--dataset", "8Gaussians", "--arch", "conv"], "--arch conv needs images"),
+        (["--filters", "16"], "--filters must be two positive integers"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(env, few_shot_run, args, expected):
     out, _ = few_shot_run
     before = open(os.path.join(out, "metrics.json")).read()
@@ -139,17 +229,36 @@ def test_bad_input_is_one_clear_line_and_keeps_earlier_outputs(env, few_shot_run
 def test_help_explains_every_flag(env):
     proc = run(env, "--help")
     assert proc.returncode == 0
-    for flag in ["--dataset", "--encoding-vector-size", "--remove-label", "--few-shot", "--epochs", "--batch_size",
-                 "--lr", "--arch", "--seed", "--out_dir", "--notebook", "--data_dir", "--strategy", "--shot_radius"]:
+    for flag in [
+        "--dataset",
+        "--encoding-vector-size",
+        "--remove-label",
+        "--few-shot",
+        "--epochs",
+        "--batch_size",
+        "--lr",
+        "--arch",
+        "--seed",
+        "--out_dir",
+        "--notebook",
+        "--data_dir",
+        "--strategy",
+        "--shot_radius",
+    ]:
         assert flag in proc.stdout or flag.replace("--", "--[no]") in proc.stdout, flag
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--batch_size", "100000"], "larger than the"),
-    (["--remove-label", "3", "--few-shot", "100000"], "shots of class 3 were asked for"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--batch_size", "100000"], "larger than the"),
+        (["--remove-label", "3", "--few-shot", "100000"], "shots of class 3 were asked for"),
+    ],
+)
 def test_a_data_dependent_refusal_leaves_nothing(env, args, message):
     out = env["root"] / "refused"
-    proc = run(env, "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", str(out), *TINY[:2], *args)
+    proc = run(
+        env, "--dataset", "mnist", "--data_dir", env["data_dir"], "--out_dir", str(out), *TINY[:2], *args
+    )
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()  # the corrected command is not refused as "other settings"

@@ -11,6 +11,7 @@ pixels (binary cross-entropy against pixel intensities in [0, 1], as the PyTorch
 KL(q(z|x) || N(0, I)). For vector data (the 2-d toy sets) the decoder is Gaussian with a learned
 per-dimension standard deviation. Sizes are constructor arguments; reads no flags.
 """
+
 import dataclasses
 import math
 
@@ -41,7 +42,10 @@ class Encoder(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         if config.arch == "conv":
-            self.body = [keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in config.filters]
+            self.body = [
+                keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")
+                for f in config.filters
+            ]
             self.body += [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
         else:
             self.body = [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
@@ -73,8 +77,11 @@ class Decoder(keras.Model):
                 keras.layers.Conv2DTranspose(channels, 3, strides=2, padding="same"),
             ]
         else:
-            self.body = [keras.layers.Dense(config.hidden, activation="relu"),
-                         keras.layers.Dense(int(np.prod(shape))), keras.layers.Reshape(shape)]
+            self.body = [
+                keras.layers.Dense(config.hidden, activation="relu"),
+                keras.layers.Dense(int(np.prod(shape))),
+                keras.layers.Reshape(shape),
+            ]
 
     def call(self, z):
         for layer in self.body:
@@ -107,7 +114,9 @@ class VAE(keras.Model):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
         if config.likelihood == "gaussian":
-            self.log_sigma = self.add_weight(shape=tuple(config.input_shape), initializer="zeros", name="log_sigma")
+            self.log_sigma = self.add_weight(
+                shape=tuple(config.input_shape), initializer="zeros", name="log_sigma"
+            )
         self.encoder(tf.zeros((1, *config.input_shape)))
         self.decoder(tf.zeros((1, config.latent_dim)))
         self.optimizers = {"optimizer": keras.optimizers.Adam(config.lr)}

@@ -1,6 +1,7 @@
 """One VAE experiment end to end (report sections 2.5-2.6): data with a class removed (and k shots
 of it kept), training through common.harness, the judge's verdict, figures and the output
 contract. Used by VAE.py and the benchmark; reads no flags."""
+
 import dataclasses
 import os
 
@@ -52,14 +53,23 @@ class VAEExperiment:
         else:
             self._load_images()
         spec.log(f"data: {self.source}")
-        self.train_x, self.train_y, shots = remove_classes(self.full_train_x, self.full_train_y, spec.removed,
-                                                           spec.few_shot, self.rng)
+        self.train_x, self.train_y, shots = remove_classes(
+            self.full_train_x, self.full_train_y, spec.removed, spec.few_shot, self.rng
+        )
         # The shots, one removed class after another (the figures and metrics use them).
-        self.shot_index = np.concatenate([shots[c] for c in sorted(shots)]) if shots else np.zeros(0, np.int64)
+        self.shot_index = (
+            np.concatenate([shots[c] for c in sorted(shots)]) if shots else np.zeros(0, np.int64)
+        )
         self.shots = self.full_train_x[self.shot_index]
         check_batch(spec.batch_size, len(self.train_x))
-        self.config = VAEConfig(input_shape=tuple(self.full_train_x.shape[1:]), latent_dim=spec.latent_dim,
-                                arch=spec.arch, hidden=spec.hidden, filters=tuple(spec.filters), lr=spec.lr)
+        self.config = VAEConfig(
+            input_shape=tuple(self.full_train_x.shape[1:]),
+            latent_dim=spec.latent_dim,
+            arch=spec.arch,
+            hidden=spec.hidden,
+            filters=tuple(spec.filters),
+            lr=spec.lr,
+        )
 
     # ------------------------------------------------------------------------------------ data
     def _load_images(self):
@@ -76,7 +86,9 @@ class VAEExperiment:
         self.toy_spec = toy_data.toy_spec(spec.dataset)
         rng = np.random.default_rng(spec.seed)
         self.full_train_x, self.full_train_y = toy_data.sample_toy(spec.dataset, 60_000, rng)
-        self.test_x, self.test_y = toy_data.sample_toy(spec.dataset, 10_000, np.random.default_rng(spec.seed + 10_000))
+        self.test_x, self.test_y = toy_data.sample_toy(
+            spec.dataset, 10_000, np.random.default_rng(spec.seed + 10_000)
+        )
         self.class_names = tuple(str(c) for c in range(self.toy_spec.num_classes))
         self.source = f"{self.toy_spec.name} (generated, seed {spec.seed})"
 
@@ -90,9 +102,14 @@ class VAEExperiment:
     def train(self):
         spec = self.spec
         steps = spec.epochs * self.steps_per_epoch()
-        config = harness.TrainConfig(out_dir=spec.out_dir, steps=steps, seed=spec.seed,
-                                     log_every=min(50, self.steps_per_epoch()), checkpoint_every=max(1, self.steps_per_epoch()),
-                                     progress=spec.progress)
+        config = harness.TrainConfig(
+            out_dir=spec.out_dir,
+            steps=steps,
+            seed=spec.seed,
+            log_every=min(50, self.steps_per_epoch()),
+            checkpoint_every=max(1, self.steps_per_epoch()),
+            progress=spec.progress,
+        )
         fixed_z = self.normal((16, spec.latent_dim), 3)
         trainer = None
 
@@ -101,19 +118,29 @@ class VAEExperiment:
                 outputs.log_images(spec.out_dir, step, {"prior_samples": self.decode(trainer.model, fixed_z)})
 
         per_epoch = self.steps_per_epoch()
-        trainer = harness.Trainer(lambda: VAE(self.config), epoch_dataset(self.train_x, spec.batch_size, spec.seed),
-                                  config, make_strategy(spec.strategy), on_step=on_epoch,
-                                  hook_steps=range(per_epoch, steps + 1, per_epoch))
+        trainer = harness.Trainer(
+            lambda: VAE(self.config),
+            epoch_dataset(self.train_x, spec.batch_size, spec.seed),
+            config,
+            make_strategy(spec.strategy),
+            on_step=on_epoch,
+            hook_steps=range(per_epoch, steps + 1, per_epoch),
+        )
         return trainer, trainer.run()
 
     # ------------------------------------------------------------------------------ evaluation
     def encode(self, model, x, batch=1000):
-        mus = [model.encode(tf.constant(self.as_float(x[i : i + batch])))[0].numpy() for i in range(0, len(x), batch)]
+        mus = [
+            model.encode(tf.constant(self.as_float(x[i : i + batch])))[0].numpy()
+            for i in range(0, len(x), batch)
+        ]
         return np.concatenate(mus) if mus else np.zeros((0, self.spec.latent_dim), np.float32)
 
     def decode(self, model, z, batch=1000):
         z = np.asarray(z, np.float32)
-        return np.concatenate([model.decode(tf.constant(z[i : i + batch])).numpy() for i in range(0, len(z), batch)])
+        return np.concatenate(
+            [model.decode(tf.constant(z[i : i + batch])).numpy() for i in range(0, len(z), batch)]
+        )
 
     def neg_elbo(self, model, x, batch=1000):
         """Single-sample estimate of -ELBO (reconstruction + KL) per example, in nats."""
@@ -160,11 +187,20 @@ class VAEExperiment:
 
     def evaluate(self, model, result):
         spec = self.spec
-        out = {"data_source": self.source, "train_examples": int(len(self.train_x)), "removed_classes": list(spec.removed),
-               "few_shot": spec.few_shot}
+        out = {
+            "data_source": self.source,
+            "train_examples": int(len(self.train_x)),
+            "removed_classes": list(spec.removed),
+            "few_shot": spec.few_shot,
+        }
         recon, kl = self.neg_elbo(model, self.test_x)
-        out.update({"test_neg_elbo": float(np.mean(recon + kl)), "test_reconstruction": float(np.mean(recon)),
-                    "test_kl": float(np.mean(kl))})
+        out.update(
+            {
+                "test_neg_elbo": float(np.mean(recon + kl)),
+                "test_reconstruction": float(np.mean(recon)),
+                "test_kl": float(np.mean(kl)),
+            }
+        )
         for c in range(len(self.class_names)):
             mine = self.test_y == c
             if mine.any():
@@ -180,20 +216,33 @@ class VAEExperiment:
         if len(self.shots):
             shot_codes = self.encode(model, self.shots)
             evals["shot_codes"] = shot_codes
-            near = shot_codes[:, None, :] + spec.shot_radius * self.normal((len(self.shots), spec.per_shot, spec.latent_dim), 2)
+            near = shot_codes[:, None, :] + spec.shot_radius * self.normal(
+                (len(self.shots), spec.per_shot, spec.latent_dim), 2
+            )
             evals["near_shots"] = self.decode(model, near.reshape(-1, spec.latent_dim)).reshape(
-                len(self.shots), spec.per_shot, *self.config.input_shape)
+                len(self.shots), spec.per_shot, *self.config.input_shape
+            )
             evals["shot_reconstructions"] = self.decode(model, shot_codes)
         if spec.toy:
             out.update(self.toy_metrics(evals))
         else:
             out.update(self.image_metrics(evals))
         last = result.history[-1] if result.history else {}
-        out.update({"steps": result.step, "epochs": spec.epochs, "resumed_from_step": result.start_step,
-                    "train_seconds": round(result.total_seconds, 3), "steps_per_second": round(result.total_steps_per_second, 2),
-                    "seconds_per_epoch": round(self.steps_per_epoch() / result.total_steps_per_second, 3) if result.total_steps_per_second else None,
-                    "stopped_early": result.stopped or "", "final_train_loss": last.get("loss"),
-                    "replicas": result.replicas})
+        out.update(
+            {
+                "steps": result.step,
+                "epochs": spec.epochs,
+                "resumed_from_step": result.start_step,
+                "train_seconds": round(result.total_seconds, 3),
+                "steps_per_second": round(result.total_steps_per_second, 2),
+                "seconds_per_epoch": round(self.steps_per_epoch() / result.total_steps_per_second, 3)
+                if result.total_steps_per_second
+                else None,
+                "stopped_early": result.stopped or "",
+                "final_train_loss": last.get("loss"),
+                "replicas": result.replicas,
+            }
+        )
         return out, evals
 
     def nn_distances(self, samples, prefix):
@@ -203,8 +252,12 @@ class VAEExperiment:
         pool = np.concatenate([unique_train, self.shots]) if len(self.shots) else unique_train
         pool = self.as_float(pool[random_subset(len(pool), 20_000, self.rng)])
         present = np.flatnonzero(~np.isin(self.test_y, self.spec.removed))[: len(samples)]
-        return {f"{prefix}nn_distance": metrics.nn_distance(samples, pool),
-                f"{prefix}nn_distance_heldout_real": metrics.nn_distance(self.as_float(self.test_x[present]), pool)}
+        return {
+            f"{prefix}nn_distance": metrics.nn_distance(samples, pool),
+            f"{prefix}nn_distance_heldout_real": metrics.nn_distance(
+                self.as_float(self.test_x[present]), pool
+            ),
+        }
 
     def image_metrics(self, evals):
         spec = self.spec
@@ -216,7 +269,11 @@ class VAEExperiment:
         judge = judge_lib.load_judge(self.data, log=spec.log)
         self.judge = judge
         out.update({"judge_test_accuracy": judge.info.test_accuracy, "judge_key": judge.info.key})
-        real = self.as_float(self.test_x[stratified_sample(self.test_y, spec.num_samples // len(self.class_names) + 1, self.rng)])
+        real = self.as_float(
+            self.test_x[
+                stratified_sample(self.test_y, spec.num_samples // len(self.class_names) + 1, self.rng)
+            ]
+        )
         real_features = judge.features(real)
         out.update(judge.grade(evals["prior"], "prior_", spec.removed, real_features))
         grid_probs, grid_features = judge.outputs(evals["grid"])
@@ -246,18 +303,30 @@ class VAEExperiment:
         out = {}
         for prefix, near in (("shots_", samples), ("shots_mean_", means)):
             probs, features = judge.outputs(near)
-            values = metrics.shot_metrics(near, shots, same_class, np.argmax(probs, axis=1), near_target,
-                                          features=(features, shot_features, real_features))
+            values = metrics.shot_metrics(
+                near,
+                shots,
+                same_class,
+                np.argmax(probs, axis=1),
+                near_target,
+                features=(features, shot_features, real_features),
+            )
             out.update({prefix + k: v for k, v in values.items()})
-        out["shots_judge_accuracy_of_reconstructions"] = float(np.mean(
-            np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target))
+        out["shots_judge_accuracy_of_reconstructions"] = float(
+            np.mean(np.argmax(judge.probabilities(evals["shot_reconstructions"]), axis=1) == target)
+        )
         return out
 
     def toy_metrics(self, evals):
         spec = self.spec
         train = self.full_train_x[~np.isin(self.full_train_y, spec.removed)][:20_000]
         heldout = self.test_x[~np.isin(self.test_y, spec.removed)][: spec.num_samples]
-        out = {f"prior_{k}": v for k, v in metrics.toy_metrics(evals["prior"], self.toy_spec, spec.removed, train, heldout).items()}
+        out = {
+            f"prior_{k}": v
+            for k, v in metrics.toy_metrics(
+                evals["prior"], self.toy_spec, spec.removed, train, heldout
+            ).items()
+        }
         if len(self.shots):
             near = evals["near_shots"].reshape(-1, 2)
             out["shots_on_removed_mode"] = metrics.missing_mode_hits(near, self.toy_spec, spec.removed)
@@ -273,27 +342,51 @@ class VAEExperiment:
         figures = {"losses.png": plotting.loss_figure(history)}
         if spec.toy:
             return self.toy_figures(figures, values, evals, xy, headline)
-        examples = np.stack([self.as_float(self.test_x[np.flatnonzero(self.test_y == c)[:12]])
-                             for c in range(len(self.class_names))])
-        figures["latent.png"] = image_plots.latent_figure(xy, self.test_y, self.class_names, examples,
-                                                          title=f"test-set codes; {headline}", axis_labels=axis_labels)
+        examples = np.stack(
+            [
+                self.as_float(self.test_x[np.flatnonzero(self.test_y == c)[:12]])
+                for c in range(len(self.class_names))
+            ]
+        )
+        figures["latent.png"] = image_plots.latent_figure(
+            xy,
+            self.test_y,
+            self.class_names,
+            examples,
+            title=f"test-set codes; {headline}",
+            axis_labels=axis_labels,
+        )
         judge_text = self.numbers_text(values)
         plane = "z1, z2" if spec.latent_dim == 2 else "principal plane of the codes"
         hit = evals.get("grid_removed") if spec.removed else None
         figures["manifold.png"] = image_plots.grid_figure(
-            evals["grid"], spec.grid_size, title=f"decoded manifold ({plane}); red: judged {removed_names}" if spec.removed
-            else f"decoded manifold ({plane})", text=f"{headline}\n\n{judge_text}", highlight=hit, size=9.0)
+            evals["grid"],
+            spec.grid_size,
+            title=f"decoded manifold ({plane}); red: judged {removed_names}"
+            if spec.removed
+            else f"decoded manifold ({plane})",
+            text=f"{headline}\n\n{judge_text}",
+            highlight=hit,
+            size=9.0,
+        )
         order = np.argsort(self.test_y, kind="stable")
         picks = order[np.linspace(0, len(order) - 1, 16).astype(int)]
         recon = self.decode(model, self.encode(model, self.test_x[picks]))
         figures["reconstructions.png"] = image_plots.rows_figure(
-            [("test", self.as_float(self.test_x[picks])), ("reconstructed", recon)], title=headline)
-        figures["prior_samples.png"] = image_plots.grid_figure(evals["prior"][:100], 10, title=f"prior samples; {headline}",
-                                                               text=judge_text)
+            [("test", self.as_float(self.test_x[picks])), ("reconstructed", recon)], title=headline
+        )
+        figures["prior_samples.png"] = image_plots.grid_figure(
+            evals["prior"][:100], 10, title=f"prior samples; {headline}", text=judge_text
+        )
         if len(self.shots):
             figures["few_shot.png"] = image_plots.few_shot_figure(
-                self.as_float(self.shots), evals["near_shots"][:, :4], text=f"{headline}\n\n{self.few_shot_text(values)}")
-            figures["interpolation.png"] = image_plots.rows_figure(self.interpolations(model, evals), title=headline)
+                self.as_float(self.shots),
+                evals["near_shots"][:, :4],
+                text=f"{headline}\n\n{self.few_shot_text(values)}",
+            )
+            figures["interpolation.png"] = image_plots.rows_figure(
+                self.interpolations(model, evals), title=headline
+            )
         return figures
 
     def interpolations(self, model, evals, steps=10):
@@ -301,39 +394,75 @@ class VAEExperiment:
         the shot to the mean code of the nearest present class)."""
         codes = evals["shot_codes"]
         if len(codes) >= 2:
-            pairs = [(codes[i], codes[(i + 1) % len(codes)], f"shot {i + 1} -> {(i + 1) % len(codes) + 1}")
-                     for i in range(len(codes) if len(codes) > 2 else 1)]
+            pairs = [
+                (codes[i], codes[(i + 1) % len(codes)], f"shot {i + 1} -> {(i + 1) % len(codes) + 1}")
+                for i in range(len(codes) if len(codes) > 2 else 1)
+            ]
         else:
-            means = {c: evals["codes"][self.test_y == c].mean(axis=0) for c in range(len(self.class_names))
-                     if c not in self.spec.removed}
+            means = {
+                c: evals["codes"][self.test_y == c].mean(axis=0)
+                for c in range(len(self.class_names))
+                if c not in self.spec.removed
+            }
             c = min(means, key=lambda k: np.linalg.norm(means[k] - codes[0]))
             pairs = [(codes[0], means[c], f"shot -> mean {self.class_names[c]}")]
         t = np.linspace(0.0, 1.0, steps)[:, None]
         return [(label, self.decode(model, (1 - t) * a + t * b)) for a, b, label in pairs]
 
     def numbers_text(self, values):
-        keys = ["test_neg_elbo", "test_neg_elbo_removed", "test_neg_elbo_present", "prior_removed_class_hits",
-                "grid_removed_class_hits", "prior_classifier_score", "prior_frechet_judge_distance",
-                "prior_nn_distance", "prior_nn_distance_heldout_real", "judge_test_accuracy"]
+        keys = [
+            "test_neg_elbo",
+            "test_neg_elbo_removed",
+            "test_neg_elbo_present",
+            "prior_removed_class_hits",
+            "grid_removed_class_hits",
+            "prior_classifier_score",
+            "prior_frechet_judge_distance",
+            "prior_nn_distance",
+            "prior_nn_distance_heldout_real",
+            "judge_test_accuracy",
+        ]
         text = plotting.metrics_text(values, keys)
         shares = [(values.get(f"grid_class_{c}_share"), c) for c in range(len(self.class_names))]
         if shares[0][0] is not None:
             text += "\n\njudge on the manifold grid:\n" + "\n".join(
-                f"  {c} {self.class_names[c][:11]:<11} {share:.3f}" + ("  (removed)" if c in self.spec.removed else "")
-                for share, c in shares)
+                f"  {c} {self.class_names[c][:11]:<11} {share:.3f}"
+                + ("  (removed)" if c in self.spec.removed else "")
+                for share, c in shares
+            )
         return text
 
     def few_shot_text(self, values):
-        return plotting.metrics_text(values, ["shots_judge_accuracy", "shots_nn_distance", "shots_real_nn_distance_mean",
-                                              "shots_real_nn_distance_min", "shots_copy_fraction", "shots_diversity",
-                                              "shots_real_diversity", "test_neg_elbo_removed"])
+        return plotting.metrics_text(
+            values,
+            [
+                "shots_judge_accuracy",
+                "shots_nn_distance",
+                "shots_real_nn_distance_mean",
+                "shots_real_nn_distance_min",
+                "shots_copy_fraction",
+                "shots_diversity",
+                "shots_real_diversity",
+                "test_neg_elbo_removed",
+            ],
+        )
 
     def toy_figures(self, figures, values, evals, xy, headline):
         removed_centres = self.toy_spec.centres[list(self.spec.removed)] if self.spec.removed else None
-        figures["latent.png"] = image_plots.latent_figure(xy, self.test_y, self.class_names, title=f"test codes; {headline}")
-        panel = {"name": headline, "real": self.test_x[:600], "fake": evals["prior"], "title": "prior samples",
-                 "removed_centres": removed_centres, "metrics": {k[len("prior_"):]: v for k, v in values.items() if k.startswith("prior_")}}
-        figures["samples.png"] = plotting.scatter_density_figure([panel], ["modes_captured", "hq_fraction", "missing_mode_hits", "mode_kl"])
+        figures["latent.png"] = image_plots.latent_figure(
+            xy, self.test_y, self.class_names, title=f"test codes; {headline}"
+        )
+        panel = {
+            "name": headline,
+            "real": self.test_x[:600],
+            "fake": evals["prior"],
+            "title": "prior samples",
+            "removed_centres": removed_centres,
+            "metrics": {k[len("prior_") :]: v for k, v in values.items() if k.startswith("prior_")},
+        }
+        figures["samples.png"] = plotting.scatter_density_figure(
+            [panel], ["modes_captured", "hq_fraction", "missing_mode_hits", "mode_kl"]
+        )
         return figures
 
     # ------------------------------------------------------------------------------------- run
@@ -347,6 +476,13 @@ class VAEExperiment:
         if len(self.shots):
             extra["shots"] = self.as_float(self.shots)
             extra["near_shots"] = evals["near_shots"]
-        io.write_npz(os.path.join(self.spec.out_dir, "latent_codes.npz"), codes=evals["codes"], labels=self.test_y, **extra)
-        paths = outputs.write_run_outputs(self.spec.out_dir, evals["prior"], values, flag_values, figures=figures)
+        io.write_npz(
+            os.path.join(self.spec.out_dir, "latent_codes.npz"),
+            codes=evals["codes"],
+            labels=self.test_y,
+            **extra,
+        )
+        paths = outputs.write_run_outputs(
+            self.spec.out_dir, evals["prior"], values, flag_values, figures=figures
+        )
         return {"metrics": values, "paths": paths, "result": result}
