@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data demo test bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
+.PHONY: setup data demo lint format test bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
 
 setup: data $(VENV)/.installed
 
@@ -30,7 +30,16 @@ $(VENV)/.installed: setup.py
 demo: setup
 	cd 2D-codes && $(PY) STYLEGAN.py --compare --missing_mixt 1 --fig_name demo
 
-test: setup
+# Lint and format check (configuration: ruff.toml); `make format` rewrites the files.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test: lint
 	$(PY) -m pytest -q tests
 
 # Speed + 10-seed quality tables for the 2-d experiments (~25 min on 2 cores).

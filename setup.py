@@ -28,7 +28,8 @@ setup(
         "mlxtend>=0.23; python_version >= '3.11'",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # ruff pinned: `make test` checks the formatting, which moves between ruff releases.
+        "test": ["pytest>=7", "ruff==0.17.6"],
         # GPU users: pip install -e '.[gpu]' pulls the CUDA libraries TensorFlow needs.
         "gpu": ["tensorflow[and-cuda]>=2.16,<3"],
     },

@@ -7,12 +7,11 @@ for every label, including the removed ones it never saw data for, and measure w
 samples land.
 """
 
+import toy_cli  # next to this script
 from absl import flags
 
 from common import flags as common_flags
 from common import tf_env
-
-import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 

@@ -8,12 +8,11 @@ python STYLEGAN.py --compare --missing_mixt 1        # normal and style GANs sid
 import dataclasses
 import os
 
+import toy_cli  # next to this script
 from absl import flags
 
 from common import flags as common_flags
 from common import tf_env
-
-import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 

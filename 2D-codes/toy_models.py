@@ -9,7 +9,6 @@ import tensorflow as tf
 from common import losses
 from common.distribute import scale_loss, split_seed
 
-
 ACTIVATIONS = ("leaky_relu", "relu")
 CREATIVITY_LOSSES = ("uniform", "report")
 

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from toy_models import ToyGAN, ToyGANConfig
 
 from common import harness, io, metrics, outputs, plotting, toy_data
 from common.distribute import make_strategy
-from toy_models import ToyGAN, ToyGANConfig
 
 TOY_KEYS = [
     "modes_captured",

@@ -17,9 +17,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
 sys.path.insert(0, ROOT)
 
-from common import io  # noqa: E402
-
 import bench_common  # noqa: E402  (next to this script)
+
+from common import io  # noqa: E402
 
 STYLE_CONFIGS = [  # (row name, extra flags, removals measured)
     ("normal GAN", [], ("none", "mixture 1")),
@@ -164,16 +164,20 @@ def markdown(speed_rows, quality_rows, niters):
         "",
         f"## Quality over {seeds} seeds ({niters} iterations, 2,500 samples per run)",
         "",
-        "| model | removed | modes captured (mean ± sd) | per seed | seeds with all modes | HQ fraction (mean ± sd) | "
+        "| model | removed | modes captured (mean ± sd) | per seed | seeds with all modes | HQ fraction "
+        "(mean ± sd) | "
         "missing-mode hits (mean / max) | mode KL | NN distance (gen / held-out real) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in quality_rows:
         lines.append(
-            f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} ± {r['modes_captured_std']:.2f} / "
+            f"| {r['model']} | {r['removed']} | {r['modes_captured_mean']:.2f} ± "
+            f"{r['modes_captured_std']:.2f} / "
             f"{r['modes_present']} | {' '.join(map(str, r['modes_captured_all']))} | "
-            f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} ± {r['hq_fraction_std']:.3f} | "
-            f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} | "
+            f"{r['seeds_with_all_modes']}/{r['seeds']} | {r['hq_fraction_mean']:.3f} ± "
+            f"{r['hq_fraction_std']:.3f} | "
+            f"{r['missing_mode_hits_mean']:.4f} / {r['missing_mode_hits_max']:.4f} | {r['mode_kl_mean']:.3f} "
+            "| "
             f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |"
         )
     cgan = [r for r in quality_rows if "present_labels_on_own_mode_mean" in r]

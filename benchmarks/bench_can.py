@@ -115,8 +115,8 @@ def speed(previous, args):
     tf = tf_env.import_tensorflow()
     tf_env.quiet_grappler(tf)  # as train.py
     import numpy as np
-
     from can_models import CAN, CANConfig
+
     from common import harness
 
     rows = []
@@ -134,7 +134,7 @@ def speed(previous, args):
                     progress=False,
                     jit_compile=jit,
                 )
-                trainer = harness.Trainer(lambda: CAN(config), data, train)
+                trainer = harness.Trainer(lambda config=config: CAN(config), data, train)
                 trainer.run()  # compiles
                 trainer.config = dataclasses.replace(train, steps=2 + args.speed_iterations)
                 result = trainer.run()
@@ -273,14 +273,17 @@ def seeds(previous, args):
 def seeds_markdown(rows):
     last = max(r["iterations"] for r in rows)
     first = rows[0]
+    batch = first["command"].split("--batch_size ")[1].split()[0]
+    size = first["command"].split("--image_size ")[1].split()[0]
     lines = [
         "",
-        f"## CAN against the baseline over seeds ({first['data_source']}; batch {first['command'].split('--batch_size ')[1].split()[0]}, "
-        f"{first['command'].split('--image_size ')[1].split()[0]}x{first['command'].split('--image_size ')[1].split()[0]})",
+        f"## CAN against the baseline over seeds ({first['data_source']}; batch {batch}, {size}x{size})",
         "",
-        f"Mean ± sample standard deviation over seeds at each point of training. Real held-out images: independent "
-        f"classifier's style entropy {fmt(first['style_entropy_judge_real'])}, CAN's D_c {fmt(first['style_entropy_dc_real'])}, "
-        f"realness {fmt(first['realness_heldout_real'])}; maximum style entropy {fmt(first['style_entropy_max'])} (log K).",
+        "Mean ± sample standard deviation over seeds at each point of training. Real held-out images: "
+        f"independent classifier's style entropy {fmt(first['style_entropy_judge_real'])}, CAN's D_c "
+        f"{fmt(first['style_entropy_dc_real'])}, "
+        f"realness {fmt(first['realness_heldout_real'])}; maximum style entropy "
+        f"{fmt(first['style_entropy_max'])} (log K).",
         "",
         "| model | iterations | " + " | ".join(k[1] for k in SEED_KEYS) + " |",
         "|---|---|" + "---|" * len(SEED_KEYS),
@@ -329,26 +332,32 @@ def markdown(results):
         for r in results["speed"]:
             lines.append(
                 f"| {r['batch']} | {'yes' if r['jit'] else 'no'} | {r['seconds_per_iteration']:.2f} | "
-                f"{r['images_per_second']:.0f} | {r['conv_only_seconds']:.2f} | {r['ratio_to_conv_only']:.2f} |"
+                f"{r['images_per_second']:.0f} | {r['conv_only_seconds']:.2f} | "
+                f"{r['ratio_to_conv_only']:.2f} |"
             )
     if results.get("quality"):
         q = results["quality"]
         lines += [
             "",
-            f"## CAN against the baseline, same seed ({fmt(q[0]['iterations'])} iterations; {q[0]['data_source']})",
+            f"## CAN against the baseline, same seed ({fmt(q[0]['iterations'])} iterations; "
+            f"{q[0]['data_source']})",
             "",
-            f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's D_c "
-            f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier {fmt(q[0]['style_entropy_judge_real'])}; "
+            f"Style entropy: at most {fmt(q[0]['style_entropy_max'])} (log K). Real held-out images: CAN's "
+            "D_c "
+            f"{fmt(q[0]['style_entropy_dc_real'])}, independent classifier "
+            f"{fmt(q[0]['style_entropy_judge_real'])}; "
             f"diversity {fmt(q[0]['diversity_real'], 2)}.",
             "",
-            "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | nn distance (real) | diversity | diversity / real |",
+            "| model | style entropy, own D_c | style entropy, independent classifier | realness (real) | "
+            "nn distance (real) | diversity | diversity / real |",
             "|---|---|---|---|---|---|---|",
         ]
         for r in q:  # timing is the speed table's: these runs may share the machine
             lines.append(
                 f"| {r['model']} | {fmt(r['style_entropy_dc'])} | {fmt(r['style_entropy_judge'])} | "
                 f"{fmt(r['realness'])} ({fmt(r['realness_heldout_real'])}) | {fmt(r['nn_distance'], 2)} "
-                f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | {fmt(r['diversity_ratio'])} |"
+                f"({fmt(r['nn_distance_heldout_real'], 2)}) | {fmt(r['diversity'], 2)} | "
+                f"{fmt(r['diversity_ratio'])} |"
             )
     if results.get("seeds"):
         lines += seeds_markdown(results["seeds"])

@@ -611,7 +611,8 @@ def markdown(results):
         "Scripts: "
         + ", ".join(sorted({r["script"] for r in rows}))
         + ". A clean error is exit status ≠ 0 with "
-        "one line on stderr and no traceback; resumed identical means the same metrics.json as an undisturbed run "
+        "one line on stderr and no traceback; resumed identical means the same metrics.json as an "
+        "undisturbed run "
         "(wall-clock keys aside).",
     ]
     return "\n".join(lines) + "\n"
@@ -705,7 +706,8 @@ def main():
     ran = len(rows) - len([r for r in previous if part_of(r) not in wanted])
     load = (
         f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores; parts "
-        f"{', '.join(wanted)} run now ({ran} cases in {(time.perf_counter() - started) / 60:.1f} min), the others kept "
+        f"{', '.join(wanted)} run now ({ran} cases in {(time.perf_counter() - started) / 60:.1f} min), the "
+        "others kept "
         "from the last run"
     )
     results = {"rows": rows, "load": load}

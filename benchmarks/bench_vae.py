@@ -243,21 +243,25 @@ def markdown(results):
             steps = epochs * (first["train_examples"] // 128)
             lines.append(
                 f"| {dataset} ({source}, {first['train_examples']}) | {epochs} ({steps}) | {arch} | "
-                f"{fmt(cells.get(2, {}).get('test_neg_elbo'), 1)} | {fmt(cells.get(20, {}).get('test_neg_elbo'), 1)} |"
+                f"{fmt(cells.get(2, {}).get('test_neg_elbo'), 1)} | "
+                f"{fmt(cells.get(20, {}).get('test_neg_elbo'), 1)} |"
             )
     if results.get("findings"):
         rows = results["findings"]
         seeds = sorted({r.get("seed", 1) for r in rows})
         lines += [
             "",
-            f"## The report's VAE findings over seeds {', '.join(map(str, seeds))} (default epochs unless the "
+            f"## The report's VAE findings over seeds {', '.join(map(str, seeds))} (default epochs unless "
+            "the "
             "command says otherwise)",
             "",
-            "Mean ± sample standard deviation over seeds. Few-shot columns grade Bernoulli samples of the decoder "
+            "Mean ± sample standard deviation over seeds. Few-shot columns grade Bernoulli samples of the "
+            "decoder "
             "(like with like beside FIGR); the decoder means the figure shows are in the last column.",
             "",
             "| finding | −ELBO all / removed class | removed class in prior samples | in manifold grid | "
-            "judge accuracy near shots | copies (pixels / judge features) | diversity gen / real (judge features) | "
+            "judge accuracy near shots | copies (pixels / judge features) | diversity gen / real (judge "
+            "features) | "
             "decoder means: judge acc. / copies |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -266,14 +270,19 @@ def markdown(results):
             mine = [r for r in rows if r["finding"] == name]
             if not mine:
                 continue
-            col = lambda key, d=3: spread([r.get(key) for r in mine], d)  # noqa: E731
+
+            def col(key, d=3, mine=mine):
+                return spread([r.get(key) for r in mine], d)
+
             shots = "shots_judge_accuracy" in mine[0]
             lines.append(
                 f"| {name} | {col('test_neg_elbo', 1)} / {col('test_neg_elbo_removed', 1)} | "
                 f"{col('prior_removed_class_hits')} | {col('grid_removed_class_hits')} | "
                 + (
-                    f"{col('shots_judge_accuracy')} | {col('shots_copy_fraction')} / {col('shots_feature_copy_fraction')} | "
-                    f"{col('shots_feature_diversity', 2)} / {fmt(mine[0].get('shots_feature_real_diversity'), 2)} | "
+                    f"{col('shots_judge_accuracy')} | {col('shots_copy_fraction')} / "
+                    f"{col('shots_feature_copy_fraction')} | "
+                    f"{col('shots_feature_diversity', 2)} / "
+                    f"{fmt(mine[0].get('shots_feature_real_diversity'), 2)} | "
                     f"{col('shots_mean_judge_accuracy')} / {col('shots_mean_copy_fraction')} |"
                     if shots
                     else "– | – | – | – |"

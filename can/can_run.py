@@ -7,13 +7,13 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from can_models import CAN, CANConfig, style_entropy
 
 from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
 from common.folder_data import load_arrays, match_classes, scan_folders, split_heldout, stream_dataset
 from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
-from can_models import CAN, CANConfig, style_entropy
 
 # Seed 004's seven genres, in its order (`--genres N` takes the first N).
 SEED_GENRES = ("cubism", "early renaissance", "fauvism", "pointillism", "pop art", "realism", "ukiyo-e")
@@ -62,7 +62,8 @@ class ArtData:
                 from common.classes import UsageError
 
                 raise UsageError(
-                    f"--data_dir: genre directory '{os.path.basename(class_dirs[empty[0]])}' has no readable image"
+                    f"--data_dir: genre directory '{os.path.basename(class_dirs[empty[0]])}' has no readable "
+                    "image"
                 )
             train, heldout = split_heldout(labels, spec.heldout_fraction, spec.seed)
             self.counts = scan.counts

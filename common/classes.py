@@ -38,7 +38,7 @@ def parse_class_list(text, flag_name="--missing_mixt"):
         try:
             classes.append(int(item))
         except ValueError:
-            raise UsageError(f"{flag_name}: '{item}' is not a class index (expected e.g. 1 or 1,4)")
+            raise UsageError(f"{flag_name}: '{item}' is not a class index (expected e.g. 1 or 1,4)") from None
     return tuple(sorted(set(classes)))
 
 

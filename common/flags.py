@@ -119,7 +119,8 @@ def run(main):
             tf = sys.modules.get("tensorflow")
             if tf is not None and isinstance(error, tf.errors.ResourceExhaustedError):
                 print(
-                    f"{script}: failed: out of memory in TensorFlow; use smaller sizes (batch, widths, samples)",
+                    f"{script}: failed: out of memory in TensorFlow; use smaller sizes (batch, widths, "
+                    "samples)",
                     file=sys.stderr,
                 )
                 sys.exit(3)

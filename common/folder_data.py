@@ -94,7 +94,7 @@ def _classify(path, size, convert_dir):
 def scan_folders(class_dirs, size, cache_dir, log=print):
     """Scans {class name: directory} (label = position in the dict); cached."""
     files, broken = [], 0
-    for label, (name, folder) in enumerate(class_dirs.items()):
+    for label, folder in enumerate(class_dirs.values()):
         for root, _, names in os.walk(folder):  # does not follow symlinked folders: no loops
             for n in sorted(names):
                 path = os.path.join(root, n)
@@ -108,7 +108,8 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
         log(f"data: skipped {broken} entries that are not readable files (dangling or looping symlinks)")
     stamp = hashlib.sha1(
         json.dumps(
-            [SCAN_VERSION, size] + [(p, l, os.path.getsize(p), int(os.path.getmtime(p))) for p, l in files]
+            [SCAN_VERSION, size]
+            + [(p, label, os.path.getsize(p), int(os.path.getmtime(p))) for p, label in files]
         ).encode()
     ).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")

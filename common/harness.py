@@ -211,7 +211,8 @@ class Trainer:
             return int(self.step.numpy())
         if failures and len(mismatches) == len(failures):  # every checkpoint is another model's
             raise CheckpointMismatch(
-                f"the checkpoint in {self.checkpoint_dir} does not match this model (different flags?); use another "
+                f"the checkpoint in {self.checkpoint_dir} does not match this model (different flags?); use "
+                "another "
                 f"--out_dir. ({str(mismatches[0]).splitlines()[0][:120]})"
             )
         if failures:
@@ -240,7 +241,8 @@ class Trainer:
             return io.read_json(self.history_path, [])
         except (ValueError, UnicodeDecodeError):
             print(
-                f"{self.history_path} is damaged; starting a new loss history (the checkpoints are unaffected)"
+                f"{self.history_path} is damaged; starting a new loss history (the checkpoints are "
+                "unaffected)"
             )
             return []
 

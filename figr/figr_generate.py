@@ -4,11 +4,11 @@ class of the run's data set, graded by the judge, or the user's own images. Read
 import dataclasses
 
 import numpy as np
+from figr_models import FIGRConfig
+from figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
 
 from common import metrics, outputs, plotting
 from common.image_data import fit_images
-from figr_models import FIGRConfig
-from figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
 
 SHOT_KEYS = [
     "judge_accuracy",
@@ -59,7 +59,8 @@ def generate_from_class(config, run_dir, out_dir_of, target, shots, steps, num_s
         }
     )
     out_dir = out_dir_of(c)
-    title = f"{len(experiment.episodes[0][c])} shots of '{experiment.name(c)}' (boxed); generations after {steps} steps below"
+    n_shots = len(experiment.episodes[0][c])
+    title = f"{n_shots} shots of '{experiment.name(c)}' (boxed); generations after {steps} steps below"
     figure = few_shot_plot(
         experiment.fit(experiment.episodes[0][c]),
         evals["generations"][c],
@@ -103,7 +104,8 @@ def generate_from_images(config, run_dir, out_dir, images, names, steps, num_sam
         "shots_diversity": metrics.mean_pairwise_distance(shots),
         "nn_distance": float(np.mean(to_shot)),
     }
-    title = f"your {len(shots)} shot(s) (boxed{', inverted' if inverted else ''}); generations after {steps} steps below"
+    boxed = "boxed, inverted" if inverted else "boxed"
+    title = f"your {len(shots)} shot(s) ({boxed}); generations after {steps} steps below"
     figure = few_shot_plot(shots, gens, title, plotting.metrics_text(values, SHOT_KEYS))
     paths = outputs.write_run_outputs(
         out_dir, gens, values, {"run_dir": run_dir, "seed": seed}, figures={"few_shot.png": figure}

@@ -173,11 +173,13 @@ class FIGR(keras.Model):
             assert not net.non_trainable_variables, f"{net.name} has non-trainable state"
         if config.inner_optimizer not in META_OPTIMIZERS:
             raise ValueError(
-                f"unknown inner optimizer '{config.inner_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}"
+                f"unknown inner optimizer '{config.inner_optimizer}'; choose one of "
+                f"{', '.join(META_OPTIMIZERS)}"
             )
         if config.meta_optimizer not in META_OPTIMIZERS:
             raise ValueError(
-                f"unknown meta-optimizer '{config.meta_optimizer}'; choose one of {', '.join(META_OPTIMIZERS)}"
+                f"unknown meta-optimizer '{config.meta_optimizer}'; choose one of "
+                f"{', '.join(META_OPTIMIZERS)}"
             )
 
         def meta_optimizer():

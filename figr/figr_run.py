@@ -7,12 +7,12 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from figr_models import FIGR, FIGRConfig
 
 from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import UsageError, draw_shots
 from common.distribute import make_strategy
 from common.image_data import fit_images, load_image_data, task_dataset, to_float, unfit_images
-from figr_models import FIGR, FIGRConfig
 
 OMNIGLOT_EVAL_CLASSES = 5  # Omniglot: characters of the evaluation alphabets graded at the end
 
@@ -58,7 +58,8 @@ def restore_meta_model(run_dir, config):
         checkpoint.restore(latest).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
         raise UsageError(
-            f"the checkpoint in {run_dir} does not match its run_config.json ({str(error).splitlines()[0][:120]})"
+            f"the checkpoint in {run_dir} does not match its run_config.json "
+            f"({str(error).splitlines()[0][:120]})"
         ) from None
     return model, int(latest.rsplit("-", 1)[-1])
 

@@ -123,9 +123,12 @@ def main(argv):
         )
     else:
         shots = FLAGS.shots or config["shots"]
-        out_dir_of = lambda c: (
-            FLAGS.out_dir or os.path.join(FLAGS.run_dir, "generate", f"class{c}-{shots}shot-seed{FLAGS.seed}")
-        )  # noqa: E731
+
+        def out_dir_of(c):
+            return FLAGS.out_dir or os.path.join(
+                FLAGS.run_dir, "generate", f"class{c}-{shots}shot-seed{FLAGS.seed}"
+            )
+
         summary = generate_from_class(
             config,
             FLAGS.run_dir,

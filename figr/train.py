@@ -247,7 +247,8 @@ def main(argv):
     with rundir.claim(out_dir, config):
         print(
             f"FIGR: {spec.dataset}, {len(experiment.meta_x)} meta-training images, held out "
-            f"{', '.join(experiment.name(c) for c in experiment.held_out)}, {spec.meta_iterations} meta-iterations "
+            f"{', '.join(experiment.name(c) for c in experiment.held_out)}, {spec.meta_iterations} "
+            "meta-iterations "
             f"-> {os.path.abspath(out_dir)}"
         )
         summary = experiment.run(flag_values)

@@ -148,7 +148,8 @@ def main(argv):
     experiment = GANExperiment(spec)
     with rundir.claim(out_dir, config):
         print(
-            f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} epochs -> "
+            f"{spec.gan_type}: {spec.dataset}, {len(experiment.train_x)} training images, {spec.epochs} "
+            "epochs -> "
             f"{os.path.abspath(out_dir)}"
         )
         summary = experiment.run(flag_values)

@@ -6,7 +6,6 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from can_models import (
     CAN,
     CANConfig,

@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-
 from art_fixtures import write_art_folder
 from conftest import ROOT
 from script_runs import metrics, run_script, script_env

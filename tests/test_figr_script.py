@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 from script_runs import image_run_env, metrics, run_script
 

@@ -3,8 +3,8 @@ converted or skipped), its cache, the held-out split and the streaming pipeline.
 
 import numpy as np
 import pytest
-
 from art_fixtures import GENRE_DIRS, write_art_folder
+
 from common.classes import UsageError
 from common.folder_data import match_classes, normalise, scan_folders, split_heldout, stream_dataset
 

@@ -4,10 +4,9 @@ weights each loss trains, the information loss by hand, and one step of every ty
 import numpy as np
 import pytest
 import tensorflow as tf
+from gan_models import GAN_TYPES, GANConfig, ImageGAN
 
 from common import harness
-
-from gan_models import GAN_TYPES, GANConfig, ImageGAN
 
 SMALL = dict(g_width=(32, 8, 4), d_width=(4, 8, 32))
 

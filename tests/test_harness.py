@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import ROOT, two_cpu_mirrored_strategy
 
 from common import harness
 from common.classes import RunFailed, UsageError
-from common.rundir import Diverged
 from common.distribute import scale_loss
-from conftest import ROOT, two_cpu_mirrored_strategy
+from common.rundir import Diverged
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 from bench_faults import damage_file as damage  # noqa: E402  (the fault benchmark's own damage kinds)

@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import INFOGAN_DIR
 from script_runs import image_run_env, metrics, run_script
 

@@ -6,7 +6,6 @@ drives the final layer's bias to -/+100 and checks the generated images reach bo
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from can_models import CAN, CANConfig
 from figr_models import FIGR, FIGRConfig
 from gan_models import GANConfig, ImageGAN

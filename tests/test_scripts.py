@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import TOY_DIR
 from script_runs import metrics, run_script, script_env
 

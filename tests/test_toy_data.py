@@ -52,6 +52,7 @@ def test_dataset_yields_seeded_batches_from_the_pool():
     assert batches[0][0].shape == (16, 2) and batches[0][1].shape == (16,)
     for (bx, by), (ax, ay) in zip(batches, again):
         np.testing.assert_array_equal(bx.numpy(), ax.numpy())
+        np.testing.assert_array_equal(by.numpy(), ay.numpy())
     pool = {tuple(p) for p in x.tolist()}
     assert all(tuple(p) in pool for p in batches[1][0].numpy().tolist())
     assert not np.array_equal(batches[0][0].numpy(), batches[1][0].numpy())

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from toy_models import Discriminator, Generator, MinibatchDiscrimination, ToyGAN, ToyGANConfig
 
 SEED = tf.constant([0, 1], tf.int64)

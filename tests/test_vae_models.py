@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from vae_models import VAE, VAEConfig, bernoulli_nll, gaussian_nll, kl_to_standard_normal
 
 

@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import VAE_DIR
 from image_fixtures import write_tiny_idx
 from script_runs import image_run_env, metrics, run_script

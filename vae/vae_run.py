@@ -7,12 +7,12 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from vae_models import VAE, VAEConfig
 
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
 from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
-from vae_models import VAE, VAEConfig
 
 
 @dataclasses.dataclass(frozen=True)
