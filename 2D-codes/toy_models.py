@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from common import losses
 from common.distribute import scale_loss, split_seed
+from common.layers import MinibatchDiscrimination
 
 ACTIVATIONS = ("leaky_relu", "relu")
 CREATIVITY_LOSSES = ("uniform", "report")
@@ -24,28 +25,6 @@ def mlp(nhidden, nlayers, out_dim, name, activation="leaky_relu"):
     for _ in range(nlayers):
         layers += [keras.layers.Dense(nhidden), activation_layer(activation)]
     return keras.Sequential(layers + [keras.layers.Dense(out_dim)], name=name)
-
-
-class MinibatchDiscrimination(keras.layers.Layer):
-    """Salimans et al. 2016: o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1), M = x T, appended to
-    the features so the discriminator sees how alike the samples of a batch are."""
-
-    def __init__(self, num_kernels=16, kernel_dim=8, **kwargs):
-        super().__init__(**kwargs)
-        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
-            initializer="glorot_uniform",
-            name="T",
-        )
-
-    def call(self, features):
-        m = tf.reshape(features @ self.kernel, [-1, self.num_kernels, self.kernel_dim])  # (B, nk, kd)
-        l1 = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, nk)
-        similarity = tf.reduce_sum(tf.exp(-l1), axis=1) - 1.0  # minus the sample itself
-        return tf.concat([features, similarity], axis=-1)
 
 
 class Discriminator(keras.Model):
@@ -74,7 +53,7 @@ class Discriminator(keras.Model):
         self.condition_classes, self.num_classes, self.pack = condition_classes, num_classes, pack
         self.trunk = mlp(nhidden, nlayers - 1, nhidden, "trunk", activation)
         self.activation = activation_layer(activation)
-        self.minibatch = MinibatchDiscrimination() if minibatch_discrimination else None
+        self.minibatch = MinibatchDiscrimination(kernels=16) if minibatch_discrimination else None
         self.realness = keras.layers.Dense(1, name="realness")
         self.classes = keras.layers.Dense(num_classes, name="classes") if num_classes else None
 

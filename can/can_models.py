@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from common import losses
 from common.distribute import scale_loss, split_seed
+from common.layers import MinibatchDiscrimination
 
 STYLE_LOSSES = ("binary", "softmax")
 
@@ -88,26 +89,6 @@ def style_entropy(genre_logits):
     """Entropy (nats) of D_c(. | x) per image; at most log K (complete ambiguity)."""
     p = tf.nn.softmax(genre_logits, axis=-1)
     return -tf.reduce_sum(p * tf.nn.log_softmax(genre_logits, axis=-1), axis=-1)
-
-
-class MinibatchDiscrimination(keras.layers.Layer):
-    """Salimans et al. 2016: for each image, how close its projected features are to every other
-    image's in the batch, appended to its features (a collapsed batch is conspicuous to D)."""
-
-    def __init__(self, kernels=32, dim=8, **kwargs):
-        super().__init__(**kwargs)
-        self.kernels, self.dim = kernels, dim
-
-    def build(self, input_shape):
-        self.t = self.add_weight(
-            shape=(input_shape[-1], self.kernels * self.dim), initializer="glorot_uniform", name="t"
-        )
-
-    def call(self, x):
-        m = tf.reshape(x @ self.t, [-1, self.kernels, self.dim])  # (B, kernels, dim)
-        l1 = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # (B, B, kernels)
-        closeness = tf.reduce_sum(tf.exp(-l1), axis=1) - 1.0  # minus the image itself
-        return tf.concat([x, closeness], axis=-1)
 
 
 class Discriminator(keras.Model):

@@ -9,14 +9,15 @@ import numpy as np
 import tensorflow as tf
 from can_models import CAN, CANConfig, style_entropy
 
+# Seed 004's seven genres, in its order (`--genres N` takes the first N).
+from genres import SEED_GENRES  # noqa: F401  (re-exported)
+
 from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
 from common.folder_data import load_arrays, match_classes, scan_folders, split_heldout, stream_dataset
 from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
 
-# Seed 004's seven genres, in its order (`--genres N` takes the first N).
-SEED_GENRES = ("cubism", "early renaissance", "fauvism", "pointillism", "pop art", "realism", "ukiyo-e")
 STANDIN_NOTICE = (
     "*** no --data_dir: training on a STAND-IN for WikiArt — Fashion-MNIST classes posing as "
     "genres, upsampled to {size}x{size} RGB. Pass --data_dir <WikiArt>/ for real art. ***"
@@ -50,11 +51,7 @@ class ArtData:
         self.size, self.genres = size, tuple(spec.genres)
         if spec.data_dir:
             class_dirs = match_classes(spec.data_dir, self.genres)
-            cache = os.path.join(
-                os.environ.get("CREATIVE_GANS_CACHE")
-                or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans"),
-                "wikiart",
-            )
+            cache = io.cache_dir("wikiart")
             scan = scan_folders(class_dirs, size, cache, log=spec.log)
             labels = np.asarray(scan.labels)
             empty = [g for i, g in enumerate(self.genres) if not np.any(labels == i)]

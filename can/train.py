@@ -15,12 +15,12 @@ images'), samples.npz, samples.png, progression.png, samples/iter_*.png (4x4 gri
 import os
 
 from absl import flags
+from genres import SEED_GENRES  # next to this script
 
 from common import flags as common_flags
 from common import outputs, resources, rundir, tf_env
 
 FLAGS = flags.FLAGS
-SEED_GENRES = ("cubism", "early renaissance", "fauvism", "pointillism", "pop art", "realism", "ukiyo-e")
 
 
 def define_flags():

@@ -80,3 +80,13 @@ def save_figure(fig, path, dpi=110):
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
     write_bytes(path, buffer.getvalue())
+
+
+CACHE_ENV = "CREATIVE_GANS_CACHE"
+
+
+def cache_dir(*parts):
+    """Where trained judges and scanned folders are kept between runs: $CREATIVE_GANS_CACHE, else
+    ~/.cache/creative-gans; `parts` name a subfolder."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans")
+    return os.path.join(root, *parts)

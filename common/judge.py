@@ -18,13 +18,12 @@ import tensorflow as tf
 from common import io, metrics
 from common.image_data import to_float
 
-CACHE_ENV = "CREATIVE_GANS_CACHE"
+CACHE_ENV = io.CACHE_ENV
 VERSION = 1  # bump when the architecture or training recipe changes: old caches are then ignored
 
 
 def cache_dir():
-    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "creative-gans")
-    return os.path.join(root, "judge")
+    return io.cache_dir("judge")
 
 
 class JudgeNet(keras.Model):

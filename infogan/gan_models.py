@@ -20,11 +20,10 @@ import dataclasses
 
 import keras
 import tensorflow as tf
+from gan_variants import GAN_TYPES, VARIANTS  # noqa: F401  (GAN_TYPES re-exported)
 
 from common import losses
 from common.distribute import scale_loss, split_seed
-
-GAN_TYPES = ("GAN", "CGAN", "ACGAN", "infoGAN")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +56,10 @@ class GANConfig:
     info_trains_d: bool = True
 
     @property
+    def variant(self):
+        return VARIANTS[self.gan_type]
+
+    @property
     def vectors(self):
         """2-d toy points (MLP networks) rather than images (convolutional networks)."""
         return len(self.image_shape) == 1
@@ -64,11 +67,9 @@ class GANConfig:
     @property
     def condition_dim(self):
         """Size of what is fed to G beside z (and to D for CGAN)."""
-        if self.gan_type in ("CGAN", "ACGAN"):
-            return self.num_classes
-        if self.gan_type == "infoGAN":
-            return self.cat_dim + self.cont_dim
-        return 0
+        return {"none": 0, "label": self.num_classes, "code": self.cat_dim + self.cont_dim}[
+            self.variant.g_input
+        ]
 
 
 class Generator(keras.Model):
@@ -114,7 +115,7 @@ class Discriminator(keras.Model):
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
-        self.config = config
+        self.config, self.variant = config, config.variant
         c14, c7, fc = config.d_width
         if config.vectors:
             self.body = [
@@ -133,9 +134,9 @@ class Discriminator(keras.Model):
                 keras.layers.LeakyReLU(0.2),
             ]
         self.adv = keras.layers.Dense(1)
-        if config.gan_type == "ACGAN":
+        if self.variant.class_head:
             self.cls = keras.layers.Dense(config.num_classes)
-        if config.gan_type == "infoGAN":
+        if self.variant.q_head:
             self.q_body = [
                 keras.layers.Dense(128),
                 keras.layers.BatchNormalization(),
@@ -146,18 +147,18 @@ class Discriminator(keras.Model):
 
     def call(self, images, condition=None, training=False):
         x = images
-        if self.config.gan_type == "CGAN" and self.config.vectors:
+        if self.variant.d_sees_label and self.config.vectors:
             x = tf.concat([images, condition], axis=-1)
-        elif self.config.gan_type == "CGAN":  # the label as constant image channels
+        elif self.variant.d_sees_label:  # the label as constant image channels
             shape = tf.shape(images)
             maps = tf.tile(condition[:, None, None, :], [1, shape[1], shape[2], 1])
             x = tf.concat([images, maps], axis=-1)
         for layer in self.body:
             x = layer(x, training=training)
         out = {"adv": self.adv(x)[:, 0]}
-        if self.config.gan_type == "ACGAN":
+        if self.variant.class_head:
             out["cls"] = self.cls(x)
-        if self.config.gan_type == "infoGAN":
+        if self.variant.q_head:
             q = x
             for layer in self.q_body:
                 q = layer(q, training=training)
@@ -167,13 +168,14 @@ class Discriminator(keras.Model):
 
 
 class ImageGAN(keras.Model):
-    """One train_step for all four types (harness contract: optimizers dict, train_step(batch, seed))."""
+    """One train_step for every variant of gan_variants.VARIANTS (harness contract: optimizers
+    dict, train_step(batch, seed))."""
 
     def __init__(self, config: GANConfig, **kwargs):
         super().__init__(**kwargs)
         if config.gan_type not in GAN_TYPES:
             raise ValueError(f"unknown gan_type {config.gan_type}; choose one of {GAN_TYPES}")
-        self.config = config
+        self.config, self.variant = config, config.variant
         self.generator = Generator(config)
         self.discriminator = Discriminator(config)
         c = config
@@ -190,7 +192,7 @@ class ImageGAN(keras.Model):
     def g_variables(self):
         """G's weights, and for infoGAN with info_trains_d=False also the Q head."""
         q = []
-        if self.config.gan_type == "infoGAN" and not self.config.info_trains_d:
+        if self.variant.q_head and not self.config.info_trains_d:
             d = self.discriminator
             q = [v for layer in (*d.q_body, d.q_cat, d.q_cont) for v in layer.trainable_variables]
         return self.generator.trainable_variables + q
@@ -204,15 +206,15 @@ class ImageGAN(keras.Model):
         """(condition vector fed to G, what it encodes) for n samples. CGAN/ACGAN: one-hot labels
         (given, else uniform); infoGAN: one-hot categorical code (`labels` picks it) and
         continuous codes in U(-1, 1)."""
-        c = self.config
+        c, v = self.config, self.variant
         seed_cat, seed_cont = tf.unstack(split_seed(seed, 2))
-        if c.gan_type == "GAN":
+        if not v.conditioned:
             return tf.zeros((n, 0)), {}
-        k = c.num_classes if c.gan_type in ("CGAN", "ACGAN") else c.cat_dim
+        k = c.num_classes if v.labelled else c.cat_dim
         if labels is None:
             labels = tf.random.stateless_uniform((n,), seed_cat, 0, k, dtype=tf.int32)
         onehot = tf.one_hot(labels, k)
-        if c.gan_type != "infoGAN":
+        if v.labelled:
             return onehot, {"labels": labels}
         cont = tf.random.stateless_uniform((n, c.cont_dim), seed_cont, -1.0, 1.0)
         return tf.concat([onehot, cont], axis=1), {"labels": labels, "cont": cont}
@@ -236,27 +238,27 @@ class ImageGAN(keras.Model):
         return cat, cont
 
     def train_step(self, batch, seed):
-        c = self.config
+        c, v = self.config, self.variant
         images, labels = batch
         n = tf.shape(images)[0]
         seed_d, seed_g = tf.unstack(split_seed(seed, 2))
-        real_condition = tf.one_hot(labels, c.num_classes) if c.gan_type == "CGAN" else None
+        real_condition = tf.one_hot(labels, c.num_classes) if v.d_sees_label else None
         out = {}
         # CGAN/ACGAN condition the fakes on the real batch's labels (as the reference code), so a
         # removed label is never fed to G or D in training, only asked for afterwards.
-        fake_labels = labels if c.gan_type in ("CGAN", "ACGAN") else None
+        fake_labels = labels if v.labelled else None
         with tf.GradientTape() as tape:
             fake, condition, codes = self.generate(n, seed_d, labels=fake_labels, training=True)
             real_out = self.discriminator(images, real_condition, training=True)
-            fake_out = self.discriminator(fake, condition if c.gan_type == "CGAN" else None, training=True)
+            fake_out = self.discriminator(fake, condition if v.d_sees_label else None, training=True)
             d_loss = losses.d_loss_gan(real_out["adv"], fake_out["adv"])
-            if c.gan_type == "ACGAN":
+            if v.class_head:
                 cls = losses.classification_loss(labels, real_out["cls"]) + losses.classification_loss(
                     codes["labels"], fake_out["cls"]
                 )
                 out["d_cls"] = cls
                 d_loss += c.lambda_cls * cls
-            if c.gan_type == "infoGAN" and c.info_trains_d:
+            if v.q_head and c.info_trains_d:
                 cat, cont = self.info_loss(fake_out, codes)
                 out.update({"d_info_cat": cat, "d_info_cont": cont})
                 d_loss += c.lambda_info * (cat + cont)
@@ -265,11 +267,11 @@ class ImageGAN(keras.Model):
         self.optimizers["d_optimizer"].apply(grads, self.d_variables)
         with tf.GradientTape() as tape:
             fake, condition, codes = self.generate(n, seed_g, labels=fake_labels, training=True)
-            fake_out = self.discriminator(fake, condition if c.gan_type == "CGAN" else None, training=True)
+            fake_out = self.discriminator(fake, condition if v.d_sees_label else None, training=True)
             g_loss = losses.g_loss_gan(fake_out["adv"])
-            if c.gan_type == "ACGAN":
+            if v.class_head:
                 g_loss += c.lambda_cls * losses.classification_loss(codes["labels"], fake_out["cls"])
-            if c.gan_type == "infoGAN":
+            if v.q_head:
                 cat, cont = self.info_loss(fake_out, codes)
                 out.update({"info_cat": cat, "info_cont": cont})
                 g_loss += c.lambda_info * (cat + cont)

@@ -9,6 +9,7 @@ import os
 import numpy as np
 import tensorflow as tf
 from gan_models import GANConfig, ImageGAN
+from gan_variants import VARIANTS
 
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import check_batch, remove_classes
@@ -59,6 +60,7 @@ class GANRunSpec:
 class GANExperiment:
     def __init__(self, spec: GANRunSpec):
         self.spec = spec
+        self.variant = VARIANTS[spec.gan_type]
         self.rng = np.random.default_rng(spec.seed)
         self.toy = spec.dataset in toy_data.TOY_DATASETS
         if self.toy:
@@ -102,7 +104,7 @@ class GANExperiment:
 
     @property
     def num_codes(self):
-        return self.config.cat_dim if self.spec.gan_type == "infoGAN" else len(self.class_names)
+        return self.config.cat_dim if self.variant.coded else len(self.class_names)
 
     def steps_per_epoch(self):
         return len(self.train_x) // self.spec.batch_size
@@ -113,13 +115,13 @@ class GANExperiment:
         labels = np.tile(np.arange(k, dtype=np.int32), rows)
         seed = tf.constant([self.spec.seed, 1000 + salt], tf.int64)
         # Same z along a row: generate rows noise vectors, repeat each across the codes.
-        if self.spec.gan_type == "GAN":
+        if not self.variant.conditioned:
             images, _, _ = model.generate(rows * k, seed)
             return images.numpy()
         z = tf.random.stateless_uniform((rows, self.config.z_dim), seed, -1.0, 1.0)
         z = tf.repeat(z, k, axis=0)
         condition, _ = model.sample_condition(rows * k, seed, tf.constant(labels))
-        if self.spec.gan_type == "infoGAN":  # continuous codes at 0 in the code grid
+        if self.variant.coded:  # continuous codes at 0 in the code grid
             condition = tf.concat([condition[:, :k], tf.zeros((rows * k, self.config.cont_dim))], axis=1)
         return model.generator(tf.concat([z, condition], axis=1), training=False).numpy()
 
@@ -127,7 +129,7 @@ class GANExperiment:
         """per_code samples of every code / label (GAN: unconditional); returns (samples, codes)."""
         k, n = self.num_codes, self.spec.per_code
         seed = tf.constant([self.spec.seed, salt], tf.int64)
-        if self.spec.gan_type == "GAN":
+        if not self.variant.conditioned:
             return model.generate(k * n, seed)[0].numpy(), None
         codes = np.repeat(np.arange(k, dtype=np.int32), n)
         return model.generate(k * n, seed, labels=tf.constant(codes))[0].numpy(), codes
@@ -182,7 +184,7 @@ class GANExperiment:
         """For each code: the majority class of its samples (predicted: a class per sample,
         -1 for none) and the fraction in it."""
         majority, purity = [], []
-        labels = self.spec.gan_type != "infoGAN"
+        labels = not self.variant.coded
         for c in range(self.num_codes):
             mine = predicted[codes == c]
             counts = np.bincount(mine[mine >= 0], minlength=len(self.class_names))
@@ -252,7 +254,7 @@ class GANExperiment:
         return "none" if index < 0 else self.class_names[index]
 
     def is_removed_label(self, code):
-        return self.spec.gan_type in ("CGAN", "ACGAN") and code in self.spec.removed
+        return self.variant.labelled and code in self.spec.removed
 
     def summary_text(self, values):
         lines = [
@@ -277,9 +279,7 @@ class GANExperiment:
         if "code_0_purity" in values:
             lines += [
                 "",
-                "code: majority class (purity)"
-                if self.spec.gan_type == "infoGAN"
-                else "label: majority class (purity)",
+                "code: majority class (purity)" if self.variant.coded else "label: majority class (purity)",
             ]
             lines += [
                 f"  {c}: {self.class_name(values[f'code_{c}_majority_class'])[:11]:<11} "
@@ -298,7 +298,7 @@ class GANExperiment:
             plotting.toy_scatter(ax, self.train_x[:600], samples, removed, title=headline)
         else:
             # infoGAN's codes are not labels: no code is "removed"
-            removed_codes = () if self.spec.gan_type == "infoGAN" else self.spec.removed
+            removed_codes = () if self.variant.coded else self.spec.removed
             plotting.toy_label_scatter(
                 ax,
                 self.train_x[:600],
@@ -306,7 +306,7 @@ class GANExperiment:
                 codes,
                 self.num_codes,
                 removed_codes,
-                title=f"{headline}; colour = {'code' if self.spec.gan_type == 'infoGAN' else 'label'}",
+                title=f"{headline}; colour = {'code' if self.variant.coded else 'label'}",
             )
             plotting.mark_removed(ax, removed)
         plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
@@ -377,18 +377,16 @@ class GANExperiment:
         if self.toy:
             figures["code_scatter.png"] = self.toy_figure(samples, codes, values, headline)
         else:
-            what = "categorical code" if self.spec.gan_type == "infoGAN" else "label"
+            what = "categorical code" if self.variant.coded else "label"
             title = (
-                f"{headline}; one column per {what}"
-                if self.spec.gan_type != "GAN"
-                else f"{headline}; samples"
+                f"{headline}; one column per {what}" if self.variant.conditioned else f"{headline}; samples"
             )
             figures["code_grid.png"] = image_plots.grid_figure(
                 self.code_grid(model), self.num_codes, size=7.0, text=self.summary_text(values), title=title
             )
-            if self.spec.gan_type == "infoGAN":
+            if self.variant.coded:
                 figures["continuous_sweep.png"] = self.sweep_figure(model, values, headline)
-            elif self.spec.gan_type in ("CGAN", "ACGAN"):
+            elif self.variant.labelled:
                 figures["label_rows.png"] = self.label_rows_figure(model, values, headline)
         paths = outputs.write_run_outputs(
             self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures

@@ -12,6 +12,7 @@ missing-mode hits, per-code purity over modes) and code_scatter.png.
 
 import os
 
+import gan_variants  # next to this script
 from absl import flags
 
 from common import flags as common_flags
@@ -19,13 +20,17 @@ from common import image_data, outputs, resources, rundir, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
-GAN_TYPES = ("GAN", "CGAN", "ACGAN", "infoGAN")
 WIDTH_NAMES = ("auto", "quarter", "half", "full")
 
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=64)
-    flags.DEFINE_string("gan_type", "infoGAN", f"One of {', '.join(GAN_TYPES)} (case-insensitive).")
+    flags.DEFINE_string(
+        "gan_type",
+        "infoGAN",
+        "One of (case-insensitive): "
+        + "; ".join(f"{v.name}: {v.about}" for v in gan_variants.VARIANTS.values()),
+    )
     flags.DEFINE_string(
         "dataset",
         "mnist",
@@ -64,10 +69,10 @@ def define_flags():
 
 
 def check_flags():
-    types = {t.lower(): t for t in GAN_TYPES}
+    variant = gan_variants.lookup(FLAGS.gan_type)
     common_flags.require(
-        FLAGS.gan_type.lower() in types,
-        f"--gan_type: unknown type '{FLAGS.gan_type}'; choose one of {', '.join(GAN_TYPES)}",
+        variant is not None,
+        f"--gan_type: unknown type '{FLAGS.gan_type}'; choose one of {', '.join(gan_variants.GAN_TYPES)}",
     )
     toy = FLAGS.dataset.lower().replace("-", "").replace("_", "") in {
         n.lower() for n in toy_data.TOY_DATASETS
@@ -94,7 +99,7 @@ def check_flags():
     )
     if FLAGS.data_dir is not None:
         common_flags.require(os.path.isdir(FLAGS.data_dir), f"--data_dir {FLAGS.data_dir} is not a directory")
-    return {"gan_type": types[FLAGS.gan_type.lower()], "dataset": dataset, "removed": removed}
+    return {"gan_type": variant.name, "dataset": dataset, "removed": removed}
 
 
 def main(argv):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from gan_models import GAN_TYPES, GANConfig, ImageGAN
+from gan_variants import VARIANTS, lookup
 
 from common import harness
 
@@ -27,6 +28,22 @@ def test_one_step_of_every_type(gan_type):
         and float(tf.reduce_max(fake)) <= 1.0
     )
     assert condition.shape == (6, model.config.condition_dim)
+
+
+@pytest.mark.parametrize("gan_type", GAN_TYPES)
+def test_each_variant_gets_what_its_registry_entry_says(gan_type):
+    v = VARIANTS[gan_type]
+    model = ImageGAN(GANConfig(gan_type, **SMALL))
+    condition_dim = {"none": 0, "label": 10, "code": 12}[v.g_input]
+    assert model.config.condition_dim == condition_dim
+    condition = tf.zeros((3, condition_dim)) if v.d_sees_label else None
+    out = model.discriminator(tf.zeros((3, 28, 28, 1)), condition, training=False)
+    expected = {"adv"} | ({"cls"} if v.class_head else set()) | ({"q_cat", "q_cont"} if v.q_head else set())
+    assert set(out) == expected
+    batch = (tf.random.uniform((4, 28, 28, 1)), tf.constant([0, 1, 2, 3], tf.int64))
+    losses = tf.function(model.train_step)(batch, tf.constant([0, 1], tf.int64))
+    assert ("info_cat" in losses) == v.q_head and ("d_cls" in losses) == v.class_head
+    assert lookup(gan_type.upper()) is v and lookup("BigGAN") is None
 
 
 def test_discriminator_outputs_are_named_not_positional():
