@@ -188,8 +188,6 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
                 for c in spec.missing
             )
         )
-    if summary["result"].stopped:
-        print(f"warning: {summary['result'].stopped}")
     print(f"figures: {', '.join(summary['paths'])}")
     print(f"metrics: {os.path.join(spec.out_dir, 'metrics.json')}")
     if FLAGS.notebook:

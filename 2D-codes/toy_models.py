@@ -146,16 +146,20 @@ class ToyGAN(keras.Model):
         )
         self.generator(tf.zeros([c.pack, c.z_dim]), tf.zeros([c.pack], tf.int32))
         self.discriminator(tf.zeros([c.pack, 2]), tf.zeros([c.pack], tf.int32))
+        self.legacy_optimizer_keys = {
+            "generator": "g_optimizer",
+            "discriminator": "d_optimizer",
+        }  # checkpoint keys before 0.2
         self.optimizers = {
-            "g_optimizer": keras.optimizers.Adam(
+            "generator": keras.optimizers.Adam(
                 self._learning_rate(c.lrg, 1), beta_1=c.beta1, epsilon=c.adam_epsilon
             ),
-            "d_optimizer": keras.optimizers.Adam(
+            "discriminator": keras.optimizers.Adam(
                 self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1, epsilon=c.adam_epsilon
             ),
         }
-        self.optimizers["g_optimizer"].build(self.generator.trainable_variables)
-        self.optimizers["d_optimizer"].build(self.discriminator.trainable_variables)
+        self.optimizers["generator"].build(self.generator.trainable_variables)
+        self.optimizers["discriminator"].build(self.discriminator.trainable_variables)
 
     def _learning_rate(self, initial, updates_per_step):
         """Constant, or cosine-decayed to 0 by the end of training: the late small steps let G
@@ -228,7 +232,7 @@ class ToyGAN(keras.Model):
                 d_loss += c.lambda_d * out["d_classification_fake"]
             scaled = scale_loss(d_loss)  # inside the tape: ops outside it carry no gradient
         grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.optimizers["d_optimizer"].apply(grads, self.discriminator.trainable_variables)
+        self.optimizers["discriminator"].apply(grads, self.discriminator.trainable_variables)
         return {"d_loss": d_loss, "d_adversarial": adversarial, **out}
 
     def _g_step(self, y, seed):
@@ -249,10 +253,10 @@ class ToyGAN(keras.Model):
                 g_loss += c.lambda_g * out["creativity"]
             scaled = scale_loss(g_loss)
         grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.optimizers["g_optimizer"].apply(grads, self.generator.trainable_variables)
+        self.optimizers["generator"].apply(grads, self.generator.trainable_variables)
         return {"g_loss": g_loss, "g_adversarial": adversarial, **out}
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         x, y = batch
         seeds = split_seed(seed, self.config.d_steps + 1)
         for i in range(self.config.d_steps):  # d_steps is a Python int: unrolled when traced

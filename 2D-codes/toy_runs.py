@@ -134,7 +134,6 @@ class ToyExperiment:
                 "resumed_from_step": result.start_step,
                 "train_seconds": round(result.total_seconds, 3),
                 "steps_per_second": round(result.total_steps_per_second, 2),
-                "stopped_early": result.stopped or "",
                 "final_g_loss": last.get("g_loss"),
                 "final_d_loss": last.get("d_loss"),
                 "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",

@@ -164,12 +164,13 @@ class CAN(keras.Model):
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.generator(tf.zeros((2, config.z_dim)))
         self.discriminator(tf.zeros((2, config.image_size, config.image_size, 3)))
+        self.legacy_optimizer_keys = {"generator": "g", "discriminator": "d"}  # checkpoint keys before 0.2
         self.optimizers = {
-            "g": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
-            "d": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1),
+            "generator": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
+            "discriminator": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1),
         }
-        self.optimizers["g"].build(self.generator.trainable_variables)
-        self.optimizers["d"].build(self.discriminator.trainable_variables)
+        self.optimizers["generator"].build(self.generator.trainable_variables)
+        self.optimizers["discriminator"].build(self.discriminator.trainable_variables)
 
     def noise(self, n, seed):
         return tf.random.stateless_normal((n, self.config.z_dim), seed)
@@ -187,7 +188,7 @@ class CAN(keras.Model):
         style = style_ambiguity_loss(out["genre"], self.config.style_loss)
         return adversarial + self.config.lambda_style * style, style
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         images, genres = batch
         n = tf.shape(images)[0]
         seeds = split_seed(seed, 1 + self.config.g_steps)
@@ -196,12 +197,12 @@ class CAN(keras.Model):
         with tf.GradientTape() as tape:  # the loss is scaled for the replicas inside the tape
             d_loss, d_adversarial, d_genre = self.d_loss(images, genres, fakes)
             scaled = scale_loss(d_loss)
-        self.optimizers["d"].apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
+        self.optimizers["discriminator"].apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
         for i in range(self.config.g_steps):  # seed 004: two generator steps per discriminator step
             with tf.GradientTape() as tape:
                 g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
                 scaled = scale_loss(g_loss)
-            self.optimizers["g"].apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
+            self.optimizers["generator"].apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
         return {
             "d_loss": d_loss,
             "d_genre_loss": d_genre,

@@ -270,8 +270,6 @@ class CANExperiment:
 
     def run(self, flag_values):
         trainer, result = self.train()
-        if result.stopped:
-            self.spec.log(f"stopped early: {result.stopped}")
         values, gens = self.evaluate(trainer.model)
         values.update(
             {
@@ -282,7 +280,6 @@ class CANExperiment:
                 "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
                 "images_per_second": result.total_steps_per_second * self.spec.batch_size,
                 "replicas": trainer.strategy.num_replicas_in_sync,
-                "stopped_early": result.stopped or "",
                 "genres": list(self.data.genres),
                 "train_images": self.data.num_train,
                 **{f"data_{k}": v for k, v in self.data.counts.items()},

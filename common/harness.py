@@ -2,14 +2,17 @@
 
 An experiment hands the `Trainer` a factory for its model and a tf.data pipeline. The model is a
 Keras model with
-  * `optimizers`: a dict name -> Keras optimizer, built (`optimizer.build(vars)`) in the
-    constructor so checkpoints restore into existing slots;
-  * `train_step(batch, seed) -> dict[str, scalar tensor]`: one update on one replica's batch.
+  * `optimizers`: a dict naming what each Keras optimizer updates ("generator",
+    "discriminator"; "vae"), built (`optimizer.build(vars)`) in the constructor so checkpoints
+    restore into existing slots; the names are the optimizers' checkpoint keys;
+  * optionally `legacy_optimizer_keys`: {name: the key an older release saved it under}, so
+    runs checkpointed before a rename still resume;
+  * `update(batch, seed) -> dict[str, scalar tensor]`: one update on one replica's batch.
     `seed` is a stateless RNG seed (shape [2]) unique to this step and replica, so runs are
     reproducible and a resumed run draws the same noise an uninterrupted one would. It is
     traced without autograph unless TrainConfig.autograph is set.
 The Trainer builds the model under the `tf.distribute` strategy, restores the latest checkpoint,
-runs `train_step` inside one `tf.function` per Trainer (`strategy.run` for multi-device), writes
+runs `update` inside one `tf.function` per Trainer (`strategy.run` for multi-device), writes
 TensorBoard scalars, shows a progress bar with ETA, saves checkpoints, and stops on a NaN/Inf
 loss keeping (and restoring) the last good checkpoint.
 """
@@ -39,8 +42,8 @@ class TrainConfig:
     log_every: int = 25
     checkpoint_every: int = 500
     max_to_keep: int = 2
-    jit_compile: bool = False  # XLA-compile train_step
-    # Autograph lets train_step use Python `if`/`for` on tensors, at seconds of start-up; without
+    jit_compile: bool = False  # XLA-compile update
+    # Autograph lets update use Python `if`/`for` on tensors, at seconds of start-up; without
     # it, tensor-dependent control flow must be written with tf.cond / tf.while_loop.
     autograph: bool = False
     progress: bool = True
@@ -51,7 +54,6 @@ class TrainResult:
     step: int  # the global step reached
     start_step: int  # the step the run resumed from (0 for a fresh run)
     history: list  # [{"step": s, loss: value, ...}] every log_every steps, resumes included
-    stopped: str | None  # why training stopped early, else None
     seconds: float  # wall time of this invocation's loop
     steps_per_second: float
     replicas: int = 1  # devices the strategy trained on
@@ -90,6 +92,17 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(
             step=self.step, model_variables=list(self.model.variables), **data, **self.model.optimizers
         )
+        legacy = getattr(self.model, "legacy_optimizer_keys", None)
+        self._legacy_checkpoint = (
+            tf.train.Checkpoint(
+                step=self.step,
+                model_variables=list(self.model.variables),
+                **data,
+                **{legacy.get(k, k): o for k, o in self.model.optimizers.items()},
+            )
+            if legacy
+            else None
+        )
         self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
         self.manager = self._open_manager()
         self.history_path = os.path.join(config.out_dir, "logs", "history.json")
@@ -98,7 +111,7 @@ class Trainer:
         # runs a chunk of steps in-graph: on small models the Python round trip per step costs
         # as much as the step itself.
         self._replica_fn = tf.function(
-            self.model.train_step, jit_compile=config.jit_compile, autograph=config.autograph
+            self.model.update, jit_compile=config.jit_compile, autograph=config.autograph
         )
         self._one_step = tf.function(self._one_step, autograph=False)  # traced once, called twice
         self._finite_fn = tf.function(
@@ -197,7 +210,7 @@ class Trainer:
         failures, mismatches = [], []
         for path in self._checkpoints_on_disk():
             try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
+                self._restore_from(path)
             except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
                 mismatches.append(error)
                 failures.append((path, f"does not match this model: {str(error).splitlines()[0][:100]}"))
@@ -222,6 +235,17 @@ class Trainer:
                 "to train again from step 0"
             )
         return 0
+
+    def _restore_from(self, path):
+        try:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        except (AssertionError, ValueError):
+            if self._legacy_checkpoint is None:
+                raise
+            try:  # saved before the optimizers were renamed
+                self._legacy_checkpoint.restore(path).assert_existing_objects_matched()
+            except (AssertionError, ValueError):
+                self.checkpoint.restore(path).assert_existing_objects_matched()  # the first error again
 
     def _set_aside(self, failures, used):
         """Moves damaged checkpoints out of the way (so the manager never lists or keeps them)."""
@@ -289,7 +313,7 @@ class Trainer:
             past_seconds, past_steps = 0.0, 0
         writer = tf.summary.create_file_writer(os.path.join(config.out_dir, "logs", "train"))
         progress = ProgressBar(config.steps, initial=start_step) if config.progress else None
-        stopped, step = None, start_step
+        diverged, step = None, start_step
         started = time.perf_counter()
 
         def timing():
@@ -323,16 +347,16 @@ class Trainer:
                 if step % config.checkpoint_every == 0:
                     self._save(history, timing())
         except _NonFinite as error:
-            stopped = str(error)
+            diverged = str(error)
         seconds = time.perf_counter() - started
         if progress:
             progress.close()
         writer.flush()
-        if stopped:
+        if diverged:
             good = self.manager.latest_checkpoint
             self.checkpoint.restore(good)
             raise Diverged(
-                f"training diverged: {stopped}; the last good checkpoint "
+                f"training diverged: {diverged}; the last good checkpoint "
                 f"({os.path.basename(good)}, step {int(self.step.numpy())}) is kept. Lower the learning "
                 "rates or change the settings, in another --out_dir",
                 step,
@@ -347,7 +371,6 @@ class Trainer:
             step,
             start_step,
             history,
-            stopped,
             seconds,
             done / seconds if seconds > 0 and done else 0.0,
             int(self.strategy.num_replicas_in_sync),

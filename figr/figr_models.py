@@ -187,9 +187,13 @@ class FIGR(keras.Model):
                 return keras.optimizers.SGD(config.meta_lr)
             return keras.optimizers.Adam(config.meta_lr, beta_1=config.meta_beta1)
 
-        self.optimizers = {"meta_g": meta_optimizer(), "meta_d": meta_optimizer()}
-        self.optimizers["meta_g"].build(self.generator.trainable_variables)
-        self.optimizers["meta_d"].build(self.discriminator.trainable_variables)
+        self.legacy_optimizer_keys = {
+            "generator": "meta_g",
+            "discriminator": "meta_d",
+        }  # checkpoint keys before 0.2
+        self.optimizers = {"generator": meta_optimizer(), "discriminator": meta_optimizer()}
+        self.optimizers["generator"].build(self.generator.trainable_variables)
+        self.optimizers["discriminator"].build(self.discriminator.trainable_variables)
 
     # -- networks on given weights
     def generate_with(self, g_weights, z):
@@ -279,14 +283,14 @@ class FIGR(keras.Model):
         replicas (Keras sums gradients across replicas), then one Adam step."""
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
         for name, net, adapted in (
-            ("meta_g", self.generator, g_adapted),
-            ("meta_d", self.discriminator, d_adapted),
+            ("generator", self.generator, g_adapted),
+            ("discriminator", self.discriminator, d_adapted),
         ):
             variables = net.trainable_variables
             grads = [(tf.convert_to_tensor(v) - a) / replicas for v, a in zip(variables, adapted)]
             self.optimizers[name].apply_gradients(zip(grads, variables))
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         """One meta-iteration on this replica's task. batch: (1, n, H, W, C) in [0, 1]."""
         real = batch[0] * 2.0 - 1.0
         g_adapted, d_adapted, d_loss, g_loss = self.adapt(real, self.config.inner_steps, seed)

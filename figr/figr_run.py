@@ -263,8 +263,6 @@ class FIGRExperiment:
     def run(self, flag_values):
         spec = self.spec
         trainer, result = self.train()
-        if result.stopped:
-            spec.log(f"stopped early: {result.stopped}")
         values, evals = self.evaluate(trainer.model)
         values.update(
             {
@@ -274,7 +272,6 @@ class FIGRExperiment:
                 "train_seconds": result.total_seconds,
                 "meta_iterations_per_second": result.total_steps_per_second,
                 "replicas": trainer.strategy.num_replicas_in_sync,
-                "stopped_early": result.stopped or "",
             }
         )
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])

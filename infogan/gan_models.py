@@ -168,8 +168,8 @@ class Discriminator(keras.Model):
 
 
 class ImageGAN(keras.Model):
-    """One train_step for every variant of gan_variants.VARIANTS (harness contract: optimizers
-    dict, train_step(batch, seed))."""
+    """One update for every variant of gan_variants.VARIANTS (harness contract: optimizers
+    dict, update(batch, seed))."""
 
     def __init__(self, config: GANConfig, **kwargs):
         super().__init__(**kwargs)
@@ -181,12 +181,16 @@ class ImageGAN(keras.Model):
         c = config
         self.generator(tf.zeros((1, c.z_dim + c.condition_dim)))
         self.discriminator(tf.zeros((1, *c.image_shape)), tf.zeros((1, c.condition_dim)))
+        self.legacy_optimizer_keys = {
+            "generator": "g_optimizer",
+            "discriminator": "d_optimizer",
+        }  # checkpoint keys before 0.2
         self.optimizers = {
-            "g_optimizer": keras.optimizers.Adam(c.lr_g, beta_1=c.beta1),
-            "d_optimizer": keras.optimizers.Adam(c.lr_d, beta_1=c.beta1),
+            "generator": keras.optimizers.Adam(c.lr_g, beta_1=c.beta1),
+            "discriminator": keras.optimizers.Adam(c.lr_d, beta_1=c.beta1),
         }
-        self.optimizers["g_optimizer"].build(self.g_variables)
-        self.optimizers["d_optimizer"].build(self.d_variables)
+        self.optimizers["generator"].build(self.g_variables)
+        self.optimizers["discriminator"].build(self.d_variables)
 
     @property
     def g_variables(self):
@@ -237,7 +241,7 @@ class ImageGAN(keras.Model):
         cont = tf.reduce_mean(tf.reduce_sum(tf.square(outputs["q_cont"] - codes["cont"]), axis=1))
         return cat, cont
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         c, v = self.config, self.variant
         images, labels = batch
         n = tf.shape(images)[0]
@@ -264,7 +268,7 @@ class ImageGAN(keras.Model):
                 d_loss += c.lambda_info * (cat + cont)
             scaled = scale_loss(d_loss)
         grads = tape.gradient(scaled, self.d_variables)
-        self.optimizers["d_optimizer"].apply(grads, self.d_variables)
+        self.optimizers["discriminator"].apply(grads, self.d_variables)
         with tf.GradientTape() as tape:
             fake, condition, codes = self.generate(n, seed_g, labels=fake_labels, training=True)
             fake_out = self.discriminator(fake, condition if v.d_sees_label else None, training=True)
@@ -277,5 +281,5 @@ class ImageGAN(keras.Model):
                 g_loss += c.lambda_info * (cat + cont)
             scaled = scale_loss(g_loss)
         grads = tape.gradient(scaled, self.g_variables)
-        self.optimizers["g_optimizer"].apply(grads, self.g_variables)
+        self.optimizers["generator"].apply(grads, self.g_variables)
         return {"d_loss": d_loss, "g_loss": g_loss, **out}

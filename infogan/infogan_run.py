@@ -243,7 +243,6 @@ class GANExperiment:
                 "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3)
                 if result.total_steps_per_second
                 else None,
-                "stopped_early": result.stopped or "",
                 "final_g_loss": last.get("g_loss"),
                 "final_d_loss": last.get("d_loss"),
             }
@@ -366,8 +365,6 @@ class GANExperiment:
 
             judge = judge_lib.load_judge(self.data, log=self.spec.log)
         trainer, result = self.train()
-        if result.stopped:
-            self.spec.log(f"warning: {result.stopped}")
         model = trainer.model
         samples, codes, values = self.evaluate(model, result, judge)
         values["replicas"] = int(trainer.strategy.num_replicas_in_sync)

@@ -121,11 +121,14 @@ def test_one_training_step_takes_one_d_step_and_g_steps_g_steps():
     model = tiny(g_steps=2)
     before_g = [v.numpy() for v in model.generator.trainable_variables]
     before_d = [v.numpy() for v in model.discriminator.trainable_variables]
-    losses = tf.function(model.train_step, autograph=False)(
+    losses = tf.function(model.update, autograph=False)(
         (tf.random.uniform((4, 16, 16, 3)), tf.constant([0, 1, 2, 0])), SEED
     )
     assert all(np.isfinite(float(v)) for v in losses.values())
-    assert int(model.optimizers["d"].iterations) == 1 and int(model.optimizers["g"].iterations) == 2
+    assert (
+        int(model.optimizers["discriminator"].iterations) == 1
+        and int(model.optimizers["generator"].iterations) == 2
+    )
     assert any(np.abs(a - b.numpy()).max() > 0 for a, b in zip(before_g, model.generator.trainable_variables))
     assert any(
         np.abs(a - b.numpy()).max() > 0 for a, b in zip(before_d, model.discriminator.trainable_variables)

@@ -94,7 +94,7 @@ def test_reptile_sgd_moves_meta_weights_by_the_fraction_epsilon():
     before = values(model.generator.trainable_variables + model.discriminator.trainable_variables)
     g, d, _, _ = model.adapt(batch[0] * 2 - 1, tf.constant(TINY.inner_steps), SEED)
     adapted = [np.array(a) for a in g + d]
-    model.train_step(batch, SEED)
+    model.update(batch, SEED)
     after = values(model.generator.trainable_variables + model.discriminator.trainable_variables)
     moved = 0
     for b, a, w in zip(before, after, adapted):
@@ -110,9 +110,9 @@ def test_reptile_adam_step_follows_the_reptile_gradient():
     batch = task(seed=1)
     before = values(model.generator.trainable_variables)
     g, _, _, _ = model.adapt(batch[0] * 2 - 1, tf.constant(TINY.inner_steps), SEED)
-    model.train_step(batch, SEED)
+    model.update(batch, SEED)
     after = values(model.generator.trainable_variables)
-    opt = model.optimizers["meta_g"]
+    opt = model.optimizers["generator"]
     root = np.sqrt(1 - float(opt.beta_2))
     for b, a, w in zip(before, after, g):
         grad = b - np.array(w)
@@ -174,7 +174,7 @@ def test_mirrored_meta_step_averages_the_replicas_tasks():
     seed = strategy.experimental_distribute_values_from_function(
         lambda ctx: seeds[ctx.replica_id_in_sync_group]
     )
-    strategy.run(tf.function(model.train_step, autograph=False), args=(batch, seed))
+    strategy.run(tf.function(model.update, autograph=False), args=(batch, seed))
     for v, a0, a1 in zip(model.generator.trainable_variables, *adapted):
         np.testing.assert_allclose(v.numpy(), (a0 + a1) / 2, rtol=1e-4, atol=1e-6)
     assert max(np.abs(x - y).max() for x, y in zip(*adapted)) > 1e-4  # the two tasks adapted differently

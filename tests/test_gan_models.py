@@ -18,7 +18,7 @@ def test_one_step_of_every_type(gan_type):
     images = tf.random.uniform((6, 28, 28, 1))
     labels = tf.constant([0, 1, 2, 3, 4, 5], tf.int64)
     before = [v.numpy().copy() for v in model.generator.trainable_variables]
-    out = tf.function(model.train_step)((images, labels), tf.constant([0, 1], tf.int64))
+    out = tf.function(model.update)((images, labels), tf.constant([0, 1], tf.int64))
     assert all(np.isfinite(float(v)) for v in out.values())
     assert any(not np.allclose(b, v.numpy()) for b, v in zip(before, model.generator.trainable_variables))
     fake, condition, codes = model.generate(6, tf.constant([1, 2], tf.int64))
@@ -41,7 +41,7 @@ def test_each_variant_gets_what_its_registry_entry_says(gan_type):
     expected = {"adv"} | ({"cls"} if v.class_head else set()) | ({"q_cat", "q_cont"} if v.q_head else set())
     assert set(out) == expected
     batch = (tf.random.uniform((4, 28, 28, 1)), tf.constant([0, 1, 2, 3], tf.int64))
-    losses = tf.function(model.train_step)(batch, tf.constant([0, 1], tf.int64))
+    losses = tf.function(model.update)(batch, tf.constant([0, 1], tf.int64))
     assert ("info_cat" in losses) == v.q_head and ("d_cls" in losses) == v.class_head
     assert lookup(gan_type.upper()) is v and lookup("BigGAN") is None
 
@@ -89,7 +89,7 @@ def test_information_loss_trains_the_shared_body_of_d(info_trains_d):
     for lambda_info in (1.0, 0.0):
         tf.keras.utils.set_random_seed(0)
         model = ImageGAN(GANConfig("infoGAN", lambda_info=lambda_info, info_trains_d=info_trains_d, **SMALL))
-        tf.function(model.train_step)(
+        tf.function(model.update)(
             (tf.random.uniform((6, 28, 28, 1), seed=3), tf.range(6, dtype=tf.int64)),
             tf.constant([0, 1], tf.int64),
         )
@@ -115,7 +115,7 @@ def test_toy_vectors_use_mlps(gan_type):
     )
     points = tf.random.normal((10, 2))
     labels = tf.constant(np.arange(10) % 8, tf.int64)
-    out = tf.function(model.train_step)((points, labels), tf.constant([0, 1], tf.int64))
+    out = tf.function(model.update)((points, labels), tf.constant([0, 1], tf.int64))
     assert all(np.isfinite(float(v)) for v in out.values())
     fake, _, _ = model.generate(5, tf.constant([1, 2], tf.int64))
     assert fake.shape == (5, 2)
@@ -129,7 +129,7 @@ def test_a_label_absent_from_the_data_is_never_trained(gan_type):
     kernel = model.generator.fc[0].kernel  # rows: z, then the one-hot label
     row = model.config.z_dim + 3
     before = kernel.numpy().copy()
-    step = tf.function(model.train_step)
+    step = tf.function(model.update)
     for i in range(3):
         step(
             (tf.random.uniform((6, 28, 28, 1)), tf.constant([0, 1, 2, 4, 5, 6], tf.int64)),

@@ -9,7 +9,7 @@ import tensorflow as tf
 from conftest import ROOT, two_cpu_mirrored_strategy
 
 from common import harness
-from common.classes import RunFailed, UsageError
+from common.classes import CheckpointMismatch, RunFailed, UsageError
 from common.distribute import scale_loss
 from common.rundir import Diverged
 
@@ -21,21 +21,24 @@ class Regression(keras.Model):
     """The smallest model that follows the harness protocol: least squares with SGD, plus a
     noise draw from the step's seed so seeding is exercised too."""
 
-    def __init__(self, lr=0.05):
+    def __init__(self, lr=0.05, key="optimizer", legacy=None):
         super().__init__()
         self.dense = keras.layers.Dense(1)
         self.dense(tf.zeros([1, 3]))
-        self.optimizers = {"optimizer": keras.optimizers.SGD(lr)}
-        self.optimizers["optimizer"].build(self.dense.trainable_variables)
+        self.key = key
+        self.optimizers = {key: keras.optimizers.SGD(lr)}
+        self.optimizers[key].build(self.dense.trainable_variables)
+        if legacy:
+            self.legacy_optimizer_keys = legacy
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         x, y = batch
         x = x + 0.01 * tf.random.stateless_normal(tf.shape(x), seed)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean((self.dense(x)[:, 0] - y) ** 2)
             scaled = scale_loss(loss)  # inside the tape, or the gradient is None
         grads = tape.gradient(scaled, self.dense.trainable_variables)
-        self.optimizers["optimizer"].apply(grads, self.dense.trainable_variables)
+        self.optimizers[self.key].apply(grads, self.dense.trainable_variables)
         return {"loss": loss}
 
 
@@ -52,9 +55,9 @@ def regression_data(batch=8, nan_from=None):
     return tf.data.Dataset.counter().map(make)
 
 
-def train(out_dir, steps, strategy=None, data=None, **config):
+def train(out_dir, steps, strategy=None, data=None, model_fn=Regression, **config):
     config = harness.TrainConfig(out_dir=str(out_dir), steps=steps, seed=3, progress=False, **config)
-    trainer = harness.Trainer(Regression, data or regression_data(), config, strategy)
+    trainer = harness.Trainer(model_fn, data or regression_data(), config, strategy)
     return trainer, trainer.run()
 
 
@@ -64,7 +67,7 @@ def weights(trainer):
 
 def test_two_steps_leave_a_checkpoint_and_an_event_file(tmp_path):
     trainer, result = train(tmp_path, 2)
-    assert result.step == 2 and result.stopped is None
+    assert result.step == 2
     assert os.path.basename(trainer.manager.latest_checkpoint) == "ckpt-2"
     assert glob.glob(str(tmp_path / "logs" / "train" / "events.out.tfevents.*"))
     assert np.isfinite(result.history[-1]["loss"])
@@ -79,6 +82,19 @@ def test_resume_continues_the_step_counter_and_matches_an_uninterrupted_run(tmp_
     # Same data (the iterator is checkpointed) and same noise (seeded by the step): same weights.
     for a, b in zip(weights(straight), weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_run_saved_before_an_optimizer_was_renamed_resumes(tmp_path):
+    straight, _ = train(tmp_path / "straight", 10, log_every=5, checkpoint_every=5)
+    train(tmp_path / "old", 5, log_every=5, checkpoint_every=5)  # saved under the key "optimizer"
+    with pytest.raises(CheckpointMismatch):
+        train(tmp_path / "old", 10, model_fn=lambda: Regression(key="sgd"))
+    renamed = lambda: Regression(key="sgd", legacy={"sgd": "optimizer"})  # noqa: E731
+    resumed, result = train(tmp_path / "old", 10, log_every=5, checkpoint_every=5, model_fn=renamed)
+    assert result.start_step == 5
+    for a, b in zip(weights(straight), weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert float(resumed.model.optimizers["sgd"].iterations) == 10
 
 
 def test_same_seed_gives_the_same_numbers(tmp_path):
@@ -117,10 +133,10 @@ class RegressionWithAStatistic(Regression):
         self.statistic = self.add_weight(shape=(), initializer="zeros", trainable=False, name="statistic")
         self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         self.calls.assign_add(1.0)
         self.statistic.assign(tf.where(self.calls >= 3.0, np.nan, 0.0))
-        return super().train_step(batch, seed)
+        return super().update(batch, seed)
 
 
 def test_non_finite_weights_are_never_checkpointed(tmp_path):

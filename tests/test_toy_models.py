@@ -62,7 +62,7 @@ def test_d_class_head_learns_from_real_samples_only():
         tf.keras.utils.set_random_seed(100 + g_seed)
         for w in model.generator.weights:
             w.assign(tf.random.normal(w.shape))
-        out = model.train_step((x, y), SEED)
+        out = model.update((x, y), SEED)
         values.append(float(out["d_classification"]))
         assert values[-1] == pytest.approx(want, rel=1e-5)
         assert "d_classification_fake" not in out
@@ -82,7 +82,7 @@ def test_report_creativity_loss_uses_fixed_hard_labels_and_classifies_fakes():
         ToyGANConfig(nhidden=8, nlayers=2, use_labels=True, creativity_loss="report", label_seed=4)
     )
     assert not np.array_equal(targets, other.report_creativity_labels(64).numpy())
-    out = model.train_step(batch(), SEED)
+    out = model.update(batch(), SEED)
     assert {"creativity", "d_classification", "d_classification_fake"} <= set(out)
     with pytest.raises(ValueError, match="creativity loss"):
         ToyGAN(ToyGANConfig(creativity_loss="random"))
@@ -105,11 +105,11 @@ def test_report_creativity_loss_uses_fixed_hard_labels_and_classifies_fakes():
         (ToyGANConfig(nhidden=16, nlayers=2, pack=2, conditional=True, loss="wgan-gp"), {"gradient_penalty"}),
     ],
 )
-def test_one_train_step_gives_finite_losses_and_changes_both_networks(config, expected):
+def test_one_update_gives_finite_losses_and_changes_both_networks(config, expected):
     model = ToyGAN(config)
     g_before = [w.numpy().copy() for w in model.generator.weights]
     d_before = [w.numpy().copy() for w in model.discriminator.weights]
-    out = model.train_step(batch(), SEED)
+    out = model.update(batch(), SEED)
     assert expected <= set(out)
     assert all(np.isfinite(float(v)) for v in out.values())
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(g_before, model.generator.weights))
@@ -117,12 +117,12 @@ def test_one_train_step_gives_finite_losses_and_changes_both_networks(config, ex
 
 
 def test_plain_gan_has_no_class_losses():
-    out = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2)).train_step(batch(), SEED)
+    out = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2)).update(batch(), SEED)
     assert "creativity" not in out and "d_classification" not in out
 
 
 def test_creativity_loss_is_at_least_log_k():
-    out = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True)).train_step(batch(), SEED)
+    out = ToyGAN(ToyGANConfig(nhidden=8, nlayers=2, use_labels=True)).update(batch(), SEED)
     assert float(out["creativity"]) >= np.log(8) - 1e-5
 
 
@@ -140,7 +140,7 @@ def test_r1_penalty_adds_half_gamma_times_r1_to_d_loss():
     )
     penalised.set_weights(plain.get_weights())
     data = batch()
-    a, b = plain.train_step(data, SEED), penalised.train_step(data, SEED)
+    a, b = plain.update(data, SEED), penalised.update(data, SEED)
     assert "r1_penalty" not in a and float(b["r1_penalty"]) > 0
     assert float(b["d_loss"]) - float(a["d_loss"]) == pytest.approx(5.0 * float(b["r1_penalty"]), rel=1e-4)
 

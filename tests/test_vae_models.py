@@ -57,7 +57,7 @@ def test_training_lowers_the_negative_elbo():
     rng = np.random.default_rng(0)
     x = tf.constant((rng.random((64, 28, 28, 1)) < 0.2).astype(np.float32))
     model = VAE(VAEConfig((28, 28, 1), latent_dim=4, arch="conv", filters=(8, 8), lr=3e-3))
-    step = tf.function(model.train_step)
+    step = tf.function(model.update)
     first = float(step(x, tf.constant([0, 0], tf.int64))["loss"])
     for i in range(1, 60):
         last = step(x, tf.constant([0, i], tf.int64))

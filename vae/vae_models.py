@@ -119,8 +119,9 @@ class VAE(keras.Model):
             )
         self.encoder(tf.zeros((1, *config.input_shape)))
         self.decoder(tf.zeros((1, config.latent_dim)))
-        self.optimizers = {"optimizer": keras.optimizers.Adam(config.lr)}
-        self.optimizers["optimizer"].build(self.trainable_variables)
+        self.legacy_optimizer_keys = {"vae": "optimizer"}  # checkpoint keys before 0.2
+        self.optimizers = {"vae": keras.optimizers.Adam(config.lr)}
+        self.optimizers["vae"].build(self.trainable_variables)
 
     def encode(self, x):
         return self.encoder(x)
@@ -141,7 +142,7 @@ class VAE(keras.Model):
             recon = gaussian_nll(x, out, self.log_sigma)
         return recon, kl_to_standard_normal(mu, log_var)
 
-    def train_step(self, batch, seed):
+    def update(self, batch, seed):
         x = batch
         eps = tf.random.stateless_normal((tf.shape(x)[0], self.config.latent_dim), seed)
         with tf.GradientTape() as tape:
@@ -149,5 +150,5 @@ class VAE(keras.Model):
             loss = tf.reduce_mean(recon + kl)
             scaled = scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
-        self.optimizers["optimizer"].apply(grads, self.trainable_variables)
+        self.optimizers["vae"].apply(grads, self.trainable_variables)
         return {"loss": loss, "recon": tf.reduce_mean(recon), "kl": tf.reduce_mean(kl)}

@@ -238,7 +238,6 @@ class VAEExperiment:
                 "seconds_per_epoch": round(self.steps_per_epoch() / result.total_steps_per_second, 3)
                 if result.total_steps_per_second
                 else None,
-                "stopped_early": result.stopped or "",
                 "final_train_loss": last.get("loss"),
                 "replicas": result.replicas,
             }
@@ -468,8 +467,6 @@ class VAEExperiment:
     # ------------------------------------------------------------------------------------- run
     def run(self, flag_values):
         trainer, result = self.train()
-        if result.stopped:
-            self.spec.log(f"warning: {result.stopped}")
         values, evals = self.evaluate(trainer.model, result)
         figures = self.figures(trainer.model, values, evals, result.history)
         extra = {}
