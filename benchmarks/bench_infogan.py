@@ -43,6 +43,8 @@ KEYS = [
     "removed_classes_covered",
     "classifier_score",
     "frechet_judge_distance",
+    "precision",
+    "recall",
     "nn_distance",
     "nn_distance_heldout_real",
     "seconds_per_epoch",

@@ -108,6 +108,8 @@ class Judge:
         out[f"{prefix}classifier_score"] = metrics.classifier_score(probs)
         if real_features is not None:
             out[f"{prefix}frechet_judge_distance"] = metrics.frechet_distance(feats, real_features)
+            precision, recall = metrics.precision_recall(feats, real_features)
+            out[f"{prefix}precision"], out[f"{prefix}recall"] = precision, recall
         return out
 
 

@@ -180,6 +180,29 @@ def frechet_distance(features_a, features_b):
     return float(max(value, 0.0))
 
 
+def _pairwise_distances(a, b):
+    sq_a, sq_b = np.sum(a**2, axis=1), np.sum(b**2, axis=1)
+    return np.sqrt(np.maximum(sq_a[:, None] - 2.0 * a @ b.T + sq_b[None, :], 0.0))
+
+
+def precision_recall(generated_features, real_features, k=3, max_samples=2000):
+    """Improved precision and recall (Kynkäänniemi et al. 2019) in a feature space: each set's
+    manifold is the union of balls reaching every sample's k-th nearest neighbour in its own set.
+    precision: fraction of generated samples inside the real manifold (are they realistic?);
+    recall: fraction of real samples inside the generated manifold (is the data covered?). A
+    collapsed generator can score high precision with low recall; FJD mixes the two."""
+    gen = np.asarray(generated_features, np.float64).reshape(len(generated_features), -1)[:max_samples]
+    real = np.asarray(real_features, np.float64).reshape(len(real_features), -1)[:max_samples]
+
+    def radii(x):  # distance to the k-th nearest other sample (column 0 of the sort is the sample itself)
+        return np.sort(_pairwise_distances(x, x), axis=1)[:, min(k, len(x) - 1)]
+
+    between = _pairwise_distances(gen, real)  # (generated, real)
+    precision = np.mean(np.any(between <= radii(real)[None, :], axis=1))
+    recall = np.mean(np.any(between.T <= radii(gen)[None, :], axis=1))
+    return float(precision), float(recall)
+
+
 def mean_pairwise_distance(samples, max_samples=500):
     """Mean Euclidean distance between distinct pairs (a diversity score), on up to
     `max_samples` samples."""

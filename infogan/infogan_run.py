@@ -266,6 +266,8 @@ class GANExperiment:
                     "removed_class_hits",
                     "classifier_score",
                     "frechet_judge_distance",
+                    "precision",
+                    "recall",
                     "nn_distance",
                     "nn_distance_heldout_real",
                     "judge_test_accuracy",

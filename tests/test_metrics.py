@@ -104,7 +104,25 @@ def test_classifier_score_bounds():
     assert metrics.classifier_score(two_classes) == pytest.approx(2.0, rel=1e-6)
 
 
-def test_frechet_distance_by_hand():
+def test_precision_recall_tell_quality_from_coverage():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 8))
+    same = rng.normal(size=(400, 8))  # another draw of the real distribution
+    p, r = metrics.precision_recall(same, real)
+    assert p > 0.8 and r > 0.8
+    collapsed = np.repeat(real[:1], 400, axis=0) + 1e-3 * rng.normal(size=(400, 8))  # one real point, copied
+    p, r = metrics.precision_recall(collapsed, real)
+    assert p == 1.0 and r < 0.05
+    far = rng.normal(size=(400, 8)) + 50.0  # nothing realistic, nothing covered
+    assert metrics.precision_recall(far, real) == (0.0, 0.0)
+    # By hand: real points 0, 1, 2, 3 on a line (k=1 radii all 1); generated at 0.5 and at 10.
+    line = np.array([[0.0], [1.0], [2.0], [3.0]])
+    p, r = metrics.precision_recall(np.array([[0.5], [10.0]]), line, k=1)
+    assert p == 0.5  # 0.5 lies within 1 of a real point, 10 does not
+    # The generated balls have radius 9.5 (each one's nearest other generated point): every real
+    # point is inside one, so an outlier inflates recall (why k is small and the sets large).
+    assert r == 1.0
+
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4000, 3))
     assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)

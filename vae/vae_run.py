@@ -417,6 +417,8 @@ class VAEExperiment:
             "grid_removed_class_hits",
             "prior_classifier_score",
             "prior_frechet_judge_distance",
+            "prior_precision",
+            "prior_recall",
             "prior_nn_distance",
             "prior_nn_distance_heldout_real",
             "judge_test_accuracy",
