@@ -84,6 +84,8 @@ class ToyExperiment:
                 g_loss=losses["g_loss"],
                 d_loss=losses["d_loss"],
             )
+            image = plotting.scatter_image(self.x[:600], samples, title=f"step {step}")
+            outputs.log_images(spec.out_dir, step, {"samples": image[None]})
 
         config = harness.TrainConfig(
             out_dir=spec.out_dir,

@@ -30,12 +30,44 @@ def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figur
     flat = dict(metrics)
     flat.update({f"flags.{k}": v for k, v in flag_values.items()})
     io.write_json(os.path.join(out_dir, "metrics.json"), flat)
+    log_hparams(out_dir, flag_values, metrics)
     paths = []
     for name, fig in (figures or {}).items():
         path = os.path.join(out_dir, name)
         io.save_figure(fig, path)
         paths.append(path)
     return paths
+
+
+def log_hparams(out_dir, flag_values, metrics):
+    """The run's flags as hyperparameters and its final numbers as scalars under logs/hparams, so
+    TensorBoard's HParams dashboard (`tensorboard --logdir runs`) compares runs on their results.
+    A rerun replaces the record."""
+    import glob
+
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+
+    folder = os.path.join(out_dir, "logs", "hparams")
+    for old in glob.glob(os.path.join(folder, "events.out.tfevents.*")):
+        os.remove(old)
+    hparams = {
+        k: v if isinstance(v, (bool, int, float, str)) else str(v)
+        for k, v in flag_values.items()
+        if v is not None
+    }
+    numbers = {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v)
+    }
+    writer = tf.summary.create_file_writer(folder)
+    with writer.as_default(step=int(metrics.get("steps") or 0)):
+        hp.hparams(hparams, trial_id=os.path.basename(os.path.abspath(out_dir)))
+        for name, value in numbers.items():
+            tf.summary.scalar(name, value)
+    writer.flush()
+    writer.close()
 
 
 def log_images(out_dir, step, images):

@@ -52,6 +52,17 @@ def toy_scatter(ax, real, fake, removed_centres=None, title=None, lim=2.0):
         ax.set_title(title, fontsize=9)
 
 
+def scatter_image(real, fake, title=None, lim=2.0, size=3.0, dpi=80):
+    """toy_scatter rendered to an (H, W, 3) float array in [0, 1], for TensorBoard."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(size, size), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    toy_scatter(fig.add_axes([0.02, 0.02, 0.96, 0.9]), real, fake, title=title, lim=lim)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
+
+
 def density_image(samples, lim=2.0, bins=160, bandwidth=0.12):
     """Gaussian kernel density of 2-d samples on a bins x bins grid over [-lim, lim]^2."""
     hist, _, _ = np.histogram2d(samples[:, 0], samples[:, 1], bins=bins, range=[[-lim, lim], [-lim, lim]])

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import TOY_DIR
 from script_runs import metrics, run_script, script_env
 
@@ -51,6 +52,26 @@ def test_stylegan_writes_the_output_contract(style_run):
     assert m["flags.missing_mixt"] == ["1"] and m["flags.label"] is True
     assert "metrics.json" in proc.stdout and "modes" in proc.stdout
     assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
+
+
+def test_tensorboard_gets_snapshots_and_the_final_numbers_as_hparams(style_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out, _ = style_run
+    train = EventAccumulator(os.path.join(out, "logs", "train"), size_guidance={"tensors": 0})
+    train.Reload()
+    assert "samples" in train.Tags()["tensors"]  # the 2-d scatter at every snapshot
+    steps = sorted(e.step for e in train.Tensors("samples"))
+    snapshots = sorted(int(f[5:11]) for f in os.listdir(os.path.join(out, "snapshots")))
+    assert steps == snapshots and steps
+    record = EventAccumulator(os.path.join(out, "logs", "hparams"), size_guidance={"tensors": 0})
+    record.Reload()
+    tags = record.Tags()["tensors"]
+    assert "_hparams_/session_start_info" in tags
+    assert "hq_fraction" in tags and "modes_captured" in tags
+    hq = record.Tensors("hq_fraction")[-1]
+    assert float(tf.make_ndarray(hq.tensor_proto)) == pytest.approx(metrics(out)["hq_fraction"])
+    assert hq.step == 30
 
 
 def test_rerunning_resumes(style_run):
