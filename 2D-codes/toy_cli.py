@@ -188,8 +188,8 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
                 for c in spec.missing
             )
         )
-    print(f"figures: {', '.join(summary['paths'])}")
-    print(f"metrics: {os.path.join(spec.out_dir, 'metrics.json')}")
+    print(f"figures: {', '.join(os.path.abspath(p) for p in summary['paths'])}")
+    print(f"metrics: {os.path.abspath(os.path.join(spec.out_dir, 'metrics.json'))}")
     if FLAGS.notebook:
         outputs.show_in_notebook(summary["paths"])
     return summary
@@ -201,6 +201,6 @@ def write_comparison(out_dir, summaries, notebook):
     fig = plotting.scatter_density_figure([s["panel"] for s in summaries], TOY_KEYS)
     path = os.path.join(out_dir, "comparison.png")
     io.save_figure(fig, path)
-    print(f"comparison figure: {path}")
+    print(f"comparison figure: {os.path.abspath(path)}")
     if notebook:
         outputs.show_in_notebook([path])

@@ -104,7 +104,8 @@ def report_run(values, paths, out_dir, keys, notebook=False):
         if key in values:
             value = values[key]
             print(f"{key} = {value:.3f}" if isinstance(value, float) else f"{key} = {value}")
-    print("wrote " + ", ".join(os.path.basename(p) for p in paths) + f" in {out_dir}")
+    print("wrote metrics.json, samples.npz, " + ", ".join(os.path.basename(p) for p in paths))
+    print(f"  in {os.path.abspath(out_dir)}")
     if notebook:
         show_in_notebook(paths)
 
