@@ -68,7 +68,7 @@ def speed(previous, args):
     from figr_models import FIGR, FIGRConfig
 
     from common import harness
-    from common.image_data import task_dataset
+    from common.pipelines import task_dataset
 
     rows = []
     rng = np.random.default_rng(0)

@@ -16,7 +16,8 @@ from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
 from common.folder_data import load_arrays, match_classes, scan_folders, split_heldout, stream_dataset
-from common.image_data import epoch_dataset, load_image_data, stratified_sample, to_float
+from common.image_data import load_image_data
+from common.pipelines import epoch_dataset, stratified_sample, to_float
 
 STANDIN_NOTICE = (
     "*** no --data_dir: training on a STAND-IN for WikiArt — Fashion-MNIST classes posing as "

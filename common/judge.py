@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import io, metrics
-from common.image_data import to_float
+from common.pipelines import to_float
 
 CACHE_ENV = io.CACHE_ENV
 VERSION = 1  # bump when the architecture or training recipe changes: old caches are then ignored

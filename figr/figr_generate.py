@@ -8,7 +8,7 @@ from figr_models import FIGRConfig
 from figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
 
 from common import metrics, outputs, plotting
-from common.image_data import fit_images
+from common.pipelines import fit_images
 
 SHOT_KEYS = [
     "judge_accuracy",

@@ -12,7 +12,8 @@ from figr_models import FIGR, FIGRConfig
 from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import UsageError, draw_shots
 from common.distribute import make_strategy
-from common.image_data import fit_images, load_image_data, task_dataset, to_float, unfit_images
+from common.image_data import load_image_data
+from common.pipelines import fit_images, task_dataset, to_float, unfit_images
 
 OMNIGLOT_EVAL_CLASSES = 5  # Omniglot: characters of the evaluation alphabets graded at the end
 

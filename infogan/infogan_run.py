@@ -14,7 +14,8 @@ from gan_variants import VARIANTS
 from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
-from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
+from common.image_data import load_image_data
+from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
 
 WIDTHS = {  # G (FC, 7x7 channels, 14x14 channels) / D (14x14 channels, 7x7 channels, FC)
     "full": ((1024, 128, 64), (64, 128, 1024)),  # Chen et al.'s MNIST networks

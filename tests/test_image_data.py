@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from image_fixtures import write_tiny_idx
 
-from common import image_data
+from common import image_data, pipelines
 from common.classes import UsageError, remove_classes
 from common.image_data import IDX_FILES, DataUnavailable, load_image_data, read_idx, write_idx
 
@@ -127,15 +127,15 @@ def test_fingerprint_tells_data_sets_apart(tmp_path):
 
 def test_epoch_dataset_visits_every_example_once_per_epoch():
     x = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * 20
-    batches = [b.numpy() for _, b in zip(range(6), image_data.epoch_dataset(x, 3, seed=4))]
+    batches = [b.numpy() for _, b in zip(range(6), pipelines.epoch_dataset(x, 3, seed=4))]
     assert batches[0].dtype == np.float32 and batches[0].max() <= 1.0
     first_epoch = np.concatenate(batches[:3]).ravel()  # 3 full batches of 3; one example dropped
     assert len(set(np.round(first_epoch * 255).astype(int))) == 9
-    again = [b.numpy() for _, b in zip(range(6), image_data.epoch_dataset(x, 3, seed=4))]
+    again = [b.numpy() for _, b in zip(range(6), pipelines.epoch_dataset(x, 3, seed=4))]
     np.testing.assert_array_equal(np.concatenate(batches), np.concatenate(again))
     assert not np.array_equal(np.concatenate(batches[:3]), np.concatenate(batches[3:]))  # reshuffled
     with pytest.raises(UsageError, match="batch_size"):
-        image_data.epoch_dataset(x, 11, seed=0)
+        pipelines.epoch_dataset(x, 11, seed=0)
 
 
 def test_few_shot_on_images_keeps_k_shots_repeated_to_balance(tmp_path):
@@ -161,12 +161,12 @@ def test_omniglot_through_tensorflow_datasets_with_mock_data():
 
 def test_fit_images_pads_and_unfit_crops_back():
     x = np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1)).astype(np.uint8)
-    fitted = image_data.fit_images(x, 32)
+    fitted = pipelines.fit_images(x, 32)
     assert fitted.shape == (3, 32, 32, 1) and fitted.dtype == np.float32
     assert fitted[:, :2].max() == 0.0 and fitted[:, :, -2:].max() == 0.0  # dark border
-    np.testing.assert_array_equal(image_data.unfit_images(fitted, (28, 28, 1)), x / np.float32(255.0))
-    small = image_data.fit_images(x, 16)  # smaller: resized
-    assert small.shape == (3, 16, 16, 1) and image_data.unfit_images(small, (28, 28, 1)).shape == (
+    np.testing.assert_array_equal(pipelines.unfit_images(fitted, (28, 28, 1)), x / np.float32(255.0))
+    small = pipelines.fit_images(x, 16)  # smaller: resized
+    assert small.shape == (3, 16, 16, 1) and pipelines.unfit_images(small, (28, 28, 1)).shape == (
         3,
         28,
         28,
@@ -177,7 +177,7 @@ def test_fit_images_pads_and_unfit_crops_back():
 def test_task_dataset_draws_distinct_images_of_one_class_reproducibly():
     y = np.repeat(np.arange(3), [5, 6, 7])
     x = np.arange(len(y), dtype=np.float32).reshape(-1, 1, 1, 1)  # pixel = index
-    tasks = [t.numpy() for _, t in zip(range(40), image_data.task_dataset(x, y, shots=4, seed=3, tasks=2))]
+    tasks = [t.numpy() for _, t in zip(range(40), pipelines.task_dataset(x, y, shots=4, seed=3, tasks=2))]
     assert tasks[0].shape == (2, 4, 1, 1, 1)
     classes = set()
     for element in tasks:
@@ -186,10 +186,10 @@ def test_task_dataset_draws_distinct_images_of_one_class_reproducibly():
             assert len(set(index)) == 4 and len(set(y[index])) == 1
             classes.add(int(y[index[0]]))
     assert classes == {0, 1, 2}
-    again = [t.numpy() for _, t in zip(range(40), image_data.task_dataset(x, y, shots=4, seed=3, tasks=2))]
+    again = [t.numpy() for _, t in zip(range(40), pipelines.task_dataset(x, y, shots=4, seed=3, tasks=2))]
     np.testing.assert_array_equal(np.stack(tasks), np.stack(again))
     with pytest.raises(UsageError, match="--shots 6 is more than the 5 images of class 0"):
-        image_data.task_dataset(x, y, shots=6, seed=0)
+        pipelines.task_dataset(x, y, shots=6, seed=0)
 
 
 def test_one_table_says_which_script_takes_which_set():

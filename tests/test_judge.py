@@ -8,7 +8,8 @@ import pytest
 from image_fixtures import write_tiny_idx
 
 from common import judge as judge_lib
-from common.image_data import load_image_data, to_float
+from common.image_data import load_image_data
+from common.pipelines import to_float
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ import os
 
 import numpy as np
 import tensorflow as tf
+import vae_figures
 from vae_models import VAE, VAEConfig
 
-from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
+from common import harness, io, metrics, outputs, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
-from common.image_data import epoch_dataset, load_image_data, random_subset, stratified_sample, to_float
+from common.image_data import load_image_data
+from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,146 +333,11 @@ class VAEExperiment:
             out["shots_on_removed_mode"] = metrics.missing_mode_hits(near, self.toy_spec, spec.removed)
         return out
 
-    # --------------------------------------------------------------------------------- figures
-    def figures(self, model, values, evals, history):
-        spec = self.spec
-        removed_names = ", ".join(f"{c} ({self.class_names[c]})" for c in spec.removed) or "none"
-        what = f"{spec.few_shot}-shot" if spec.few_shot else "removed"
-        headline = f"{spec.dataset}, latent {spec.latent_dim}, {spec.arch}; {what}: {removed_names}"
-        xy, axis_labels = self.project(evals["codes"])
-        figures = {"losses.png": plotting.loss_figure(history)}
-        if spec.toy:
-            return self.toy_figures(figures, values, evals, xy, headline)
-        examples = np.stack(
-            [
-                self.as_float(self.test_x[np.flatnonzero(self.test_y == c)[:12]])
-                for c in range(len(self.class_names))
-            ]
-        )
-        figures["latent.png"] = image_plots.latent_figure(
-            xy,
-            self.test_y,
-            self.class_names,
-            examples,
-            title=f"test-set codes; {headline}",
-            axis_labels=axis_labels,
-        )
-        judge_text = self.numbers_text(values)
-        plane = "z1, z2" if spec.latent_dim == 2 else "principal plane of the codes"
-        hit = evals.get("grid_removed") if spec.removed else None
-        figures["manifold.png"] = image_plots.grid_figure(
-            evals["grid"],
-            spec.grid_size,
-            title=f"decoded manifold ({plane}); red: judged {removed_names}"
-            if spec.removed
-            else f"decoded manifold ({plane})",
-            text=f"{headline}\n\n{judge_text}",
-            highlight=hit,
-            size=9.0,
-        )
-        order = np.argsort(self.test_y, kind="stable")
-        picks = order[np.linspace(0, len(order) - 1, 16).astype(int)]
-        recon = self.decode(model, self.encode(model, self.test_x[picks]))
-        figures["reconstructions.png"] = image_plots.rows_figure(
-            [("test", self.as_float(self.test_x[picks])), ("reconstructed", recon)], title=headline
-        )
-        figures["prior_samples.png"] = image_plots.grid_figure(
-            evals["prior"][:100], 10, title=f"prior samples; {headline}", text=judge_text
-        )
-        if len(self.shots):
-            figures["few_shot.png"] = image_plots.few_shot_figure(
-                self.as_float(self.shots),
-                evals["near_shots"][:, :4],
-                text=f"{headline}\n\n{self.few_shot_text(values)}",
-            )
-            figures["interpolation.png"] = image_plots.rows_figure(
-                self.interpolations(model, evals), title=headline
-            )
-        return figures
-
-    def interpolations(self, model, evals, steps=10):
-        """Rows decoded along straight lines between consecutive shots' codes (with one shot: from
-        the shot to the mean code of the nearest present class)."""
-        codes = evals["shot_codes"]
-        if len(codes) >= 2:
-            pairs = [
-                (codes[i], codes[(i + 1) % len(codes)], f"shot {i + 1} -> {(i + 1) % len(codes) + 1}")
-                for i in range(len(codes) if len(codes) > 2 else 1)
-            ]
-        else:
-            means = {
-                c: evals["codes"][self.test_y == c].mean(axis=0)
-                for c in range(len(self.class_names))
-                if c not in self.spec.removed
-            }
-            c = min(means, key=lambda k: np.linalg.norm(means[k] - codes[0]))
-            pairs = [(codes[0], means[c], f"shot -> mean {self.class_names[c]}")]
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        return [(label, self.decode(model, (1 - t) * a + t * b)) for a, b, label in pairs]
-
-    def numbers_text(self, values):
-        keys = [
-            "test_neg_elbo",
-            "test_neg_elbo_removed",
-            "test_neg_elbo_present",
-            "prior_removed_class_hits",
-            "grid_removed_class_hits",
-            "prior_classifier_score",
-            "prior_frechet_judge_distance",
-            "prior_precision",
-            "prior_recall",
-            "prior_nn_distance",
-            "prior_nn_distance_heldout_real",
-            "judge_test_accuracy",
-        ]
-        text = plotting.metrics_text(values, keys)
-        shares = [(values.get(f"grid_class_{c}_share"), c) for c in range(len(self.class_names))]
-        if shares[0][0] is not None:
-            text += "\n\njudge on the manifold grid:\n" + "\n".join(
-                f"  {c} {self.class_names[c][:11]:<11} {share:.3f}"
-                + ("  (removed)" if c in self.spec.removed else "")
-                for share, c in shares
-            )
-        return text
-
-    def few_shot_text(self, values):
-        return plotting.metrics_text(
-            values,
-            [
-                "shots_judge_accuracy",
-                "shots_nn_distance",
-                "shots_real_nn_distance_mean",
-                "shots_real_nn_distance_min",
-                "shots_copy_fraction",
-                "shots_diversity",
-                "shots_real_diversity",
-                "test_neg_elbo_removed",
-            ],
-        )
-
-    def toy_figures(self, figures, values, evals, xy, headline):
-        removed_centres = self.toy_spec.centres[list(self.spec.removed)] if self.spec.removed else None
-        figures["latent.png"] = image_plots.latent_figure(
-            xy, self.test_y, self.class_names, title=f"test codes; {headline}"
-        )
-        panel = {
-            "name": headline,
-            "real": self.test_x[:600],
-            "fake": evals["prior"],
-            "title": "prior samples",
-            "removed_centres": removed_centres,
-            "metrics": {k[len("prior_") :]: v for k, v in values.items() if k.startswith("prior_")},
-        }
-        figures["samples.png"] = plotting.scatter_density_figure(
-            [panel], ["modes_captured", "hq_fraction", "missing_mode_hits", "mode_kl"]
-        )
-        return figures
-
     # ------------------------------------------------------------------------------------- run
     def run(self, flag_values):
         trainer, result = self.train()
         values, evals = self.evaluate(trainer.model, result)
-        figures = self.figures(trainer.model, values, evals, result.history)
+        figures = vae_figures.figures(self, trainer.model, values, evals, result.history)
         extra = {}
         if len(self.shots):
             extra["shots"] = self.as_float(self.shots)
