@@ -129,15 +129,10 @@ class ToyExperiment:
         values = metrics.toy_metrics(samples, self.toy, self.spec.missing, self.x, self.heldout)
         if labels is not None:
             values.update(metrics.conditional_metrics(samples, labels, self.toy, self.spec.missing))
-        last = result.history[-1] if result.history else {}
         values.update(
             {
                 "steps": result.step,
-                "resumed_from_step": result.start_step,
-                "train_seconds": round(result.total_seconds, 3),
-                "steps_per_second": round(result.total_steps_per_second, 2),
-                "final_g_loss": last.get("g_loss"),
-                "final_d_loss": last.get("d_loss"),
+                **result.numbers(),
                 "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",
             }
         )

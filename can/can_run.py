@@ -276,11 +276,9 @@ class CANExperiment:
             {
                 "data_source": self.data.source,
                 "iterations": result.step,
-                "resumed_from_step": result.start_step,
-                "train_seconds": result.total_seconds,
+                **result.numbers(),
                 "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
                 "images_per_second": result.total_steps_per_second * self.spec.batch_size,
-                "replicas": trainer.strategy.num_replicas_in_sync,
                 "genres": list(self.data.genres),
                 "train_images": self.data.num_train,
                 **{f"data_{k}": v for k, v in self.data.counts.items()},

@@ -62,6 +62,23 @@ class TrainResult:
     total_seconds: float = 0.0
     total_steps_per_second: float = 0.0
 
+    def numbers(self, steps_per_epoch=None):
+        """What every run's metrics.json says about the run itself: where it resumed from, its
+        training time and speed over all invocations, its devices, the last logged value of each
+        loss (`final_<name>`) and, given the epoch length, seconds per epoch."""
+        speed = self.total_steps_per_second
+        out = {
+            "resumed_from_step": self.start_step,
+            "train_seconds": round(self.total_seconds, 3),
+            "steps_per_second": round(speed, 2),
+            "replicas": self.replicas,
+        }
+        if steps_per_epoch:
+            out["seconds_per_epoch"] = round(steps_per_epoch / speed, 3) if speed else None
+        last = self.history[-1] if self.history else {}
+        out.update({f"final_{k}": v for k, v in last.items() if k != "step"})
+        return out
+
 
 def set_seed(seed):
     """Python, NumPy and TensorFlow seeds in one call (keras.utils.set_random_seed)."""

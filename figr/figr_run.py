@@ -269,10 +269,8 @@ class FIGRExperiment:
             {
                 "data_source": self.data.source,
                 "meta_iterations": result.step,
-                "resumed_from_step": result.start_step,
-                "train_seconds": result.total_seconds,
+                **result.numbers(),
                 "meta_iterations_per_second": result.total_steps_per_second,
-                "replicas": trainer.strategy.num_replicas_in_sync,
             }
         )
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])

@@ -232,22 +232,7 @@ class GANExperiment:
             out["nn_distance"] = metrics.nn_distance(samples[:1000], pool)
             out["nn_distance_heldout_real"] = metrics.nn_distance(to_float(self.data.test_x[heldout]), pool)
             out["judge_test_accuracy"] = judge.info.test_accuracy
-        last = result.history[-1] if result.history else {}
-        per_epoch = self.steps_per_epoch()
-        out.update(
-            {
-                "steps": result.step,
-                "epochs": spec.epochs,
-                "resumed_from_step": result.start_step,
-                "train_seconds": round(result.total_seconds, 3),
-                "steps_per_second": round(result.total_steps_per_second, 2),
-                "seconds_per_epoch": round(per_epoch / result.total_steps_per_second, 3)
-                if result.total_steps_per_second
-                else None,
-                "final_g_loss": last.get("g_loss"),
-                "final_d_loss": last.get("d_loss"),
-            }
-        )
+        out.update({"steps": result.step, "epochs": spec.epochs, **result.numbers(self.steps_per_epoch())})
         return samples, codes, out
 
     def class_name(self, index):
@@ -370,7 +355,6 @@ class GANExperiment:
         trainer, result = self.train()
         model = trainer.model
         samples, codes, values = self.evaluate(model, result, judge)
-        values["replicas"] = int(trainer.strategy.num_replicas_in_sync)
         removed = ", ".join(f"{c} ({self.class_names[c]})" for c in self.spec.removed) or "none"
         headline = f"{self.spec.gan_type}, {self.spec.dataset}, removed: {removed}"
         figures = {"losses.png": plotting.loss_figure(result.history)}

@@ -20,12 +20,7 @@ def figures(ex, model, values, evals, history):
         [ex.as_float(ex.test_x[np.flatnonzero(ex.test_y == c)[:12]]) for c in range(len(ex.class_names))]
     )
     figures["latent.png"] = image_plots.latent_figure(
-        xy,
-        ex.test_y,
-        ex.class_names,
-        examples,
-        title=f"test-set codes; {headline}",
-        axis_labels=axis_labels,
+        xy, ex.test_y, ex.class_names, examples, title=f"test-set codes; {headline}", axis_labels=axis_labels
     )
     judge_text = numbers_text(ex, values)
     plane = "z1, z2" if spec.latent_dim == 2 else "principal plane of the codes"

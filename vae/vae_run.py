@@ -229,21 +229,7 @@ class VAEExperiment:
             out.update(self.toy_metrics(evals))
         else:
             out.update(self.image_metrics(evals))
-        last = result.history[-1] if result.history else {}
-        out.update(
-            {
-                "steps": result.step,
-                "epochs": spec.epochs,
-                "resumed_from_step": result.start_step,
-                "train_seconds": round(result.total_seconds, 3),
-                "steps_per_second": round(result.total_steps_per_second, 2),
-                "seconds_per_epoch": round(self.steps_per_epoch() / result.total_steps_per_second, 3)
-                if result.total_steps_per_second
-                else None,
-                "final_train_loss": last.get("loss"),
-                "replicas": result.replicas,
-            }
-        )
+        out.update({"steps": result.step, "epochs": spec.epochs, **result.numbers(self.steps_per_epoch())})
         return out, evals
 
     def nn_distances(self, samples, prefix):
