@@ -6,12 +6,13 @@ are graded by the toy metrics instead of the judge."""
 import dataclasses
 import os
 
+import infogan_figures
 import numpy as np
 import tensorflow as tf
 from gan_models import GANConfig, ImageGAN
 from gan_variants import VARIANTS
 
-from common import harness, image_plots, io, metrics, outputs, plotting, toy_data
+from common import harness, image_plots, io, metrics, outputs, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
 from common.image_data import load_image_data
@@ -241,111 +242,6 @@ class GANExperiment:
     def is_removed_label(self, code):
         return self.variant.labelled and code in self.spec.removed
 
-    def summary_text(self, values):
-        lines = [
-            plotting.metrics_text(
-                values,
-                [
-                    "code_purity_mean",
-                    "classes_covered",
-                    "classes_generated",
-                    "removed_class_hits",
-                    "classifier_score",
-                    "frechet_judge_distance",
-                    "precision",
-                    "recall",
-                    "nn_distance",
-                    "nn_distance_heldout_real",
-                    "judge_test_accuracy",
-                    "modes_captured",
-                    "hq_fraction",
-                    "missing_mode_hits",
-                ],
-            )
-        ]
-        if "code_0_purity" in values:
-            lines += [
-                "",
-                "code: majority class (purity)" if self.variant.coded else "label: majority class (purity)",
-            ]
-            lines += [
-                f"  {c}: {self.class_name(values[f'code_{c}_majority_class'])[:11]:<11} "
-                f"({values[f'code_{c}_purity']:.2f})" + (" removed" if self.is_removed_label(c) else "")
-                for c in range(self.num_codes)
-            ]
-        return "\n".join(lines)
-
-    def toy_figure(self, samples, codes, values, headline):
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(9.5, 6))
-        ax = fig.add_axes([0.05, 0.08, 0.6, 0.84])
-        removed = self.toy_spec.centres[list(self.spec.removed)] if self.spec.removed else None
-        if codes is None:
-            plotting.toy_scatter(ax, self.train_x[:600], samples, removed, title=headline)
-        else:
-            # infoGAN's codes are not labels: no code is "removed"
-            removed_codes = () if self.variant.coded else self.spec.removed
-            plotting.toy_label_scatter(
-                ax,
-                self.train_x[:600],
-                samples,
-                codes,
-                self.num_codes,
-                removed_codes,
-                title=f"{headline}; colour = {'code' if self.variant.coded else 'label'}",
-            )
-            plotting.mark_removed(ax, removed)
-        plotting.add_text(fig.add_axes([0.68, 0.08, 0.31, 0.84]), self.summary_text(values))
-        return fig
-
-    def sweep_figure(self, model, values, headline, rows=5):
-        """Report 2.4, right: for the categorical code the judge finds purest, each continuous
-        code swept from -2 to 2 (columns) with the other at 0; one noise vector per row."""
-        from matplotlib.figure import Figure
-
-        code = int(np.argmax([values.get(f"code_{c}_purity", 0.0) for c in range(self.num_codes)]))
-        judged = (
-            self.class_name(values[f"code_{code}_majority_class"])
-            if f"code_{code}_majority_class" in values
-            else "?"
-        )
-        cont_dim = self.config.cont_dim
-        fig = Figure(figsize=(6.2 * cont_dim, 3.6 + 0.2 * rows))
-        for dim in range(cont_dim):
-            ax = fig.add_subplot(1, cont_dim, dim + 1)
-            image_plots.show_image(
-                ax,
-                image_plots.tile(self.continuous_sweep(model, code, dim, rows=rows), 10),
-                f"continuous code c{dim + 1} from -2 (left) to 2 (right)",
-            )
-        fig.suptitle(
-            f"{headline}\ncategorical code {code} (judged {judged}, purity "
-            f"{values.get(f'code_{code}_purity', float('nan')):.2f}); the other continuous code at 0",
-            fontsize=10,
-        )
-        return fig
-
-    def label_rows_figure(self, model, values, headline, per_row=10):
-        """CGAN/ACGAN: one row per conditioning label, the removed ones included and marked, with
-        the judge's verdict on that label's samples."""
-        seed = tf.constant([self.spec.seed, 3000], tf.int64)
-        rows = []
-        for c, name in enumerate(self.class_names):
-            images = model.generate(per_row, seed, labels=tf.fill((per_row,), c))[0].numpy()
-            tag = " REMOVED" if c in self.spec.removed else ""
-            judged = (
-                self.class_name(values[f"code_{c}_majority_class"])
-                if f"code_{c}_majority_class" in values
-                else "?"
-            )
-            acc = values.get(f"label_{c}_accuracy", float("nan"))
-            label = str(c) if name == str(c) else f"{c} {name[:10]}"
-            rows.append((f"{label}{tag}\njudged {judged[:10]}\nacc {acc:.2f}", images))
-        return image_plots.rows_figure(
-            rows, title=f"{headline}; one row per label (acc = judged as that label)"
-        )
-
     def run(self, flag_values):
         judge = None
         if not self.toy:
@@ -355,23 +251,7 @@ class GANExperiment:
         trainer, result = self.train()
         model = trainer.model
         samples, codes, values = self.evaluate(model, result, judge)
-        removed = ", ".join(f"{c} ({self.class_names[c]})" for c in self.spec.removed) or "none"
-        headline = f"{self.spec.gan_type}, {self.spec.dataset}, removed: {removed}"
-        figures = {"losses.png": plotting.loss_figure(result.history)}
-        if self.toy:
-            figures["code_scatter.png"] = self.toy_figure(samples, codes, values, headline)
-        else:
-            what = "categorical code" if self.variant.coded else "label"
-            title = (
-                f"{headline}; one column per {what}" if self.variant.conditioned else f"{headline}; samples"
-            )
-            figures["code_grid.png"] = image_plots.grid_figure(
-                self.code_grid(model), self.num_codes, size=7.0, text=self.summary_text(values), title=title
-            )
-            if self.variant.coded:
-                figures["continuous_sweep.png"] = self.sweep_figure(model, values, headline)
-            elif self.variant.labelled:
-                figures["label_rows.png"] = self.label_rows_figure(model, values, headline)
+        figures = infogan_figures.figures(self, model, samples, codes, values, result.history)
         paths = outputs.write_run_outputs(
             self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures
         )
