@@ -40,24 +40,9 @@ def main(argv):
     for name in ("lrg", "lrd"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
-    from toy_models import ToyGANConfig
     from toy_runs import ToyRunSpec, report_snapshot_steps
 
-    model = ToyGANConfig(
-        nhidden=FLAGS.nhidden,
-        nlayers=FLAGS.nlayers,
-        z_dim=FLAGS.z_dim,
-        num_classes=run["num_classes"],
-        lrg=FLAGS.lrg,
-        lrd=FLAGS.lrd,
-        conditional=True,
-        pack=FLAGS.pack,
-        r1_gamma=FLAGS.r1_gamma,
-        decay_steps=FLAGS.niters if FLAGS.lr_decay else 0,
-        activation=FLAGS.activation,
-        shared_noise=FLAGS.shared_noise,
-        adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7,
-    )
+    model = toy_cli.model_config(FLAGS, run["num_classes"], conditional=True)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])
     toy_cli.run_toy(spec, FLAGS, "CGAN", colour_by_label=FLAGS.label)
 

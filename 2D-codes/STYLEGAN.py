@@ -82,29 +82,18 @@ def main(argv):
         "--r1_gamma applies to --loss gan; wgan-gp has its own gradient penalty",
     )
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
-    from toy_models import ToyGANConfig
     from toy_runs import ToyRunSpec, report_snapshot_steps
 
-    model = ToyGANConfig(
-        nhidden=FLAGS.nhidden,
-        nlayers=FLAGS.nlayers,
-        z_dim=FLAGS.z_dim,
-        num_classes=run["num_classes"],
-        lrg=FLAGS.lrg,
-        lrd=FLAGS.lrd,
+    model = toy_cli.model_config(
+        FLAGS,
+        run["num_classes"],
         loss=FLAGS.loss,
         use_labels=FLAGS.label,
         lambda_d=FLAGS.lambda_d,
         lambda_g=FLAGS.lambda_g,
         d_steps=FLAGS.d_steps,
         minibatch_discrimination=FLAGS.minibatch_discriminate,
-        pack=FLAGS.pack,
-        r1_gamma=FLAGS.r1_gamma,
-        decay_steps=FLAGS.niters if FLAGS.lr_decay else 0,
         creativity_loss=FLAGS.creativity_loss,
-        activation=FLAGS.activation,
-        shared_noise=FLAGS.shared_noise,
-        adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7,
         label_seed=FLAGS.seed,
     )
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])

@@ -166,6 +166,27 @@ def training_config(FLAGS):
     return {name: FLAGS[name].value for name in sorted(set(names)) if name not in NOT_TRAINING}
 
 
+def model_config(FLAGS, num_classes, **specific):
+    """The ToyGANConfig of the flags both scripts share; `specific`: the script's own fields."""
+    from toy_models import ToyGANConfig
+
+    return ToyGANConfig(
+        nhidden=FLAGS.nhidden,
+        nlayers=FLAGS.nlayers,
+        z_dim=FLAGS.z_dim,
+        num_classes=num_classes,
+        lrg=FLAGS.lrg,
+        lrd=FLAGS.lrd,
+        pack=FLAGS.pack,
+        r1_gamma=FLAGS.r1_gamma,
+        decay_steps=FLAGS.niters if FLAGS.lr_decay else 0,
+        activation=FLAGS.activation,
+        shared_noise=FLAGS.shared_noise,
+        adam_epsilon=1e-8 if FLAGS.settings == "report" else 1e-7,  # TF1's Adam default, as the report's code
+        **specific,
+    )
+
+
 def run_toy(spec, FLAGS, label, colour_by_label=False):
     from toy_runs import ToyExperiment
 
