@@ -193,6 +193,10 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
     config = training_config(FLAGS)
     # decay_steps follows --niters, which may grow when a finished run is extended.
     config["model"] = str(dataclasses.replace(spec.model, decay_steps=int(bool(spec.model.decay_steps))))
+    from common import distribute
+
+    # Under multi_worker another worker writes into its own temporary directory.
+    spec = dataclasses.replace(spec, out_dir=distribute.output_dir(spec.out_dir, spec.strategy))
     with rundir.claim(spec.out_dir, config):
         summary = ToyExperiment(spec).run(FLAGS.flag_values_dict(), label, colour_by_label)
     m = summary["metrics"]

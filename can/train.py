@@ -127,6 +127,8 @@ def main(argv):
     from can_models import CANConfig
     from can_run import CANExperiment, CANRunSpec
 
+    from common import distribute
+
     names = (
         "genres",
         "data_dir",
@@ -151,6 +153,7 @@ def main(argv):
         [] if FLAGS.data_dir else ["standin"]
     )
     out_dir = FLAGS.out_dir or outputs.default_out_dir("can", FLAGS.fig_name, parts, config)
+    out_dir = distribute.output_dir(out_dir, FLAGS.strategy)  # another worker writes elsewhere
     model = CANConfig(
         image_size=FLAGS.image_size,
         style_loss=FLAGS.style_loss,

@@ -1,19 +1,71 @@
-"""tf.distribute helpers: strategy by name, per-replica loss scaling, per-replica seeds."""
+"""tf.distribute helpers: strategy by name, the multi-worker cluster, per-replica loss scaling,
+per-replica seeds."""
+
+import atexit
+import json
+import os
+import shutil
+import tempfile
 
 import tensorflow as tf
 
 from common.classes import UsageError
 
+# A process can configure collective ops once, before any other TensorFlow op: the one
+# MultiWorkerMirroredStrategy of this process is made early (common.flags.run) and kept here.
+_MULTI_WORKER = []
+
 
 def make_strategy(name="default"):
-    """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: TF_CONFIG."""
+    """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the workers
+    of TF_CONFIG, or of Slurm (SLURM_* variables) when TF_CONFIG is not set."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        if not _MULTI_WORKER:
+            if "TF_CONFIG" not in os.environ and "SLURM_PROCID" in os.environ:
+                resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
+            else:
+                resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+            _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver))
+        return _MULTI_WORKER[0]
     raise UsageError(f"--strategy: unknown strategy '{name}'; choose default, mirrored or multi_worker")
+
+
+def cluster():
+    """(task index, number of workers, is chief) of this process under TF_CONFIG or Slurm;
+    (0, 1, True) outside a cluster. The chief is the task of type "chief", else worker 0."""
+    config = os.environ.get("TF_CONFIG")
+    if config:
+        try:
+            spec = json.loads(config)
+            task, members = spec.get("task", {}), spec["cluster"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise UsageError("TF_CONFIG is not valid JSON with 'cluster' and 'task'") from None
+        kind, index = task.get("type", "worker"), int(task.get("index", 0))
+        workers = sum(len(members.get(k, [])) for k in ("chief", "worker"))
+        chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in members)
+        return index, workers, chief
+    if "SLURM_PROCID" in os.environ:
+        index = int(os.environ["SLURM_PROCID"])
+        return index, int(os.environ.get("SLURM_NTASKS", "1")), index == 0
+    return 0, 1, True
+
+
+def output_dir(out_dir, strategy_name):
+    """Where this process writes: out_dir for the chief (and every single-process run); under
+    multi_worker, another worker writes into its own temporary directory, removed at exit, so the
+    run directory holds one run. Workers restore from the chief's checkpoints (`restore_from`)."""
+    if strategy_name != "multi_worker" or cluster()[2]:
+        return out_dir
+    own = tempfile.mkdtemp(prefix=f"creative-gans-worker{cluster()[0]}-")
+    atexit.register(shutil.rmtree, own, ignore_errors=True)
+    chief_checkpoints = os.path.join(out_dir, "checkpoints")
+    if os.path.isdir(chief_checkpoints):  # a resumed run: every worker starts from the chief's step
+        shutil.copytree(chief_checkpoints, os.path.join(own, "checkpoints"))
+    return own
 
 
 def scale_loss(loss):

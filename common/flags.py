@@ -35,7 +35,8 @@ def define_run_flags(default_batch_size, default_seed=0):
         STRATEGIES,
         "tf.distribute strategy: default (one device), "
         "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
-        "logical devices), multi_worker (machines listed in TF_CONFIG).",
+        "logical devices), multi_worker (the processes listed in TF_CONFIG, or Slurm's tasks; "
+        "only the chief writes --out_dir).",
     )
     flags.DEFINE_boolean(
         "notebook",
@@ -98,6 +99,14 @@ def run(main):
             check_float_flags(flags.FLAGS)
             if "seed" in flags.FLAGS:
                 check_seed(flags.FLAGS.seed)
+            if "strategy" in flags.FLAGS and flags.FLAGS.strategy == "multi_worker":
+                # Collective ops are configured once, before any other TensorFlow op runs.
+                from common import tf_env
+
+                tf_env.import_tensorflow()
+                from common import distribute
+
+                distribute.make_strategy("multi_worker")
             wrapped(argv)  # a return value would become the exit status: ignore it
         except UsageError as error:  # includes CheckpointMismatch
             print(f"{script}: error: {error}", file=sys.stderr)

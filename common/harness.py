@@ -61,6 +61,7 @@ class TrainResult:
     # the timing of the runs that trained it).
     total_seconds: float = 0.0
     total_steps_per_second: float = 0.0
+    workers: int = 1  # processes of a multi_worker strategy
 
     def numbers(self, steps_per_epoch=None):
         """What every run's metrics.json says about the run itself: where it resumed from, its
@@ -72,6 +73,7 @@ class TrainResult:
             "train_seconds": round(self.total_seconds, 3),
             "steps_per_second": round(speed, 2),
             "replicas": self.replicas,
+            "workers": self.workers,
         }
         if steps_per_epoch:
             out["seconds_per_epoch"] = round(steps_per_epoch / speed, 3) if speed else None
@@ -89,8 +91,13 @@ class Trainer:
     def __init__(self, model_fn, dataset, config, strategy=None, on_step=None, hook_steps=()):
         """model_fn() -> model (called inside the strategy scope); dataset: tf.data of global
         batches; on_step(step, losses): host callback after each step in hook_steps (snapshots)."""
-        self.config = config
         self.strategy = strategy or tf.distribute.get_strategy()
+        self.workers = getattr(self.strategy.extended, "_num_workers", 1)
+        if self.workers > 1 and config.jit_compile and not tf.config.list_physical_devices("GPU"):
+            # TensorFlow has no collectives for XLA-compiled code on CPUs (b/194942685).
+            print("multi_worker on CPUs: training without XLA (--nojit), which TensorFlow requires there")
+            config = dataclasses.replace(config, jit_compile=False)
+        self.config = config
         self.on_step = on_step
         self.hook_steps = sorted(set(int(s) for s in hook_steps))
         set_seed(config.seed)  # the same seed builds the same initial weights
@@ -393,6 +400,7 @@ class Trainer:
             int(self.strategy.num_replicas_in_sync),
             total_seconds,
             total_steps / total_seconds if total_seconds > 0 else 0.0,
+            self.workers,
         )
 
 

@@ -169,6 +169,8 @@ def main(argv):
     from figr_models import FIGRConfig
     from figr_run import FIGRExperiment, FIGRRunSpec
 
+    from common import distribute
+
     names = (
         "dataset",
         "loss",
@@ -212,6 +214,7 @@ def main(argv):
     out_dir = FLAGS.out_dir or os.path.join(
         FLAGS.log_dir, os.path.basename(outputs.default_out_dir("figr", FLAGS.fig_name, parts, config))
     )
+    out_dir = distribute.output_dir(out_dir, FLAGS.strategy)  # another worker writes elsewhere
     model = FIGRConfig(
         image_size=FLAGS.image_size,
         z_dim=FLAGS.z_dim,

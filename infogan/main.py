@@ -108,6 +108,8 @@ def main(argv):
     tf_env.import_tensorflow()
     from infogan_run import GANExperiment, GANRunSpec
 
+    from common import distribute
+
     flag_values = {
         name: FLAGS[name].value
         for name in (
@@ -133,6 +135,7 @@ def main(argv):
         ["remove" + "-".join(map(str, checked["removed"]))] if checked["removed"] else []
     )
     out_dir = FLAGS.out_dir or outputs.default_out_dir("infogan", FLAGS.fig_name, parts, config)
+    out_dir = distribute.output_dir(out_dir, FLAGS.strategy)  # another worker writes elsewhere
     spec = GANRunSpec(
         out_dir=out_dir,
         gan_type=checked["gan_type"],

@@ -159,6 +159,8 @@ def main(argv):
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
     from vae_run import VAEExperiment, VAERunSpec
 
+    from common import distribute
+
     name_parts = [checked["dataset"], f"z{checked['latent_dim']}", checked["arch"]]
     if checked["removed"]:
         name_parts.append("remove" + "-".join(map(str, checked["removed"])))
@@ -190,6 +192,7 @@ def main(argv):
     # continues training where the last one stopped.
     config = {k: v for k, v in flag_values.items() if k != "epochs"}
     out_dir = FLAGS.out_dir or outputs.default_out_dir("vae", FLAGS.fig_name, name_parts, config)
+    out_dir = distribute.output_dir(out_dir, FLAGS.strategy)  # another worker writes elsewhere
     spec = VAERunSpec(
         out_dir=out_dir,
         dataset=checked["dataset"],

@@ -1,0 +1,123 @@
+"""--strategy multi_worker across two worker processes on 127.0.0.1 (TF_CONFIG, free ports): both
+exit 0, only the chief writes the run directory, and the run gives exactly the numbers of the same
+command under --strategy mirrored on two logical CPUs (the same two replicas, batches and seeds in
+one process); a resumed multi-worker run continues from the chief's checkpoints."""
+
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, TOY_DIR
+from image_fixtures import write_tiny_idx
+from script_runs import metrics, run_script, script_env
+
+SAME = ["steps", "resumed_from_step", "replicas"]
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def two_workers(folder, script, env, out_dir, *args):
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    procs = []
+    for index in range(2):
+        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, script, "--strategy", "multi_worker", "--out_dir", out_dir, *args],
+                cwd=folder,
+                env=dict(env, TF_CONFIG=json.dumps(config)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, results):
+        assert p.returncode == 0, err[-2000:]
+    return results
+
+
+def mirrored(folder, script, env, out_dir, *args):
+    proc = run_script(
+        folder,
+        script,
+        dict(env, CREATIVE_GANS_CPU_DEVICES="2"),
+        "--strategy",
+        "mirrored",
+        "--out_dir",
+        out_dir,
+        *args,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return metrics(out_dir)
+
+
+def assert_same_numbers(a, b, keys):
+    for key in SAME:
+        assert a[key] == b[key], key
+    for key in keys:
+        assert a[key] == pytest.approx(b[key], rel=1e-5), key
+    assert a["workers"] == 2 and b["workers"] == 1
+
+
+@pytest.fixture
+def worker_tmp(tmp_path):
+    """A private TMPDIR, to check the workers' own directories are removed at exit."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    return tmp
+
+
+def test_stylegan_on_two_workers_equals_two_replicas_and_resumes(tmp_path, worker_tmp):
+    env = script_env(TMPDIR=str(worker_tmp))
+    out, reference = str(tmp_path / "workers"), str(tmp_path / "mirrored")
+    args = ["--niters", "60", "--nhidden", "16", "--nojit"]
+    two_workers(TOY_DIR, "STYLEGAN.py", env, out, *args)
+    assert not os.listdir(worker_tmp)  # worker 1 wrote into its own directory, removed at exit
+    assert sorted(os.listdir(out)) == sorted(
+        os.listdir(reference) if os.path.isdir(reference) else os.listdir(out)
+    )
+    keys = ["final_g_loss", "final_d_loss", "hq_fraction", "mode_kl"]
+    assert_same_numbers(metrics(out), mirrored(TOY_DIR, "STYLEGAN.py", env, reference, *args), keys)
+    # Resumed: both workers continue from the chief's checkpoint at step 60.
+    args[1] = "120"
+    two_workers(TOY_DIR, "STYLEGAN.py", env, out, *args)
+    resumed = metrics(out)
+    assert resumed["resumed_from_step"] == 60 and resumed["steps"] == 120
+    assert_same_numbers(resumed, mirrored(TOY_DIR, "STYLEGAN.py", env, reference, *args), keys)
+    assert len(glob.glob(os.path.join(out, "checkpoints", "ckpt-*.index"))) >= 2
+
+
+def test_vae_on_two_workers_equals_two_replicas(tmp_path, worker_tmp):
+    env = script_env(tmp_path / "cache", TMPDIR=str(worker_tmp))
+    data = write_tiny_idx(str(tmp_path / "idx"), train_per_class=20, test_per_class=5)
+    folder = os.path.join(ROOT, "vae")
+    args = [
+        "--dataset",
+        "fashion-mnist",
+        "--data_dir",
+        data,
+        "--epochs",
+        "2",
+        "--batch_size",
+        "20",
+        "--nojudge",
+    ]
+    out, reference = str(tmp_path / "workers"), str(tmp_path / "mirrored")
+    two_workers(folder, "VAE.py", env, out, *args)
+    assert not os.listdir(worker_tmp)
+    assert_same_numbers(
+        metrics(out), mirrored(folder, "VAE.py", env, reference, *args), ["test_neg_elbo", "final_loss"]
+    )
