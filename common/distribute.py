@@ -25,6 +25,7 @@ def make_strategy(name="default"):
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         if not _MULTI_WORKER:
+            cluster()  # a malformed TF_CONFIG is one line, not a traceback
             if "TF_CONFIG" not in os.environ and "SLURM_PROCID" in os.environ:
                 resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
             else:
