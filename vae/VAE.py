@@ -35,6 +35,7 @@ DATASETS = (
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=128, default_seed=1)
+    common_flags.define_download_flag()
     flags.DEFINE_string(
         "dataset",
         "fashion-mnist",
