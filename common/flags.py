@@ -57,6 +57,16 @@ def define_download_flag():
     )
 
 
+def define_mixed_precision_flag():
+    """--mixed_precision for the image experiments with Keras layers (VAE, InfoGAN, CAN)."""
+    flags.DEFINE_boolean(
+        "mixed_precision",
+        False,
+        "Half-precision compute on float32 weights: mixed_float16 with dynamic loss scaling on GPUs, "
+        "mixed_bfloat16 on CPUs; losses stay in float32.",
+    )
+
+
 def check_float_flags(flag_values):
     """Every float flag must be a finite number: nan and inf pass comparisons like `> 0` wrongly
     (nan) or blow a run up later (inf)."""
