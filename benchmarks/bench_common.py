@@ -65,7 +65,7 @@ def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
     127.0.0.1 (TF_CONFIG, free ports); returns (wall seconds, [(stdout, stderr)] per worker).
     Raises RuntimeError when a worker fails."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     start = time.perf_counter()
     procs = []
     for index in range(workers):
