@@ -10,7 +10,9 @@ Benchmarks are not tests: nothing here asserts a number.
 
 import argparse
 import concurrent.futures
+import json
 import os
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,6 +68,31 @@ def speed(work_dir, repeats):
             flush=True,
         )
     return rows
+
+
+def workers(work_dir, repeats, niters=1000):
+    """STYLEGAN.py on one process against two multi_worker processes on this machine, same
+    command (--nojit: TensorFlow has no XLA collectives on CPUs), alternated, best of `repeats`."""
+    args = ["--missing_mixt", "1", "--niters", str(niters), "--nojit"]
+    one, two, load = [], [], [os.getloadavg()[0]]
+    for r in range(repeats):
+        one.append(run_script("STYLEGAN.py", args, os.path.join(work_dir, "workers", f"one-{r}"))[2])
+        out = os.path.join(work_dir, "workers", f"two-{r}")
+        shutil.rmtree(out, ignore_errors=True)
+        bench_common.run_workers(TOY_DIR, "STYLEGAN.py", args, out)
+        with open(os.path.join(out, "metrics.json")) as f:
+            two.append(json.load(f))
+    load.append(os.getloadavg()[0])
+    row = {
+        "command": f"python STYLEGAN.py {' '.join(args)}",
+        "one_process_steps_per_second": max(m["steps_per_second"] for m in one),
+        "two_workers_steps_per_second": max(m["steps_per_second"] for m in two),
+        "replicas": two[0]["replicas"],
+        "workers": two[0]["workers"],
+        "load_average": load,
+    }
+    print(f"workers: {row}", flush=True)
+    return row
 
 
 def quality(work_dir, seeds, niters, parallel):
@@ -147,7 +174,7 @@ def summarise(results):
     return sorted(rows, key=lambda r: (order.index(r["model"]), r["removed"]))
 
 
-def markdown(speed_rows, quality_rows, niters):
+def markdown(speed_rows, quality_rows, niters, workers_row=None):
     lines = [
         "## Speed (2 CPU cores, TensorFlow start-up included)",
         "",
@@ -180,6 +207,22 @@ def markdown(speed_rows, quality_rows, niters):
             "| "
             f"{r['nn_distance_mean']:.4f} / {r['nn_distance_heldout_real_mean']:.4f} |"
         )
+    if workers_row:
+        w = workers_row
+        lines += [
+            "",
+            "## One process against two multi_worker processes on this machine",
+            "",
+            "| command | one process (steps/s) | two workers (steps/s) | ratio |",
+            "|---|---|---|---|",
+            f"| `{w['command']}` | {w['one_process_steps_per_second']:.0f} | "
+            f"{w['two_workers_steps_per_second']:.0f} | "
+            f"{w['two_workers_steps_per_second'] / w['one_process_steps_per_second']:.2f} |",
+            "",
+            f"Load average {w['load_average'][0]:.1f} before, {w['load_average'][1]:.1f} after (2 cores). "
+            "The two workers share the machine's two cores and exchange gradients over localhost at "
+            "every step of a tiny model: multi_worker is for several machines, not for one.",
+        ]
     cgan = [r for r in quality_rows if "present_labels_on_own_mode_mean" in r]
     if cgan:
         lines += [
@@ -204,7 +247,7 @@ def main():
     parser.add_argument(
         "--parts",
         default="speed,figures,quality",
-        help="comma list of speed, figures, quality (parts not run keep their last numbers)",
+        help="comma list of speed, figures, quality, workers (parts not run keep their last numbers)",
     )
     parser.add_argument("--seeds", type=int, default=10, help="seeds per configuration in the quality table")
     parser.add_argument("--niters", type=int, default=3001, help="iterations of every quality run")
@@ -224,8 +267,14 @@ def main():
         quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
     else:
         quality_rows = previous.get("quality", [])
-    io.write_json(args.out, {"speed": speed_rows, "quality": quality_rows, "niters": args.niters})
-    bench_common.publish("bench_2d.md", markdown(speed_rows, quality_rows, args.niters))
+    workers_row = (
+        workers(args.work_dir, args.speed_repeats) if "workers" in parts else previous.get("workers")
+    )
+    io.write_json(
+        args.out,
+        {"speed": speed_rows, "quality": quality_rows, "niters": args.niters, "workers": workers_row},
+    )
+    bench_common.publish("bench_2d.md", markdown(speed_rows, quality_rows, args.niters, workers_row))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,46 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
 
 # BENCH_COLLECT_ONLY=1: the seed parts tabulate the runs already finished and start none (to
 # publish what an interrupted benchmark has measured).
+def free_ports(n):
+    """n TCP ports on 127.0.0.1 that were free a moment ago."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
+    """`python script args --strategy multi_worker --out_dir out_dir` as `workers` processes on
+    127.0.0.1 (TF_CONFIG, free ports); returns (wall seconds, [(stdout, stderr)] per worker).
+    Raises RuntimeError when a worker fails."""
+    addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    start = time.perf_counter()
+    procs = []
+    for index in range(workers):
+        config = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, script, *args, "--strategy", "multi_worker", "--out_dir", out_dir],
+                cwd=cwd,
+                env=dict(environment, TF_CONFIG=json.dumps(config)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [p.communicate(timeout=timeout) for p in procs]
+    for index, (p, (_, err)) in enumerate(zip(procs, outputs)):
+        if p.returncode != 0:
+            raise RuntimeError(f"worker {index}: {script} {' '.join(args)} failed:\n{err[-2000:]}")
+    return time.perf_counter() - start, outputs
+
+
 COLLECT_ONLY = os.environ.get("BENCH_COLLECT_ONLY") == "1"
 
 

@@ -25,7 +25,7 @@ import keras
 import tensorflow as tf
 
 from common import losses
-from common.distribute import scale_loss, split_seed
+from common.distribute import optimizer, scale_loss, split_seed
 from common.layers import MinibatchDiscrimination
 
 STYLE_LOSSES = ("binary", "softmax")
@@ -109,9 +109,13 @@ class Discriminator(keras.Model):
         self.genre_head = [
             keras.layers.Dense(config.fc),
             keras.layers.LeakyReLU(0.2),
-            keras.layers.Dense(config.num_genres),
+            keras.layers.Dense(config.num_genres, dtype="float32"),  # float32 under mixed precision
         ]
-        self.real_head = [keras.layers.Dense(config.fc), keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)]
+        self.real_head = [
+            keras.layers.Dense(config.fc),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Dense(1, dtype="float32"),
+        ]
 
     def call(self, images):
         x = images
@@ -140,10 +144,13 @@ class Generator(keras.Model):
             keras.layers.Reshape((b, b, channels[-1])),
         ]
         self.up = []
-        for out in (channels[1], channels[0], 3):
+        for i, out in enumerate((channels[1], channels[0], 3)):
+            last = i == 2  # the image logits stay float32 under mixed precision
             self.up += [
                 keras.layers.LeakyReLU(0.2),
-                keras.layers.Conv2DTranspose(out, config.kernel, strides=2, padding="same"),
+                keras.layers.Conv2DTranspose(
+                    out, config.kernel, strides=2, padding="same", dtype="float32" if last else None
+                ),
             ]
 
     def call(self, z):
@@ -166,8 +173,8 @@ class CAN(keras.Model):
         self.discriminator(tf.zeros((2, config.image_size, config.image_size, 3)))
         self.legacy_optimizer_keys = {"generator": "g", "discriminator": "d"}  # checkpoint keys before 0.2
         self.optimizers = {
-            "generator": keras.optimizers.Adam(config.lr_g, beta_1=config.beta1),
-            "discriminator": keras.optimizers.Adam(config.lr_d, beta_1=config.beta1),
+            "generator": optimizer(keras.optimizers.Adam(config.lr_g, beta_1=config.beta1)),
+            "discriminator": optimizer(keras.optimizers.Adam(config.lr_d, beta_1=config.beta1)),
         }
         self.optimizers["generator"].build(self.generator.trainable_variables)
         self.optimizers["discriminator"].build(self.discriminator.trainable_variables)
@@ -196,12 +203,12 @@ class CAN(keras.Model):
         fakes = self.generator(self.noise(n, seeds[0]))
         with tf.GradientTape() as tape:  # the loss is scaled for the replicas inside the tape
             d_loss, d_adversarial, d_genre = self.d_loss(images, genres, fakes)
-            scaled = scale_loss(d_loss)
+            scaled = scale_loss(d_loss, self.optimizers["discriminator"])
         self.optimizers["discriminator"].apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
         for i in range(self.config.g_steps):  # seed 004: two generator steps per discriminator step
             with tf.GradientTape() as tape:
                 g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
-                scaled = scale_loss(g_loss)
+                scaled = scale_loss(g_loss, self.optimizers["generator"])
             self.optimizers["generator"].apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
         return {
             "d_loss": d_loss,

@@ -15,7 +15,15 @@ from genres import SEED_GENRES  # noqa: F401  (re-exported)
 from common import harness, image_plots, io, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
-from common.folder_data import load_arrays, match_classes, scan_folders, split_heldout, stream_dataset
+from common.folder_data import (
+    artgan_layout,
+    csv_split,
+    load_arrays,
+    match_classes,
+    scan_folders,
+    split_heldout,
+    stream_dataset,
+)
 from common.image_data import load_image_data
 from common.pipelines import epoch_dataset, stratified_sample, to_float
 
@@ -51,7 +59,8 @@ class ArtData:
         size = spec.model.image_size
         self.size, self.genres = size, tuple(spec.genres)
         if spec.data_dir:
-            class_dirs = match_classes(spec.data_dir, self.genres)
+            root, val_csv = artgan_layout(spec.data_dir)
+            class_dirs = match_classes(root, self.genres)
             cache = io.cache_dir("wikiart")
             scan = scan_folders(class_dirs, size, cache, log=spec.log)
             labels = np.asarray(scan.labels)
@@ -63,11 +72,18 @@ class ArtData:
                     f"--data_dir: genre directory '{os.path.basename(class_dirs[empty[0]])}' has no readable "
                     "image"
                 )
+            split = f"{spec.heldout_fraction:.0%} of each genre held out"
             train, heldout = split_heldout(labels, spec.heldout_fraction, spec.seed)
+            if val_csv:
+                csv_train, csv_heldout = csv_split(scan.origins, root, val_csv)
+                if all(np.any(labels[csv_heldout] == i) for i in range(len(self.genres))):
+                    train, heldout, split = csv_train, csv_heldout, f"held out: ArtGAN's {val_csv}"
+                else:
+                    spec.log(f"data: {val_csv} lists no image of some genre; holding out a random split")
             self.counts = scan.counts
             self.train_paths, self.train_labels = [scan.paths[i] for i in train], labels[train]
             self.heldout_paths, self.heldout_labels = [scan.paths[i] for i in heldout], labels[heldout]
-            self.source = f"WikiArt-style folders in {os.path.abspath(spec.data_dir)}"
+            self.source = f"WikiArt-style folders in {os.path.abspath(root)} ({split})"
             self.num_train = len(train)
         else:
             spec.log(STANDIN_NOTICE.format(size=size))

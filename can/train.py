@@ -25,6 +25,7 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=200)
+    common_flags.define_mixed_precision_flag()
     flags.DEFINE_string(
         "genres",
         "7",
@@ -129,6 +130,8 @@ def main(argv):
 
     from common import distribute
 
+    policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built
+
     names = (
         "genres",
         "data_dir",
@@ -147,6 +150,8 @@ def main(argv):
         "judge",
     )
     flag_values = {name: FLAGS[name].value for name in names}
+    if FLAGS.mixed_precision:  # recorded only when on: runs made before the flag keep their settings
+        flag_values["mixed_precision"] = policy
     flag_values["iterations"] = FLAGS.iterations
     config = {k: v for k, v in flag_values.items() if k not in ("iterations", "num_samples", "judge")}
     parts = ["baseline" if FLAGS.baseline else f"can-{FLAGS.style_loss}", f"{len(genres)}genres"] + (

@@ -69,14 +69,40 @@ def output_dir(out_dir, strategy_name):
     return own
 
 
-def scale_loss(loss):
-    """Divides a per-replica mean loss by the number of replicas.
+def set_precision(mixed):
+    """Keras' global dtype policy for the models built after it: float32, or with `mixed` half
+    precision compute on float32 weights — mixed_float16 on GPUs (with loss scaling: see
+    `optimizer`), mixed_bfloat16 on CPUs (bfloat16 has float32's range: no scaling). Models keep
+    their output layers in float32, so every loss is computed in float32. Returns the policy."""
+    import keras
+
+    name = "float32"
+    if mixed:
+        name = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    keras.mixed_precision.set_dtype_policy(name)
+    return name
+
+
+def optimizer(opt):
+    """`opt`, wrapped in a dynamic LossScaleOptimizer under the mixed_float16 policy."""
+    import keras
+
+    if keras.mixed_precision.dtype_policy().name == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(opt)
+    return opt
+
+
+def scale_loss(loss, opt=None):
+    """Divides a per-replica mean loss by the number of replicas, and multiplies it by `opt`'s
+    loss scale under mixed_float16 (its apply() unscales the gradients and skips a step whose
+    gradients overflowed).
 
     Keras 3 optimizers all-reduce gradients with SUM across replicas, so this makes a step on
     N replicas with a batch of B each equal to one step on one device with a batch of N * B.
     """
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
+    loss = loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
+    return opt.scale_loss(loss) if opt is not None else loss
 
 
 def replica_seed(seed, replica_id):

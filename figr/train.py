@@ -31,6 +31,7 @@ DEFAULT_HELD_OUT = {"mnist": (9,), "fashion-mnist": (1,)}
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=None, default_seed=1)
+    common_flags.define_download_flag()
     flags.DEFINE_string(
         "dataset",
         "mnist",

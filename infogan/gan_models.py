@@ -23,7 +23,7 @@ import tensorflow as tf
 from gan_variants import GAN_TYPES, VARIANTS  # noqa: F401  (GAN_TYPES re-exported)
 
 from common import losses
-from common.distribute import scale_loss, split_seed
+from common.distribute import optimizer, scale_loss, split_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Generator(keras.Model):
         self.vectors = config.vectors
         if config.vectors:  # the toy sets: an MLP with a linear output
             self.fc = [keras.layers.Dense(config.g_width[0], activation="relu") for _ in range(3)]
-            self.fc.append(keras.layers.Dense(config.image_shape[0]))
+            self.fc.append(keras.layers.Dense(config.image_shape[0], dtype="float32"))
             return
         h, w, channels = config.image_shape
         fc, c7, c14 = config.g_width
@@ -95,7 +95,7 @@ class Generator(keras.Model):
             keras.layers.Conv2DTranspose(c14, 4, strides=2, padding="same"),
             keras.layers.BatchNormalization(),
             keras.layers.ReLU(),
-            keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same"),
+            keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype="float32"),
         ]
 
     def call(self, inputs, training=False):
@@ -133,17 +133,18 @@ class Discriminator(keras.Model):
                 keras.layers.BatchNormalization(),
                 keras.layers.LeakyReLU(0.2),
             ]
-        self.adv = keras.layers.Dense(1)
+        # Heads in float32: under mixed precision every loss is computed in float32.
+        self.adv = keras.layers.Dense(1, dtype="float32")
         if self.variant.class_head:
-            self.cls = keras.layers.Dense(config.num_classes)
+            self.cls = keras.layers.Dense(config.num_classes, dtype="float32")
         if self.variant.q_head:
             self.q_body = [
                 keras.layers.Dense(128),
                 keras.layers.BatchNormalization(),
                 keras.layers.LeakyReLU(0.2),
             ]
-            self.q_cat = keras.layers.Dense(config.cat_dim)
-            self.q_cont = keras.layers.Dense(config.cont_dim)
+            self.q_cat = keras.layers.Dense(config.cat_dim, dtype="float32")
+            self.q_cont = keras.layers.Dense(config.cont_dim, dtype="float32")
 
     def call(self, images, condition=None, training=False):
         x = images
@@ -186,8 +187,8 @@ class ImageGAN(keras.Model):
             "discriminator": "d_optimizer",
         }  # checkpoint keys before 0.2
         self.optimizers = {
-            "generator": keras.optimizers.Adam(c.lr_g, beta_1=c.beta1),
-            "discriminator": keras.optimizers.Adam(c.lr_d, beta_1=c.beta1),
+            "generator": optimizer(keras.optimizers.Adam(c.lr_g, beta_1=c.beta1)),
+            "discriminator": optimizer(keras.optimizers.Adam(c.lr_d, beta_1=c.beta1)),
         }
         self.optimizers["generator"].build(self.g_variables)
         self.optimizers["discriminator"].build(self.d_variables)
@@ -266,7 +267,7 @@ class ImageGAN(keras.Model):
                 cat, cont = self.info_loss(fake_out, codes)
                 out.update({"d_info_cat": cat, "d_info_cont": cont})
                 d_loss += c.lambda_info * (cat + cont)
-            scaled = scale_loss(d_loss)
+            scaled = scale_loss(d_loss, self.optimizers["discriminator"])
         grads = tape.gradient(scaled, self.d_variables)
         self.optimizers["discriminator"].apply(grads, self.d_variables)
         with tf.GradientTape() as tape:
@@ -279,7 +280,7 @@ class ImageGAN(keras.Model):
                 cat, cont = self.info_loss(fake_out, codes)
                 out.update({"info_cat": cat, "info_cont": cont})
                 g_loss += c.lambda_info * (cat + cont)
-            scaled = scale_loss(g_loss)
+            scaled = scale_loss(g_loss, self.optimizers["generator"])
         grads = tape.gradient(scaled, self.g_variables)
         self.optimizers["generator"].apply(grads, self.g_variables)
         return {"d_loss": d_loss, "g_loss": g_loss, **out}

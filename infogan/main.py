@@ -25,6 +25,8 @@ WIDTH_NAMES = ("auto", "quarter", "half", "full")
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=64)
+    common_flags.define_download_flag()
+    common_flags.define_mixed_precision_flag()
     flags.DEFINE_string(
         "gan_type",
         "infoGAN",
@@ -110,6 +112,8 @@ def main(argv):
 
     from common import distribute
 
+    policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built
+
     flag_values = {
         name: FLAGS[name].value
         for name in (
@@ -130,6 +134,8 @@ def main(argv):
             "data_dir",
         )
     }
+    if FLAGS.mixed_precision:  # recorded only when on: runs made before the flag keep their settings
+        flag_values["mixed_precision"] = policy
     config = {k: v for k, v in flag_values.items() if k != "epoch"}
     parts = [checked["gan_type"], checked["dataset"]] + (
         ["remove" + "-".join(map(str, checked["removed"]))] if checked["removed"] else []

@@ -5,6 +5,8 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Tests never touch the network (the download test serves files from 127.0.0.1 itself).
+os.environ["CREATIVE_GANS_NODOWNLOAD"] = "1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
 VAE_DIR = os.path.join(ROOT, "vae")

@@ -1,6 +1,8 @@
 """WikiArt-style folders: lenient genre matching, the scan's handling of odd files (counted,
 converted or skipped), its cache, the held-out split and the streaming pipeline."""
 
+import os
+
 import numpy as np
 import pytest
 from art_fixtures import GENRE_DIRS, write_art_folder
@@ -62,3 +64,37 @@ def test_heldout_split_keeps_each_class_apart():
     train, heldout = split_heldout(labels, 0.1, seed=0)
     assert len(np.intersect1d(train, heldout)) == 0 and len(train) + len(heldout) == 31
     assert np.bincount(labels[heldout], minlength=3).tolist() == [1, 2, 0]
+
+
+ARTGAN_STYLES = ["Cubism", "Early_Renaissance", "Fauvism", "Pointillism", "Pop_Art", "Realism", "Ukiyo_e"]
+
+
+def test_wikiart_as_artgan_distributes_it_with_its_csv_split(tmp_path):
+    """ArtGAN's layout: wikiart/<Style>/*.jpg beside wikiart_csv/style_{train,val}.csv; --genres 7
+    finds seed 004's seven among the styles, and the held-out images are the ones style_val.csv
+    lists."""
+    from can_models import CANConfig
+    from can_run import ArtData, CANRunSpec
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    val = []
+    for style in ARTGAN_STYLES + ["Impressionism", "New_Realism"]:
+        os.makedirs(tmp_path / "wikiart" / style)
+        for i in range(4):
+            name = f"{style}/artist_painting-{i}.jpg"
+            pixels = rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "wikiart" / name, quality=90)
+            if i == 3:
+                val.append(name)
+    os.makedirs(tmp_path / "wikiart_csv")
+    (tmp_path / "wikiart_csv" / "style_val.csv").write_text("".join(f"{n},{k}\n" for k, n in enumerate(val)))
+    logs = []
+    spec = CANRunSpec(
+        out_dir=str(tmp_path / "run"), data_dir=str(tmp_path), model=CANConfig(image_size=16), log=logs.append
+    )
+    data = ArtData(spec)
+    assert data.num_train == 7 * 3 and len(data.heldout_paths) == 7
+    assert all(p.endswith("painting-3.jpg") for p in data.heldout_paths)
+    assert "style_val.csv" in data.source and "wikiart" in data.source
+    assert sorted(set(data.heldout_labels.tolist())) == list(range(7))

@@ -4,10 +4,7 @@ command under --strategy mirrored on two logical CPUs (the same two replicas, ba
 one process); a resumed multi-worker run continues from the chief's checkpoints."""
 
 import glob
-import json
 import os
-import socket
-import subprocess
 import sys
 
 import pytest
@@ -15,38 +12,14 @@ from conftest import ROOT, TOY_DIR
 from image_fixtures import write_tiny_idx
 from script_runs import metrics, run_script, script_env
 
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import bench_common  # noqa: E402  (the benchmarks' launcher of worker processes)
+
 SAME = ["steps", "resumed_from_step", "replicas"]
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def two_workers(folder, script, env, out_dir, *args):
-    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    procs = []
-    for index in range(2):
-        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, script, "--strategy", "multi_worker", "--out_dir", out_dir, *args],
-                cwd=folder,
-                env=dict(env, TF_CONFIG=json.dumps(config)),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    results = [p.communicate(timeout=300) for p in procs]
-    for p, (_, err) in zip(procs, results):
-        assert p.returncode == 0, err[-2000:]
-    return results
+    return bench_common.run_workers(folder, script, list(args), out_dir, env=env)[1]
 
 
 def mirrored(folder, script, env, out_dir, *args):

@@ -261,3 +261,27 @@ def test_a_data_dependent_refusal_leaves_nothing(env, args, message):
     )
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()  # the corrected command is not refused as "other settings"
+
+
+def test_mnist_downloaded_from_a_mirror_with_mixed_precision(env, tmp_path):
+    """`python VAE.py --dataset mnist` pointed at a mirror (a local server here) trains on the
+    files it serves, not the offline fallback; --mixed_precision runs and is recorded."""
+    from test_downloads import Server
+
+    write_tiny_idx(str(tmp_path / "site" / "mnist"), train_per_class=10, test_per_class=4)
+    server = Server(tmp_path / "site")
+    try:
+        scripted = dict(
+            env["env"], CREATIVE_GANS_DATA_ORIGIN=server.url, CREATIVE_GANS_CACHE=str(tmp_path / "c")
+        )
+        scripted.pop("CREATIVE_GANS_NODOWNLOAD")
+        out = str(tmp_path / "run")
+        args = ["--dataset", "mnist", "--nojudge", "--mixed_precision", "--out_dir", out, *TINY]
+        proc = run_script(VAE_DIR, "VAE.py", scripted, *args)
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = metrics(out)
+    assert "downloaded" in m["data_source"] and m["train_examples"] == 100
+    assert m["flags.mixed_precision"] == "mixed_bfloat16" and np.isfinite(m["test_neg_elbo"])
+    assert len(server.requests) == 4 and "downloading" in proc.stdout

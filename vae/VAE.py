@@ -35,6 +35,8 @@ DATASETS = (
 
 def define_flags():
     common_flags.define_run_flags(default_batch_size=128, default_seed=1)
+    common_flags.define_download_flag()
+    common_flags.define_mixed_precision_flag()
     flags.DEFINE_string(
         "dataset",
         "fashion-mnist",
@@ -161,6 +163,8 @@ def main(argv):
 
     from common import distribute
 
+    policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built
+
     name_parts = [checked["dataset"], f"z{checked['latent_dim']}", checked["arch"]]
     if checked["removed"]:
         name_parts.append("remove" + "-".join(map(str, checked["removed"])))
@@ -188,6 +192,8 @@ def main(argv):
             "judge",
         )
     }
+    if FLAGS.mixed_precision:  # recorded only when on: runs made before the flag keep their settings
+        flag_values["mixed_precision"] = policy
     # A run directory holds one configuration; --epochs may change, so a rerun with more epochs
     # continues training where the last one stopped.
     config = {k: v for k, v in flag_values.items() if k != "epochs"}

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.distribute import scale_loss
+from common.distribute import optimizer, scale_loss
 
 ARCHS = ("conv", "mlp")
 
@@ -49,7 +49,9 @@ class Encoder(keras.Model):
             self.body += [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
         else:
             self.body = [keras.layers.Flatten(), keras.layers.Dense(config.hidden, activation="relu")]
-        self.moments = keras.layers.Dense(2 * config.latent_dim)
+        self.moments = keras.layers.Dense(
+            2 * config.latent_dim, dtype="float32"
+        )  # float32 under mixed precision
 
     def call(self, x):
         for layer in self.body:
@@ -74,12 +76,12 @@ class Decoder(keras.Model):
                 keras.layers.Dense(h // 4 * w // 4 * second, activation="relu"),
                 keras.layers.Reshape((h // 4, w // 4, second)),
                 keras.layers.Conv2DTranspose(first, 3, strides=2, padding="same", activation="relu"),
-                keras.layers.Conv2DTranspose(channels, 3, strides=2, padding="same"),
+                keras.layers.Conv2DTranspose(channels, 3, strides=2, padding="same", dtype="float32"),
             ]
         else:
             self.body = [
                 keras.layers.Dense(config.hidden, activation="relu"),
-                keras.layers.Dense(int(np.prod(shape))),
+                keras.layers.Dense(int(np.prod(shape)), dtype="float32"),
                 keras.layers.Reshape(shape),
             ]
 
@@ -120,7 +122,7 @@ class VAE(keras.Model):
         self.encoder(tf.zeros((1, *config.input_shape)))
         self.decoder(tf.zeros((1, config.latent_dim)))
         self.legacy_optimizer_keys = {"vae": "optimizer"}  # checkpoint keys before 0.2
-        self.optimizers = {"vae": keras.optimizers.Adam(config.lr)}
+        self.optimizers = {"vae": optimizer(keras.optimizers.Adam(config.lr))}
         self.optimizers["vae"].build(self.trainable_variables)
 
     def encode(self, x):
@@ -148,7 +150,7 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             recon, kl = self.neg_elbo_terms(x, eps)
             loss = tf.reduce_mean(recon + kl)
-            scaled = scale_loss(loss)
+            scaled = scale_loss(loss, self.optimizers["vae"])
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizers["vae"].apply(grads, self.trainable_variables)
         return {"loss": loss, "recon": tf.reduce_mean(recon), "kl": tf.reduce_mean(kl)}
