@@ -39,8 +39,10 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Two test processes (TEST_WORKERS=1: one); a test file stays in one process (its fixtures are shared).
+TEST_WORKERS ?= 2
 test: lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 # Speed + 10-seed quality tables for the 2-d experiments (~25 min on 2 cores).
 bench: setup

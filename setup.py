@@ -30,7 +30,15 @@ setup(
     extras_require={
         # ruff pinned: `make test` checks the formatting, which moves between ruff releases.
         # nbclient + ipykernel: the test suite executes the notebooks in notebooks/.
-        "test": ["pytest>=7", "ruff==0.17.6", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
+        # pytest-xdist: the suite runs on two processes (most tests wait on subprocesses).
+        "test": [
+            "pytest>=7",
+            "pytest-xdist>=3",
+            "ruff==0.17.6",
+            "nbclient>=0.10",
+            "nbformat>=5.9",
+            "ipykernel>=6",
+        ],
         # GPU users: pip install -e '.[gpu]' pulls the CUDA libraries TensorFlow needs.
         "gpu": ["tensorflow[and-cuda]>=2.16,<3"],
     },
