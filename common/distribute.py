@@ -58,13 +58,17 @@ def cluster():
 def output_dir(out_dir, strategy_name):
     """Where this process writes: out_dir for the chief (and every single-process run); under
     multi_worker, another worker writes into its own temporary directory, removed at exit, so the
-    run directory holds one run. Workers restore from the chief's checkpoints (`restore_from`)."""
-    if strategy_name != "multi_worker" or cluster()[2]:
+    run directory holds one run. Its directory starts with a copy of the chief's checkpoints, so a
+    resumed run starts every worker at the chief's step."""
+    if strategy_name != "multi_worker":
         return out_dir
-    own = tempfile.mkdtemp(prefix=f"creative-gans-worker{cluster()[0]}-")
+    index, _, chief = cluster()
+    if chief:
+        return out_dir
+    own = tempfile.mkdtemp(prefix=f"creative-gans-worker{index}-")
     atexit.register(shutil.rmtree, own, ignore_errors=True)
     chief_checkpoints = os.path.join(out_dir, "checkpoints")
-    if os.path.isdir(chief_checkpoints):  # a resumed run: every worker starts from the chief's step
+    if os.path.isdir(chief_checkpoints):
         shutil.copytree(chief_checkpoints, os.path.join(own, "checkpoints"))
     return own
 

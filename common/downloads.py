@@ -71,7 +71,7 @@ def origin_of(name):
     return (mirror.rstrip("/") + f"/{name}/", True) if mirror else (PUBLIC[name], False)
 
 
-def _fetch(url, path, timeout=10.0, log=print):
+def _fetch(url, path, timeout=10.0):
     """url -> path (through a temporary file), with a progress bar over the bytes."""
     temporary = path + ".part"
     try:
@@ -124,7 +124,7 @@ def fetch_idx(name, stems, log=print):
         if os.path.exists(path):
             continue
         log(f"data: downloading {origin}{stem}.gz")
-        _fetch(f"{origin}{stem}.gz", path, log=log)
+        _fetch(f"{origin}{stem}.gz", path)
         check_file(name, stem, path, pinned=not mirror)
     return folder
 

@@ -263,13 +263,13 @@ class Trainer:
     def _restore_from(self, path):
         try:
             self.checkpoint.restore(path).assert_existing_objects_matched()
-        except (AssertionError, ValueError):
+        except (AssertionError, ValueError) as mismatch:
             if self._legacy_checkpoint is None:
                 raise
             try:  # saved before the optimizers were renamed
                 self._legacy_checkpoint.restore(path).assert_existing_objects_matched()
             except (AssertionError, ValueError):
-                self.checkpoint.restore(path).assert_existing_objects_matched()  # the first error again
+                raise mismatch from None  # the mismatch under the current names
 
     def _set_aside(self, failures, used):
         """Moves damaged checkpoints out of the way (so the manager never lists or keeps them)."""

