@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data demo lint format test bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
+.PHONY: setup data demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
 
 setup: data $(VENV)/.installed
 
@@ -43,6 +43,12 @@ format: setup
 TEST_WORKERS ?= 2
 test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+
+# Every finding of the report, its poster and the CAN paper over seeds -> report/index.html,
+# report/findings.json, report/FINDINGS.md (~90 min on 2 cores; finished runs are reused, so a rerun
+# resumes). QUICK=1: the same at toy settings in ~4 min, into runs/report-quick/.
+report: setup
+	$(PY) benchmarks/report.py $(if $(QUICK),--quick)
 
 # Speed + 10-seed quality tables for the 2-d experiments (~25 min on 2 cores).
 bench: setup

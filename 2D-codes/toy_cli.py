@@ -55,10 +55,8 @@ def define_toy_flags(default_niters):
         "Feed the D update's noise batch to the G update too, as the "
         "report's code did (default: G draws its own).",
     )
-    flags.DEFINE_enum(
-        "settings",
-        "default",
-        ["default", "report"],
+    common_flags.define_settings_flag(
+        {"report": REPORT_SETTINGS},
         "report: train as the report's own code did "
         "(--pack 1 --nolr_decay --lrg 3e-3 --lrd 9e-3, 3 hidden layers = its --nlayers 4, relu, "
         "--shared_noise, and for STYLEGAN --creativity_loss report); flags given explicitly win.",
@@ -81,10 +79,7 @@ def define_toy_flags(default_niters):
 
 def apply_settings(FLAGS, class_head=False):
     """Resolves --settings (a preset of other flags; explicit flags win) and --pack's default."""
-    if FLAGS.settings == "report":
-        for name, value in REPORT_SETTINGS.items():
-            if name in FLAGS and not FLAGS[name].present:
-                FLAGS[name].value = value
+    common_flags.apply_settings(FLAGS, {"report": REPORT_SETTINGS})
     if FLAGS.pack is None:
         FLAGS.pack = 1 if class_head else 2
     common_flags.require(

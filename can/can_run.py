@@ -197,6 +197,8 @@ class CANExperiment:
             "nn_distance_heldout_real": metrics.nn_distance(heldout, train),
             "diversity": metrics.mean_pairwise_distance(gens),
             "diversity_real": metrics.mean_pairwise_distance(heldout),
+            "saturated_fraction": metrics.saturated_fraction(gens),
+            "saturated_fraction_heldout_real": metrics.saturated_fraction(heldout),
         }
         out["diversity_ratio"] = out["diversity"] / max(out["diversity_real"], 1e-12)
         if spec.judge:

@@ -67,6 +67,24 @@ def define_mixed_precision_flag():
     )
 
 
+def define_settings_flag(presets, about):
+    """--settings default|<preset>: a named set of other flags' values (presets: {name: {flag:
+    value}}), e.g. `report` = what the report's own code ran where our defaults differ. `about`
+    says what each preset sets; flags given on the command line win over the preset."""
+    flags.DEFINE_enum("settings", "default", ["default", *presets], about)
+
+
+def apply_settings(flag_values, presets):
+    """Sets the flags of the chosen --settings preset that the command line did not give; returns
+    {flag: value} of what the preset changed (for the run's record)."""
+    changed = {}
+    for name, value in presets.get(flag_values.settings, {}).items():
+        if name in flag_values and not flag_values[name].present:
+            flag_values[name].value = value
+            changed[name] = value
+    return changed
+
+
 def check_float_flags(flag_values):
     """Every float flag must be a finite number: nan and inf pass comparisons like `> 0` wrongly
     (nan) or blow a run up later (inf)."""

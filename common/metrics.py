@@ -203,6 +203,13 @@ def precision_recall(generated_features, real_features, k=3, max_samples=2000):
     return float(precision), float(recall)
 
 
+def saturated_fraction(images):
+    """Share of pixel values (images in [0, 1]) at the ends of an 8-bit range: <= 1/255 or >=
+    254/255 (seed 004's failure: outputs of 0 or 255 only)."""
+    x = np.asarray(images, np.float64)
+    return float(np.mean((x <= 1 / 255) | (x >= 254 / 255)))
+
+
 def mean_pairwise_distance(samples, max_samples=500):
     """Mean Euclidean distance between distinct pairs (a diversity score), on up to
     `max_samples` samples."""

@@ -29,8 +29,18 @@ NETWORKS = ("dcgan", "resnet")
 DEFAULT_HELD_OUT = {"mnist": (9,), "fashion-mnist": (1,)}
 
 
+# --settings report: what the report's FIGR code ran where our defaults differ: FIGR's Algorithm 1
+# (plain SGD in the inner loop) and its replacement DCGAN loss without our R1 penalty.
+REPORT_SETTINGS = {"inner_optimizer": "sgd", "r1_gamma": 0.0}
+
+
 def define_flags():
     common_flags.define_run_flags(default_batch_size=None, default_seed=1)
+    common_flags.define_settings_flag(
+        {"report": REPORT_SETTINGS},
+        "report: the report's settings where ours differ (--inner_optimizer sgd, FIGR's "
+        "Algorithm 1; --r1_gamma 0, its plain DCGAN loss); flags given explicitly win.",
+    )
     common_flags.define_download_flag()
     flags.DEFINE_string(
         "dataset",
@@ -117,6 +127,7 @@ def define_flags():
 
 
 def check_flags():
+    common_flags.apply_settings(FLAGS, {"report": REPORT_SETTINGS})
     dataset = FLAGS.dataset.strip().lower().replace("_", "-")
     dataset = {"fashionmnist": "fashion-mnist"}.get(dataset, dataset)
     common_flags.require(

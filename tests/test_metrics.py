@@ -172,3 +172,8 @@ def test_shot_metrics_in_feature_space_by_hand():
     assert out["feature_diversity"] == pytest.approx(1.5) and out["feature_real_diversity"] == pytest.approx(
         2.0
     )
+
+
+def test_saturated_fraction_counts_pixels_at_either_end_of_the_8_bit_range():
+    images = np.array([0.0, 0.5 / 255, 1.5 / 255, 0.5, 253.5 / 255, 254 / 255, 1.0, 0.3]).reshape(1, 2, 2, 2)
+    assert metrics.saturated_fraction(images) == 4 / 8
