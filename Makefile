@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
+.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
 
-setup: data $(VENV)/.installed
+setup: data browser $(VENV)/.installed
 
 # Real Fashion-MNIST from Debian's package (needs root or password-less sudo; elsewhere the
 # loaders fall back to tensorflow-datasets and say so). Never fails the build.
@@ -19,6 +19,18 @@ data:
 	  && echo "installed Debian's dataset-fashion-mnist" \
 	  || echo "note: could not install Debian's dataset-fashion-mnist (needs root); see README 'Data'"; \
 	else echo "note: no apt-get here; Fashion-MNIST will come from --data_dir or tensorflow-datasets (README 'Data')"; fi
+
+# Debian's Chromium and its driver: the tests open the results page in a real headless browser
+# (browsers cannot be downloaded from elsewhere here). Without root the browser test says so and skips.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } \
+	  && echo "installed Debian's chromium and chromium-driver" \
+	  || echo "note: could not install chromium (needs root); the browser tests will skip and say so"; \
+	else echo "note: no apt-get here; install chromium + chromedriver for the browser tests"; fi
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)

@@ -31,7 +31,9 @@ setup(
         # ruff pinned: `make test` checks the formatting, which moves between ruff releases.
         # nbclient + ipykernel: the test suite executes the notebooks in notebooks/.
         # pytest-xdist: the suite runs on two processes (most tests wait on subprocesses).
+        # selenium: the results page is tested in Debian's headless Chromium (`make setup` installs it).
         "test": [
+            "selenium>=4.10",
             "pytest>=7",
             "pytest-xdist>=3",
             "ruff==0.17.6",

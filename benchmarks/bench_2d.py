@@ -31,7 +31,6 @@ STYLE_CONFIGS = [  # (row name, extra flags, removals measured)
     ("style GAN, `--settings report` (report's loss)", ["--settings", "report", "--label"], ("mixture 1",)),
 ]
 MISSING = {"none": [], "mixture 1": ["--missing_mixt", "1"]}
-FIGURES = os.path.join(ROOT, "docs", "figures")
 
 
 def run_script(script, args, out_dir):
@@ -124,24 +123,6 @@ def mean(values):
 def std(values):
     m = mean(values)
     return (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
-
-
-def figures(work_dir, niters):
-    """The README's 2-d figures, made by the commands they show (seed 0)."""
-    import shutil
-
-    out = os.path.join(work_dir, "figures", "compare")
-    bench_common.run_script(
-        TOY_DIR,
-        "STYLEGAN.py",
-        ["--compare", "--missing_mixt", "1", "--niters", str(niters)],
-        out,
-        metrics_file=os.path.join("normal_gan", "metrics.json"),
-    )
-    shutil.copyfile(os.path.join(out, "comparison.png"), os.path.join(FIGURES, "stylegan_comparison.png"))
-    out = os.path.join(work_dir, "figures", "cgan")
-    run_script("CGAN.py", ["--label", "--missing_mixt", "4", "--niters", str(niters)], out)
-    shutil.copyfile(os.path.join(out, "snapshots.png"), os.path.join(FIGURES, "cgan_snapshots.png"))
 
 
 def summarise(results):
@@ -246,8 +227,9 @@ def main():
     )
     parser.add_argument(
         "--parts",
-        default="speed,figures,quality",
-        help="comma list of speed, figures, quality, workers (parts not run keep their last numbers)",
+        default="speed,quality",
+        help="comma list of speed, quality, workers (parts not run keep their last numbers; the "
+        "README's 2-d figures come from `make report`)",
     )
     parser.add_argument("--seeds", type=int, default=10, help="seeds per configuration in the quality table")
     parser.add_argument("--niters", type=int, default=3001, help="iterations of every quality run")
@@ -261,8 +243,6 @@ def main():
     parts = set(args.parts.split(","))
     previous = io.read_json(args.out, {})
     speed_rows = speed(args.work_dir, args.speed_repeats) if "speed" in parts else previous.get("speed", [])
-    if "figures" in parts:
-        figures(args.work_dir, args.niters)
     if "quality" in parts:
         quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
     else:

@@ -16,7 +16,6 @@ into docs/figures/. Benchmarks are not tests: nothing here asserts.
 import argparse
 import dataclasses
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -29,7 +28,6 @@ from common import io  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAN_DIR = os.path.join(ROOT, "can")
-FIGURES = os.path.join(ROOT, "docs", "figures")
 QUALITY_KEYS = [
     "style_entropy_dc",
     "style_entropy_dc_real",
@@ -181,8 +179,6 @@ def quality(previous, args):
                 **{k: values.get(k) for k in QUALITY_KEYS},
             }
         )
-        for figure in ("samples.png", "progression.png"):
-            shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
         print(rows[-1], flush=True)
     return rows
 
@@ -262,12 +258,7 @@ def seeds(previous, args):
                     },
                     flush=True,
                 )
-    for tag, _, _ in SEED_MODELS:  # the README's figures: the first seed, as far as it got
-        out_dir = os.path.join(args.work_dir, "seeds", f"{tag}_seed{seed_list[0]}")
-        for figure in ("samples.png", "progression.png"):
-            if os.path.exists(os.path.join(out_dir, figure)):
-                shutil.copy(os.path.join(out_dir, figure), os.path.join(FIGURES, f"{tag}_{figure}"))
-    return rows
+    return rows  # the README's CAN figures come from `make report`
 
 
 def seeds_markdown(rows):

@@ -42,6 +42,82 @@ VERDICT_CLASS = {
 }
 
 
+# The README's figures (docs/figures/): made from the report's runs (the first seed that succeeded),
+# so every figure the README shows comes from a command on the report page.
+DOCS_FIGURES = {
+    "stylegan_comparison.png": ("toy_compare", "comparison.png"),
+    "cgan_snapshots.png": ("cgan", "snapshots.png"),
+    "infogan_mnist_remove3.png": ("infogan", "code_grid.png"),
+    "infogan_mnist_remove3_sweep.png": ("infogan", "continuous_sweep.png"),
+    "vae_latent.png": ("vae_trousers_removed", "latent.png"),
+    "vae_trousers_removed.png": ("vae_trousers_removed", "manifold.png"),
+    "vae_sneakers_removed.png": ("vae_sneakers_removed", "manifold.png"),
+    "vae_one_shot_trousers.png": ("vae_one_shot_trousers", "few_shot.png"),
+    "vae_four_shot_9.png": ("vae_four_shot_9", "few_shot.png"),
+    "vae_four_shot_9_manifold.png": ("vae_four_shot_9", "manifold.png"),
+    "figr_mnist_few_shot.png": ("figr", "few_shot.png"),
+    "figr_mnist_progression.png": ("figr", "progression.png"),
+    "figr_mnist_adaptation.png": ("figr", "adaptation.png"),
+    "can_samples.png": ("can", "samples.png"),
+    "can_progression.png": ("can", "progression.png"),
+    "baseline_samples.png": ("can_baseline", "samples.png"),
+    "baseline_progression.png": ("can_baseline", "progression.png"),
+}
+README_BEGIN = (
+    "<!-- report:begin (written by benchmarks/report.py from report/findings.json; do not edit) -->"
+)
+README_END = "<!-- report:end -->"
+
+
+def first_ok_file(data, runs_root, run_id, name):
+    for seed, (record, _) in sorted(data.get(run_id, {}).items()):
+        path = os.path.join(runs_root, run_id, f"seed{seed}", name)
+        if record["status"] == "ok" and os.path.exists(path):
+            return path
+    return None
+
+
+def publish(findings, meta, data, runs_root, out_dir):
+    """The full report's extras for the repository: docs/figures/ from its runs, a screenshot of
+    the page, and the README's summary block."""
+    docs = os.path.join(ROOT, "docs", "figures")
+    for target, (run_id, name) in DOCS_FIGURES.items():
+        source = first_ok_file(data, runs_root, run_id, name)
+        if source:
+            shutil.copyfile(source, os.path.join(docs, target))
+    try:
+        import browser
+
+        driver = browser.chromium(1200, 1000)
+        try:
+            driver.get("file://" + os.path.join(out_dir, "index.html"))
+            driver.save_screenshot(os.path.join(docs, "report_page.png"))
+        finally:
+            driver.quit()
+    except browser.NoBrowser as missing:
+        print(f"report: no screenshot of the page ({missing})", file=sys.stderr)
+    counts = {v: sum(f["verdict"] == v for f in findings) for v in rf.VERDICTS}
+    lines = [
+        README_BEGIN,
+        f"**{len(findings)} findings: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + "** "
+        f"(`{meta['command']}` at commit `{meta['commit']}`, {meta['made']}, {meta['machine']['cores']} "
+        f"CPU cores, {meta['wall_minutes']:.0f} min of runs). Every row's numbers, criterion, command and "
+        "figure: [report/FINDINGS.md](report/FINDINGS.md) and the page `report/index.html`.",
+        "",
+        "| finding | where | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {f['claim']} | {f['section']} | {f['verdict']} |" for f in findings]
+    lines.append(README_END)
+    readme_path = os.path.join(ROOT, "README.md")
+    with open(readme_path, encoding="utf-8") as f:
+        readme = f.read()
+    if README_BEGIN in readme and README_END in readme:
+        head, rest = readme.split(README_BEGIN, 1)
+        readme = head + "\n".join(lines) + rest.split(README_END, 1)[1]
+        io.write_bytes(readme_path, readme.encode())
+
+
 def machine():
     cpu = platform.processor() or platform.machine()
     try:

@@ -250,6 +250,15 @@ def eval_cgan(data):
 
 
 # ---------------------------------------------------------------- 2.4 InfoGAN
+def _width_note(data):
+    widths = sorted(
+        {str(m["final"].get("width")) for r, m in data.get("infogan", {}).values() if r["status"] == "ok"}
+    )
+    if widths == ["full"]:
+        return " Networks at full width (Chen et al.'s), as the report's code and --settings report."
+    return f" Networks at width {', '.join(widths)}; the report's code used full width (--settings report)."
+
+
 def eval_infogan(data):
     missing = _missing(data, "infogan")
     if missing:
@@ -271,7 +280,9 @@ def eval_infogan(data):
     verdict = REPRODUCED if sum(threes) == 0 and hits < 0.02 else NOT_REPRODUCED
     reason = (
         f"{sum(threes)} codes in all seeds have 3 as their majority digit, and {hits:.3f} of the "
-        "generations are judged 3 (criterion: no 3-code and < 0.02)." + _mnist_note(data, "infogan")
+        "generations are judged 3 (criterion: no 3-code and < 0.02)."
+        + _width_note(data)
+        + _mnist_note(data, "infogan")
     )
     return _note_failures(Result(verdict, reason, numbers), data, "infogan")
 

@@ -276,7 +276,7 @@ def execute(spec, seed, runs_root, log):
     return record
 
 
-def run_all(specs, runs_root, retry_failed=False, stream=sys.stderr):
+def run_all(specs, runs_root, retry_failed=False, stream=None):
     """Runs every (spec, seed) without a record, one at a time (each uses both cores), under one
     progress bar for the whole report whose ETA scales the expected seconds by how fast the runs
     so far went. Returns the number of runs that failed (now or before)."""
@@ -287,8 +287,9 @@ def run_all(specs, runs_root, retry_failed=False, stream=sys.stderr):
     reused = len(jobs) - len(todo)
 
     def log(text):
-        stream.write(text + "\n")
-        stream.flush()
+        out = stream or sys.stderr
+        out.write(text + "\n")
+        out.flush()
 
     log(f"report: {len(jobs)} runs, {reused} already finished (reused), {len(todo)} to run")
     for index, (spec, seed) in enumerate(todo):
