@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-faults clean
+.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-faults clean
 
 setup: data browser $(VENV)/.installed
 
@@ -84,6 +84,10 @@ bench-figr: setup
 # baseline DCGAN on the stand-in (~25 min on 2 cores).
 bench-can: setup
 	$(PY) benchmarks/bench_can.py
+
+# The survey server under 50 simulated participants at once (needs make report's CAN runs; ~2 min).
+bench-survey: setup
+	$(PY) benchmarks/bench_survey.py
 
 # Fault injection: kill -9, damaged checkpoints, races, a full disk, 100+ bad inputs (~25 min).
 bench-faults: setup

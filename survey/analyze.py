@@ -1,0 +1,57 @@
+"""Analyses a study's answers: per source the mean of Q1-Q5 and the rate of "made by a designer"
+with bootstrapped 95 % intervals (resampling participants), the real images' rate as reference,
+answer distributions, and Krippendorff's alpha (ordinal) per question, excluding participants who
+failed the attention check (counted).
+
+    python analyze.py --study study/
+
+Writes <study>/results.json, <study>/results.md and <study>/results.png.
+"""
+
+import os
+
+from absl import flags
+
+from common import flags as common_flags
+from common import io
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    flags.DEFINE_string("study", None, "The study directory (made by make_study.py, answered via serve.py).")
+    flags.DEFINE_integer("resamples", 2000, "Bootstrap resamples.")
+    flags.DEFINE_integer("seed", 0, "Seed of the bootstrap.")
+    flags.DEFINE_string(
+        "note", None, "A line for the figure and results.md (e.g. that the answers are simulated)."
+    )
+
+
+def main(argv):
+    del argv
+    common_flags.require(FLAGS.study, "--study: give the study directory")
+    common_flags.check_positive("resamples", FLAGS.resamples)
+    import study
+    import survey_app
+    import survey_stats
+
+    manifest = study.load_manifest(FLAGS.study)
+    db = os.path.join(FLAGS.study, "answers.sqlite")
+    common_flags.require(os.path.exists(db), f"--study {FLAGS.study} has no answers yet (serve it first)")
+    participants, answers = survey_app.Store(db).rows()
+    results = survey_stats.analyze(
+        manifest, participants, answers, seed=FLAGS.seed, resamples=FLAGS.resamples
+    )
+    if FLAGS.note:
+        results["note"] = FLAGS.note
+    io.write_json(os.path.join(FLAGS.study, "results.json"), results)
+    text = survey_stats.markdown(results)
+    io.write_bytes(os.path.join(FLAGS.study, "results.md"), text.encode())
+    survey_stats.figure(results, os.path.join(FLAGS.study, "results.png"))
+    print(text)
+    print(f"wrote results.json, results.md, results.png in {os.path.abspath(FLAGS.study)}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    common_flags.run(main)
