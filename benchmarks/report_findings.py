@@ -722,8 +722,8 @@ FINDINGS = [
         (),
         "—",
         not_testable(
-            "Needs human participants; this report measures with the judge classifier only. The survey "
-            "tool is a separate piece of work (survey/, issue 14)."
+            "Needs human participants; this report measures with the judge classifier only. survey/ "
+            "runs the poster's Q1-Q6 as a web study on any of our runs (README: Human evaluation)."
         ),
     ),
     Finding(
@@ -760,6 +760,9 @@ FINDINGS = [
         (),
         (),
         "—",
-        not_testable("A human study; see the survey tool (issue 14)."),
+        not_testable(
+            "A human study: no participants here. survey/ builds and serves one (CAN vs --baseline against "
+            "real images) and reports the rate each source is taken for human work."
+        ),
     ),
 ]

@@ -42,6 +42,7 @@ def main(argv):
     del argv
     common_flags.require(FLAGS.study, "--study: give the study directory (made by make_study.py)")
     common_flags.check_range("port", FLAGS.port, 0, 65535, high_open=False)
+    common_flags.check_positive("threads", FLAGS.threads)
     token = FLAGS.token or os.environ.get("SURVEY_TOKEN") or secrets.token_urlsafe(16)
     app = make_app(FLAGS.study, token)
     import socket
