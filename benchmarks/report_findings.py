@@ -384,6 +384,14 @@ def eval_four_shot(data):
     return result
 
 
+def _stages(data, run_id):
+    """The run's stage names ("at_1000", ...) in order of their count, from the seeds that succeeded."""
+    names = {
+        n for r, m in data.get(run_id, {}).values() if r["status"] == "ok" for n in m if n.startswith("at_")
+    }
+    return sorted(names, key=lambda n: int(n.split("_")[1]))
+
+
 def _figr_numbers(data, run_id, stage):
     return [
         Number(
@@ -413,7 +421,7 @@ def eval_figr(data):
     missing = _missing(data, "figr")
     if missing:
         return missing
-    stages = [name for name in data["figr"][next(iter(data["figr"]))][1] if name.startswith("at_")]
+    stages = _stages(data, "figr") or ["final"]
     numbers = []
     for stage in stages:
         for number in _figr_numbers(data, "figr", stage):
@@ -433,7 +441,7 @@ def eval_figr_report_settings(data):
     missing = _missing(data, "figr_report_settings", "figr")
     if missing:
         return missing
-    ours_stage = next(name for name in data["figr"][next(iter(data["figr"]))][1] if name.startswith("at_"))
+    ours_stage = (_stages(data, "figr") or ["final"])[0]
     mine = _figr_numbers(data, "figr_report_settings", "final")
     ours = _figr_numbers(data, "figr", ours_stage)
     numbers = [Number(f"--settings report: {n.label}", n.values) for n in mine]

@@ -188,3 +188,16 @@ def test_quick_report_opens_in_chromium_with_every_image_and_verdict(quick_repor
         assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_a_failed_first_seed_leaves_the_others_counted():
+    figr = {"class_9_judge_accuracy": 0.7, "unadapted_judge_accuracy": 0.1}
+    data = {
+        "figr": {
+            1: ({"status": "failed"}, {}),
+            2: ({"status": "ok"}, {"at_1000": dict(figr), "at_2000": dict(figr), "final": dict(figr)}),
+        }
+    }
+    result = rf.eval_figr(data)
+    assert result.verdict == rf.REPRODUCED and "1 run(s) failed" in result.reason
+    assert [n.values for n in result.numbers[-4:-2]] == [[0.7], [0.1]]
