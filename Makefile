@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-faults clean
+.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults clean
 
 setup: data browser $(VENV)/.installed
 
@@ -88,6 +88,11 @@ bench-can: setup
 # The survey server under 50 simulated participants at once (needs make report's CAN runs; ~2 min).
 bench-survey: setup
 	$(PY) benchmarks/bench_survey.py
+
+# A roofline: the machine's float32 peaks beside every experiment's step at default and paper
+# settings (FLOPs, s/step, GFLOP/s, peak RSS; ~10 min).
+bench-roofline: setup
+	$(PY) benchmarks/bench_roofline.py
 
 # Fault injection: kill -9, damaged checkpoints, races, a full disk, 100+ bad inputs (~25 min).
 bench-faults: setup
