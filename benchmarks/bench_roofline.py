@@ -173,11 +173,12 @@ def markdown(result):
         f"{p['matmul_4096']:.0f} GFLOP/s (4096²), 5×5 convolution {conv:.0f} GFLOP/s (batch 32, "
         f"64×64×64 → 128); {result['cores']} cores, load average {result['load'][0]:.1f} before / "
         f"{result['load'][1]:.1f} after. A process that imports TensorFlow and runs one op peaks at "
-        f"{result.get('tensorflow_rss_mb', float('nan')):.0f} MB RSS (the floor of every row). FLOPs per step: TensorFlow's profiler on one `update` graph (FIGR left out: its inner "
-        "while-loop is counted once). Fractions are of the matmul peak and of the convolution peak.",
+        f"{result.get('tensorflow_rss_mb', float('nan')):.0f} MB RSS (the floor of every row). FLOPs per "
+        "step: TensorFlow's profiler on one `update` graph (FIGR left out: its inner while-loop is "
+        "counted once). Fractions are of the matmul peak and of the convolution peak.",
         "",
-        "| experiment | setting | batch | XLA | GFLOP / step | s / step | GFLOP/s | % matmul peak | % conv peak "
-        "| peak RSS (MB) |",
+        "| experiment | setting | batch | XLA | GFLOP / step | s / step | GFLOP/s | % matmul peak | "
+        "% conv peak | peak RSS (MB) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
