@@ -23,6 +23,20 @@ SECTIONS = [
     ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)"),
 ]
 
+# The four-shot VAE on the 9s (report 2.6.my9): a finding of its own, and FIGR's comparison.
+VAE_FOUR_SHOT_9 = (
+    "--dataset",
+    "mnist",
+    "--encoding-vector-size",
+    "3",
+    "--remove-label",
+    "9",
+    "--few-shot",
+    "4",
+    "--epochs",
+    "50",
+)
+
 
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
     """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:

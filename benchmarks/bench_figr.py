@@ -26,18 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGR_DIR = os.path.join(ROOT, "figr")
 VAE_DIR = os.path.join(ROOT, "vae")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-VAE_FOUR_SHOT = [
-    "--dataset",
-    "mnist",
-    "--encoding-vector-size",
-    "3",
-    "--remove-label",
-    "9",
-    "--few-shot",
-    "4",
-    "--epochs",
-    "50",
-]
+VAE_FOUR_SHOT = bench_common.VAE_FOUR_SHOT_9
 HELD_OUT_KEYS = [
     "heldout_judge_accuracy",
     "unadapted_judge_accuracy",

@@ -46,18 +46,7 @@ FINDINGS = [
     ),
     (
         "four-shot digit 9",
-        [
-            "--dataset",
-            "mnist",
-            "--encoding-vector-size",
-            "3",
-            "--remove-label",
-            "9",
-            "--few-shot",
-            "4",
-            "--epochs",
-            "50",
-        ],
+        bench_common.VAE_FOUR_SHOT_9,
     ),
     (
         "report's command: four-shot dress",

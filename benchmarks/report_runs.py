@@ -19,6 +19,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import bench_common  # noqa: E402  (next to this file)
+
 from common import io  # noqa: E402
 from common.progress import format_seconds  # noqa: E402
 
@@ -133,18 +135,7 @@ def run_specs(quick):
             "vae_four_shot_9",
             "vae",
             "VAE.py",
-            (
-                "--dataset",
-                "mnist",
-                "--encoding-vector-size",
-                "3",
-                "--remove-label",
-                "9",
-                "--few-shot",
-                "4",
-                "--epochs",
-                "2" if quick else "50",
-            ),
+            (*bench_common.VAE_FOUR_SHOT_9[:-1], "2" if quick else "50"),
             image_seeds,
             45,
         ),
