@@ -20,6 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import bench_common  # noqa: E402  (next to this file)
+import bench_vae  # noqa: E402
 
 from common import io  # noqa: E402
 from common.progress import format_seconds  # noqa: E402
@@ -95,39 +96,20 @@ def run_specs(quick):
             480,
         ),
     ]
-    vae_epochs = ["--epochs", "1"] if quick else []
+    vae_epochs = ("--epochs", "1") if quick else ()
+    vae = dict(bench_vae.FINDINGS)  # the commands of bench_vae's findings, one definition
     specs += [
         RunSpec(
-            "vae_trousers_removed",
-            "vae",
-            "VAE.py",
-            ("--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "1", *vae_epochs),
-            image_seeds,
-            150,
+            "vae_trousers_removed", "vae", "VAE.py", (*vae["trousers removed"], *vae_epochs), image_seeds, 150
         ),
         RunSpec(
-            "vae_sneakers_removed",
-            "vae",
-            "VAE.py",
-            ("--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "7", *vae_epochs),
-            image_seeds,
-            150,
+            "vae_sneakers_removed", "vae", "VAE.py", (*vae["sneakers removed"], *vae_epochs), image_seeds, 150
         ),
         RunSpec(
             "vae_one_shot_trousers",
             "vae",
             "VAE.py",
-            (
-                "--dataset",
-                "fashion-mnist",
-                "--encoding-vector-size",
-                "3",
-                "--remove-label",
-                "1",
-                "--few-shot",
-                "1",
-                *vae_epochs,
-            ),
+            (*vae["one-shot trousers"], *vae_epochs),
             image_seeds,
             100,
         ),
