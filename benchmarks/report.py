@@ -402,6 +402,8 @@ def main():
     io.write_json(os.path.join(out_dir, "findings.json"), {"meta": meta, "findings": findings, "runs": prov})
     io.write_bytes(os.path.join(out_dir, "index.html"), render_html(findings, prov, meta).encode())
     io.write_bytes(os.path.join(out_dir, "FINDINGS.md"), render_markdown(findings, meta).encode())
+    if not args.quick and args.out is None:  # the repository's own report: README block, docs/figures
+        publish(findings, meta, data, runs_root, out_dir)
     counts = {v: sum(f["verdict"] == v for f in findings) for v in rf.VERDICTS}
     print(
         f"report: {os.path.join(out_dir, 'index.html')}: " + ", ".join(f"{n} {v}" for v, n in counts.items())
