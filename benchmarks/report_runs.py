@@ -172,7 +172,21 @@ def git_commit():
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+            # what the full report itself writes (README's block, docs/figures, report/) is not a change
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!README.md",
+                ":!docs/figures",
+                ":!report",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return out + ("+changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
