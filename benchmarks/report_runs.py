@@ -59,7 +59,7 @@ def run_specs(quick):
     """Every run of the report. quick: toy settings (a few iterations, one or two seeds) that
     exercise the same code paths in a few minutes; the numbers then mean nothing."""
     toy_iters = ["--niters", "301"] if quick else []
-    toy_seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
+    toy_seeds = (0,) if quick else (0, 1, 2, 3, 4)
     image_seeds = (1,) if quick else (1, 2, 3)
     gan_seeds = (0,) if quick else (0, 1, 2)
     compare = "normal_gan/metrics.json"

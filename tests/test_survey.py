@@ -401,13 +401,25 @@ def test_a_study_of_can_against_its_baseline_is_completed_in_chromium(tmp_path):
     (port,) = free_ports(1)
     proc = serve(out, port)
     try:
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
-        def submit(button):  # click and wait for the next page
+        def submit(button):  # click, wait until this page is gone and the next one has loaded
+            page = driver.find_element(By.TAG_NAME, "html")
             button.click()
-            WebDriverWait(driver, 20).until(expected_conditions.staleness_of(button))
+
+            def gone(_):
+                try:
+                    page.is_enabled()
+                    return False
+                except WebDriverException:  # stale, or Chromium's "node does not belong to the document"
+                    return True
+
+            WebDriverWait(driver, 20).until(gone)
+            WebDriverWait(driver, 20).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+            )
 
         driver.get(f"http://127.0.0.1:{port}/")
         submit(driver.find_element(By.CSS_SELECTOR, "form[action='/start'] button"))
