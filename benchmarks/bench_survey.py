@@ -14,6 +14,7 @@ survey figures: the question page (headless Chromium) and the analysis of these 
 import argparse
 import concurrent.futures
 import http.client
+import json
 import os
 import random
 import re
@@ -123,7 +124,8 @@ def run(args):
         server.wait(10)
     with sqlite3.connect(os.path.join(study_dir, "answers.sqlite")) as db:
         stored = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-        repeat = __import__("json").load(open(os.path.join(study_dir, "manifest.json")))["attention_repeat"]
+        with open(os.path.join(study_dir, "manifest.json")) as f:
+            repeat = json.load(f)["attention_repeat"]
         duplicates = db.execute(
             "SELECT COALESCE(SUM(n - CASE WHEN image_id = ? THEN 2 ELSE 1 END), 0) FROM "
             "(SELECT image_id, COUNT(*) AS n FROM answers GROUP BY pid, image_id HAVING n > "

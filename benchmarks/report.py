@@ -70,10 +70,11 @@ README_END = "<!-- report:end -->"
 
 
 def first_ok_file(data, runs_root, run_id, name):
+    """(path, seed) of `name` in the first seed of run_id that succeeded and has it, else None."""
     for seed, (record, _) in sorted(data.get(run_id, {}).items()):
         path = os.path.join(runs_root, run_id, f"seed{seed}", name)
         if record["status"] == "ok" and os.path.exists(path):
-            return path
+            return path, seed
     return None
 
 
@@ -82,9 +83,9 @@ def publish(findings, meta, data, runs_root, out_dir):
     the page, and the README's summary block."""
     docs = os.path.join(ROOT, "docs", "figures")
     for target, (run_id, name) in DOCS_FIGURES.items():
-        source = first_ok_file(data, runs_root, run_id, name)
-        if source:
-            shutil.copyfile(source, os.path.join(docs, target))
+        found = first_ok_file(data, runs_root, run_id, name)
+        if found:
+            shutil.copyfile(found[0], os.path.join(docs, target))
     try:
         import browser
 
@@ -136,11 +137,11 @@ def machine():
     }
 
 
-def provenance(specs, runs_root):
+def provenance(specs, data):
     """Per run id: the command, seeds (ok / failed), commits, data sources, wall time, load."""
     rows = []
     for spec in specs:
-        loaded = report_runs.load(runs_root, spec)
+        loaded = data[spec.run_id]
         records = [record for record, _ in loaded.values()]
         sources = sorted({m.get("final", {}).get("data_source", "") for _, m in loaded.values()} - {""})
         rows.append(
@@ -166,7 +167,7 @@ def evaluate(specs, runs_root):
     findings = []
     for finding in rf.FINDINGS:
         result = finding.evaluate(data)
-        if result.numbers and min(len([v for v in n.values if v is not None]) for n in result.numbers) < 2:
+        if result.numbers and min(n.count() for n in result.numbers) < 2:
             result.reason += (
                 " Some numbers come from one seed: no spread, so a criterion on the spread is weak."
             )
@@ -186,7 +187,7 @@ def evaluate(specs, runs_root):
                         "label": n.label,
                         "values": n.values,
                         "summary": n.summary(),
-                        "n": len([v for v in n.values if v is not None]),
+                        "n": n.count(),
                     }
                     for n in result.numbers
                 ],
@@ -204,16 +205,11 @@ def copy_figures(findings, data, runs_root, out_dir):
         finding["figure_file"] = None
         if not finding["figure"]:
             continue
-        run_id, name = finding["figure"]
-        for seed, (record, _) in sorted(data.get(run_id, {}).items()):
-            spec_dir = os.path.join(runs_root, run_id, f"seed{seed}")
-            source = os.path.join(spec_dir, name)
-            if record["status"] == "ok" and os.path.exists(source):
-                target = f"figures/{finding['id']}.png"
-                shutil.copyfile(source, os.path.join(out_dir, target))
-                finding["figure_file"] = target
-                finding["figure_seed"] = seed
-                break
+        found = first_ok_file(data, runs_root, *finding["figure"])
+        if found:
+            target = f"figures/{finding['id']}.png"
+            shutil.copyfile(found[0], os.path.join(out_dir, target))
+            finding["figure_file"], finding["figure_seed"] = target, found[1]
 
 
 def esc(text):
@@ -387,7 +383,7 @@ def main():
         report_runs.run_all(specs, runs_root, retry_failed=args.retry_failed)
     findings, data = evaluate(specs, runs_root)
     copy_figures(findings, data, runs_root, out_dir)
-    prov = provenance(specs, runs_root)
+    prov = provenance(specs, data)
     meta = {
         "command": "make report" + (" QUICK=1" if args.quick else ""),
         "quick": args.quick,

@@ -9,6 +9,7 @@ returns a Result. It never reads a number that is not in a run of this report.
 import dataclasses
 import math
 
+import bench_common  # next to this file
 import numpy as np
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_TESTABLE = (
@@ -26,12 +27,14 @@ class Number:
     values: list  # one per successful seed
 
     def summary(self, digits=3):
-        values = [float(v) for v in self.values if v is not None and not math.isnan(float(v))]
-        if not values:
-            return "—"
-        if len(values) == 1:
-            return f"{values[0]:.{digits}f} (n=1)"
-        return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f} (n={len(values)})"
+        """'mean ± sd (n=...)' as every benchmark table writes it (NaN left out)."""
+        return bench_common.spread(
+            [v for v in self.values if v is not None and not math.isnan(float(v))], digits
+        )
+
+    def count(self):
+        """Seeds that gave this number."""
+        return len([v for v in self.values if v is not None])
 
     def mean(self):
         values = [float(v) for v in self.values if v is not None]
@@ -62,14 +65,13 @@ class Finding:
     evaluate: object  # function(data) -> Result
 
 
-def _values(data, run_id, key, stage="final", sub=None):
-    """key of every successful seed's metrics (sub: another metrics file of the run, e.g. the 2-d
-    --compare panels, read by the caller through `extra`)."""
+def _values(data, run_id, key, stage="final"):
+    """key of every successful seed's metrics at `stage` (a stage name or "final")."""
     out = []
     for _, (record, metrics) in sorted(data.get(run_id, {}).items()):
         if record["status"] != "ok":
             continue
-        values = metrics.get(sub or stage, {})
+        values = metrics.get(stage, {})
         out.append(values.get(key))
     return out
 

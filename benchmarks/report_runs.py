@@ -9,7 +9,6 @@ a diverged run) is recorded as failed, reported as such, and retried only with -
 """
 
 import dataclasses
-import json
 import os
 import shutil
 import subprocess
@@ -298,14 +297,6 @@ def run_all(specs, runs_root, retry_failed=False, stream=None):
     return sum(read_record(runs_root, s, seed)["status"] != "ok" for s, seed in jobs)
 
 
-def clear(runs_root, spec, seed):
-    """Forgets one run (its directory, logs and record)."""
-    shutil.rmtree(run_dir(runs_root, spec, seed), ignore_errors=True)
-    for path in (record_path(runs_root, spec, seed),):
-        if os.path.exists(path):
-            os.remove(path)
-
-
 def load(runs_root, spec):
     """{seed: (record, {stage name: metrics})} of the seeds that ran (ok or failed)."""
     out = {}
@@ -327,7 +318,3 @@ def load(runs_root, spec):
             }
         out[seed] = (record, metrics)
     return out
-
-
-def describe_jobs(specs):
-    return json.dumps([{"run": s.run_id, "seeds": list(s.seeds), "command": s.printed()} for s in specs])

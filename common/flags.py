@@ -75,14 +75,11 @@ def define_settings_flag(presets, about):
 
 
 def apply_settings(flag_values, presets):
-    """Sets the flags of the chosen --settings preset that the command line did not give; returns
-    {flag: value} of what the preset changed (for the run's record)."""
-    changed = {}
+    """Sets the flags of the chosen --settings preset that the command line did not give (the
+    resolved values are what the run records, like any flag's)."""
     for name, value in presets.get(flag_values.settings, {}).items():
         if name in flag_values and not flag_values[name].present:
             flag_values[name].value = value
-            changed[name] = value
-    return changed
 
 
 def check_float_flags(flag_values):

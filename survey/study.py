@@ -7,6 +7,7 @@ are drawn apart from the study's. One study image is shown twice (an attention c
 """
 
 import dataclasses
+import io as pyio
 import json
 import os
 import secrets
@@ -182,7 +183,7 @@ def to_png(image, path, view=VIEW_SIZE):
     img = Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x)
     scale = max(1, view // max(x.shape[:2]))
     img = img.resize((x.shape[1] * scale, x.shape[0] * scale), Image.NEAREST)
-    buffer = __import__("io").BytesIO()
+    buffer = pyio.BytesIO()
     img.save(buffer, format="PNG")
     io.write_bytes(path, buffer.getvalue())
 

@@ -10,6 +10,7 @@ Requests never name a file: images are served from memory by an id the manifest 
 malformed, replayed or foreign submission gets a 4xx and stores nothing.
 """
 
+import contextlib
 import csv
 import hmac
 import html
@@ -58,11 +59,12 @@ class Store:
             db.executescript(SCHEMA)
 
     def connect(self):
+        """A new connection, closed by `with` (sqlite3's own context manager only commits)."""
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.row_factory = sqlite3.Row
-        return _Closing(db)
+        return contextlib.closing(db)
 
     def create_participant(self, order):
         pid = secrets.token_urlsafe(18)
@@ -126,17 +128,6 @@ class Store:
             answers = [dict(r) for r in db.execute("SELECT * FROM answers ORDER BY pid, item")]
             participants = [dict(r) for r in db.execute("SELECT pid, created, finished FROM participants")]
         return participants, answers
-
-
-class _Closing:
-    def __init__(self, db):
-        self.db = db
-
-    def __enter__(self):
-        return self.db
-
-    def __exit__(self, *exc):
-        self.db.close()
 
 
 def draw_order(manifest, rng=None):
