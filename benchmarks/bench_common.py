@@ -3,10 +3,10 @@ from the Markdown section each benchmark writes under benchmarks/results/."""
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,25 +38,56 @@ VAE_FOUR_SHOT_9 = (
 )
 
 
+# Peak RSS of one command alone. getrusage(RUSAGE_CHILDREN) is the largest of every child so far,
+# not this one's; and Linux carries a process's peak across fork and exec, so a child forked from a
+# process holding TensorFlow would report at least that process's size. A bare Python launcher
+# (~10 MB) forks the command, waits for it and writes its ru_maxrss to a file.
+_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
+def run_measured(command, cwd=None, env=None, timeout=None):
+    """Runs `command` (a list) through the launcher; returns (CompletedProcess with text output,
+    wall seconds, peak RSS of that command's process in MB, or None if it was not measured)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = os.path.join(tmp, "rss")
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, rss_file, *command],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        wall = time.perf_counter() - start
+        try:
+            with open(rss_file) as f:
+                rss = int(f.read()) / 1024
+        except (OSError, ValueError):
+            rss = None
+    return proc, wall, rss
+
+
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
     """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:
-    continues the run there); returns (wall seconds, peak RSS of the children so far in MB,
+    continues the run there); returns (wall seconds, peak RSS of that process in MB,
     out_dir/metrics_file)."""
     if fresh:
         shutil.rmtree(out_dir, ignore_errors=True)
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, script, *args, "--out_dir", out_dir],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
+    proc, wall, rss = run_measured(
+        [sys.executable, script, *args, "--out_dir", out_dir], cwd=cwd, env=environment
     )
-    wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     with open(os.path.join(out_dir, metrics_file)) as f:
         return wall, rss, json.load(f)
 

@@ -62,7 +62,15 @@ def remove_classes(x, y, classes, few_shot=0, rng=None):
     the report did for its one- and four-shot VAE. Returns (x, y, shots) where `shots` maps each
     removed class to the indices (into the input) of the examples kept; the output is shuffled.
     """
-    x, y = np.asarray(x), np.asarray(y)
+    x = np.asarray(x)
+    index, shots = kept_index(y, classes, few_shot, rng)
+    return x[index], np.asarray(y)[index], shots
+
+
+def kept_index(y, classes, few_shot=0, rng=None):
+    """remove_classes without copying the examples: (indices into y of the training set, in its
+    shuffled order, repeats included; shots). x[index] is remove_classes' x."""
+    y = np.asarray(y)
     rng = np.random.default_rng(0) if rng is None else rng
     removed = np.isin(y, classes)
     keep_index = np.flatnonzero(~removed)
@@ -75,7 +83,7 @@ def remove_classes(x, y, classes, few_shot=0, rng=None):
         parts.append(np.tile(chosen, repeats))
     index = np.concatenate(parts)
     rng.shuffle(index)
-    return x[index], y[index], shots
+    return index, shots
 
 
 def draw_shots(y, classes, k, rng):

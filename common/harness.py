@@ -93,9 +93,17 @@ class Trainer:
         batches; on_step(step, losses): host callback after each step in hook_steps (snapshots)."""
         self.strategy = strategy or tf.distribute.get_strategy()
         self.workers = getattr(self.strategy.extended, "_num_workers", 1)
-        if self.workers > 1 and config.jit_compile and not tf.config.list_physical_devices("GPU"):
+        on_cpus = not tf.config.list_physical_devices("GPU")
+        if config.jit_compile and on_cpus and self.workers > 1:
             # TensorFlow has no collectives for XLA-compiled code on CPUs (b/194942685).
             print("multi_worker on CPUs: training without XLA (--nojit), which TensorFlow requires there")
+            config = dataclasses.replace(config, jit_compile=False)
+        elif config.jit_compile and on_cpus and self.strategy.num_replicas_in_sync > 1:
+            # XLA places a compiled step on one CPU device; the replicas' variables live on others.
+            print(
+                "mirrored over logical CPU devices: training without XLA (--nojit), which TensorFlow "
+                "requires there"
+            )
             config = dataclasses.replace(config, jit_compile=False)
         self.config = config
         self.on_step = on_step

@@ -27,9 +27,10 @@ def stratified_sample(y, per_class, rng):
     return np.sort(np.concatenate(picks))
 
 
-def epoch_dataset(x, batch_size, seed, labels=None):
+def epoch_dataset(x, batch_size, seed, labels=None, index=None):
     """Infinite tf.data pipeline of batches of x, one fresh permutation per epoch (the last
-    incomplete batch of an epoch is dropped). uint8 images become float32 in [0, 1].
+    incomplete batch of an epoch is dropped). uint8 images become float32 in [0, 1]. With
+    `index`, the training set is x[index] (and labels[index]) without that copy being made.
 
     The permutation of epoch e comes from a stateless RNG seeded with (seed, e), so the iterator's
     state is two counters: checkpointing it is free and a resumed run sees the batches an
@@ -37,7 +38,8 @@ def epoch_dataset(x, batch_size, seed, labels=None):
     import tensorflow as tf
 
     images = tf.constant(x)
-    size = int(images.shape[0])
+    rows = None if index is None else tf.constant(np.asarray(index, np.int64))
+    size = int(images.shape[0] if index is None else len(index))
     if size < batch_size:
         raise UsageError(f"--batch_size {batch_size} is larger than the {size} training examples")
 
@@ -47,7 +49,8 @@ def epoch_dataset(x, batch_size, seed, labels=None):
 
     targets = None if labels is None else tf.constant(np.asarray(labels, np.int64))
 
-    def gather(index):
+    def gather(order):
+        index = order if rows is None else tf.gather(rows, order)
         batch = tf.gather(images, index)
         batch = tf.cast(batch, tf.float32) / 255.0 if images.dtype == tf.uint8 else batch
         return batch if targets is None else (batch, tf.gather(targets, index))

@@ -177,3 +177,16 @@ def test_shot_metrics_in_feature_space_by_hand():
 def test_saturated_fraction_counts_pixels_at_either_end_of_the_8_bit_range():
     images = np.array([0.0, 0.5 / 255, 1.5 / 255, 0.5, 253.5 / 255, 254 / 255, 1.0, 0.3]).reshape(1, 2, 2, 2)
     assert metrics.saturated_fraction(images) == 4 / 8
+
+
+def test_nearest_neighbours_on_image_sized_data_match_float64_brute_force():
+    # The ranking uses a float32 product; the distances are exact. Images in [0, 1] with 784
+    # pixels, as the nn_distance metrics use them, and a pool with exact duplicates.
+    rng = np.random.default_rng(1)
+    refs = rng.uniform(size=(400, 784)).astype(np.float32)
+    refs[200:210] = refs[:10]
+    points = np.concatenate([refs[:5] + 0.01, rng.uniform(size=(95, 784)).astype(np.float32)])
+    index, dist = metrics.nearest_neighbours(points, refs, budget=5000)
+    brute = np.sqrt(((points[:, None].astype(np.float64) - refs[None].astype(np.float64)) ** 2).sum(-1))
+    np.testing.assert_allclose(dist, brute.min(1), rtol=1e-12)
+    np.testing.assert_allclose(brute[np.arange(len(points)), index], brute.min(1), rtol=1e-12)

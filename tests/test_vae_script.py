@@ -156,6 +156,8 @@ def test_zero_shot_mlp_latent_20_on_two_devices(env):
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
     assert m["replicas"] == 2  # really two devices, not a mirrored strategy over one
+    # --arch mlp asks for XLA (--jit auto), which cannot span logical CPU devices: said, not a crash
+    assert m["flags.jit"] == "auto" and "training without XLA" in proc.stdout
     assert m["train_examples"] == 360 and m["steps"] == 18 and "shots_judge_accuracy" not in m
     assert not os.path.exists(os.path.join(out, "few_shot.png"))
 
