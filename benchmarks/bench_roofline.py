@@ -1,24 +1,29 @@
-"""A roofline for the experiments: this machine's attainable float32 peak, measured in the same
-run (a large matmul and a large convolution through TensorFlow), beside each experiment's training
-step at its default and at its paper setting — FLOPs per step, seconds per step, achieved GFLOP/s,
-the fraction of the measured peaks, and the process's peak RSS.
+"""A roofline for the experiments, before and after a change: this machine's attainable float32
+peak (a large matmul and a large convolution through TensorFlow) beside each experiment's training
+step at its default and at its paper setting — FLOPs per step, seconds per step, achieved
+GFLOP/s, the fraction of the measured peaks, the process's peak RSS — and, with --before REV, the
+same steps of the code at git revision REV measured in the same run (one configuration after the
+other, alternating), plus whole VAE runs of both trees (seconds per epoch, peak RSS).
 
-    python benchmarks/bench_roofline.py          # make bench-roofline (~10 min on 2 cores)
+    python benchmarks/bench_roofline.py                  # make bench-roofline (~6 min on 2 cores)
+    python benchmarks/bench_roofline.py --before 509aca0 # before/after columns (~15 min)
 
 FLOPs per step are counted by TensorFlow's profiler (tf.compat.v1 profiler, float_operation) on
 the graph of one `update` of the model, as the harness runs it: every MatMul, Conv2D and their
-gradients, plus the elementwise ops (1 FLOP per element). FIGR is left out: its inner loop is a
-tf.while_loop, whose body the profiler counts once instead of once per inner step. Seconds per
-step come from the harness's compiled loop after a warm-up (compilation excluded), with each
-experiment's script default for XLA. Each configuration runs in its own process (peak RSS is that
-process's). Writes benchmarks/results/bench_roofline.{json,md} and BENCHMARKS.md. A benchmark,
-not a test: nothing here asserts.
+gradients, plus the elementwise ops (1 FLOP per element). FIGR's inner loop is a tf.while_loop
+whose body the profiler counts once: its count is multiplied by the inner steps (the meta step's
+few elementwise ops are then over-counted, by well under 1 %). Seconds per step come from the
+harness's compiled loop after a warm-up (compilation excluded), with XLA as each tree's entry
+script sets it by default. Each configuration runs in its own process; its peak RSS is that
+process's high-water mark (VmHWM). The per-op profile (where a step's time goes) runs without
+XLA, whose compiled clusters hide the ops. Writes benchmarks/results/bench_roofline.{json,md} and
+BENCHMARKS.md. A benchmark, not a test: nothing here asserts.
 """
 
 import argparse
 import json
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,117 +33,225 @@ import bench_common  # next to this script
 
 ROOT = bench_common.ROOT
 
-# name: (experiment folder, setting, batch, XLA as the script's default, builder of (model, batch))
+# name: (experiment folder, setting, batch)
 CONFIGS = {
-    "2-d GAN": ("2D-codes", "default (pack 2)", 400, True),
-    "VAE mlp 784-400-20": ("vae", "the PyTorch example's", 128, False),
-    "VAE conv latent 20": ("vae", "default", 128, False),
-    "InfoGAN quarter width": ("infogan", "default beyond 6,000 steps", 64, True),
-    "InfoGAN full width": ("infogan", "paper (Chen et al.)", 64, True),
-    "CAN 32x32 batch 64": ("can", "make report's", 64, False),
-    "CAN 64x64 batch 200": ("can", "paper (seed 004)", 200, False),
+    "2-d GAN": ("2D-codes", "default (pack 2)", 400),
+    "VAE mlp 784-400-20": ("vae", "the PyTorch example's", 128),
+    "VAE conv latent 20": ("vae", "default", 128),
+    "InfoGAN quarter width": ("infogan", "default beyond 6,000 steps", 64),
+    "InfoGAN full width": ("infogan", "paper (Chen et al.)", 64),
+    "FIGR dcgan 32x32": ("figr", "default (R1 10; 4 shots, 10 inner steps)", 4),
+    "CAN 32x32 batch 64": ("can", "make report's", 64),
+    "CAN 64x64 batch 200": ("can", "paper (seed 004)", 200),
+}
+PROFILED = ("InfoGAN full width", "CAN 64x64 batch 200")
+# Whole runs of VAE.py (data, training, evaluation): its per-epoch speed and memory targets.
+VAE_RUNS = {
+    "mlp": ["--dataset", "fashion-mnist", "--arch", "mlp", "--epochs", "3", "--nojudge"],
+    "conv": ["--dataset", "fashion-mnist", "--arch", "conv", "--epochs", "3", "--nojudge"],
 }
 
 
-def build(name):
-    """(model, one batch as numpy arrays) of a configuration."""
+def build(name, root):
+    """(model, one batch as numpy arrays, XLA as the tree's entry script sets it by default,
+    inner steps per update) of a configuration, from the library code under `root`."""
     import numpy as np
 
     rng = np.random.default_rng(0)
-    folder, _, batch, _ = CONFIGS[name]
-    sys.path[:0] = [ROOT, os.path.join(ROOT, folder)]
+    folder, _, batch = CONFIGS[name]
+    sys.path[:0] = [root, os.path.join(root, folder)]
     if folder == "2D-codes":
+        import toy_runs
         from toy_models import ToyGAN, ToyGANConfig
 
         points = rng.normal(size=(batch, 2)).astype(np.float32)
-        return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (
-            points,
-            rng.integers(0, 8, batch).astype(np.int32),
-        )
+        labels = rng.integers(0, 8, batch).astype(np.int32)
+        xla = toy_runs.ToyRunSpec.__dataclass_fields__["jit_compile"].default
+        return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (points, labels), xla, 1
     if folder == "vae":
+        import vae_run
         from vae_models import VAE, VAEConfig
 
-        config = VAEConfig(input_shape=(28, 28, 1), latent_dim=20, arch="mlp" if "mlp" in name else "conv")
-        return VAE(config), rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
+        arch = "mlp" if "mlp" in name else "conv"
+        spec = vae_run.VAERunSpec(out_dir="", arch=arch)
+        xla = bool(getattr(spec, "use_xla", False))  # trees before --jit: no XLA
+        config = VAEConfig(input_shape=(28, 28, 1), latent_dim=20, arch=arch)
+        return VAE(config), rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32), xla, 1
     if folder == "infogan":
+        import infogan_run
         from gan_models import GANConfig, ImageGAN
-        from infogan_run import WIDTHS
 
-        g_width, d_width = WIDTHS["full" if "full" in name else "quarter"]
+        g_width, d_width = infogan_run.WIDTHS["full" if "full" in name else "quarter"]
         model = ImageGAN(GANConfig(g_width=g_width, d_width=d_width))
         images = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
-        return model, (images, rng.integers(0, 10, batch).astype(np.int32))
+        xla = infogan_run.GANRunSpec.__dataclass_fields__["jit_compile"].default
+        return model, (images, rng.integers(0, 10, batch).astype(np.int32)), xla, 1
+    if folder == "figr":
+        from figr_models import FIGR, FIGRConfig
+
+        config = FIGRConfig()
+        tasks = rng.uniform(size=(1, batch, 32, 32, 1)).astype(np.float32)
+        return FIGR(config), tasks, False, config.inner_steps
     from can_models import CAN, CANConfig
 
     size = 64 if "64x64" in name else 32
     images = rng.uniform(size=(batch, size, size, 3)).astype(np.float32)
-    return CAN(CANConfig(image_size=size)), (images, rng.integers(0, 7, batch).astype(np.int32))
+    return CAN(CANConfig(image_size=size)), (images, rng.integers(0, 7, batch).astype(np.int32)), False, 1
+
+
+def update_graph(tf, model, batch):
+    spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)), batch)
+    return (
+        tf.function(lambda b, s: model.update(b, s))
+        .get_concrete_function(spec, tf.TensorSpec((2,), tf.int64))
+        .graph
+    )
 
 
 def profile_flops(tf, model, batch):
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)), batch)
-    graph = (
-        tf.function(lambda b, s: model.update(b, s))
-        .get_concrete_function(spec, tf.TensorSpec((2,), tf.int64))
-        .graph
-    )
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
-    return model_analyzer.profile(graph, options=options).total_float_ops
+    return model_analyzer.profile(update_graph(tf, model, batch), options=options).total_float_ops
+
+
+def peak_rss_mb():
+    """This process's RSS high-water mark (VmHWM: the memory of this program alone, unlike
+    ru_maxrss, which Linux carries over from the process that forked it)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def tensorflow_floor():
     """Peak RSS (MB) of a process that imports TensorFlow and runs one op: every row's floor."""
     code = (
-        "import resource, tensorflow as tf; tf.reduce_sum(tf.ones((8, 8))).numpy(); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+        "import tensorflow as tf, bench_roofline; tf.reduce_sum(tf.ones((8, 8))).numpy(); "
+        "print(bench_roofline.peak_rss_mb())"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return float(proc.stdout.strip().splitlines()[-1])
 
 
-def one(name, steps):
-    """Measures one configuration in this process; prints its row as JSON."""
+def one(name, root, steps, xla_override=None):
+    """Measures one configuration in this process with the code under `root`; prints a JSON row."""
     import dataclasses
 
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, root)
     from common import harness, tf_env
 
     tf = tf_env.import_tensorflow()
     tf_env.quiet_grappler(tf)
-    _, _, batch_size, jit = CONFIGS[name]
-    model, batch = build(name)
-    flops = profile_flops(tf, model, batch)
+    model, batch, xla, inner = build(name, root)
+    xla = xla if xla_override is None else xla_override
+    flops = profile_flops(tf, model, batch) * inner
     data = tf.data.Dataset.from_tensors(batch).repeat()
     with tempfile.TemporaryDirectory() as out:
         train = harness.TrainConfig(
-            out_dir=out, steps=2, log_every=10**6, checkpoint_every=10**6, progress=False, jit_compile=jit
+            out_dir=out, steps=2, log_every=10**6, checkpoint_every=10**6, progress=False, jit_compile=xla
         )
         trainer = harness.Trainer(lambda: model, data, train)
         trainer.run()  # compiles
-        trainer.config = dataclasses.replace(train, steps=2 + steps)
-        result = trainer.run()
-    seconds = 1.0 / result.steps_per_second
-    print(
-        json.dumps(
-            {
-                "name": name,
-                "gflop_per_step": flops / 1e9,
-                "seconds_per_step": seconds,
-                "gflops": flops / 1e9 / seconds,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "xla": jit,
-                "batch": batch_size,
-            }
-        )
-    )
+        # Two timed runs (`steps` steps, then at least ~2 s); the faster counts: a shared machine
+        # only ever slows a run down.
+        done, timings, count = 2, [], steps
+        for _ in range(2):
+            done += count
+            trainer.config = dataclasses.replace(train, steps=done)
+            timings.append(1.0 / trainer.run().steps_per_second)
+            count = max(steps, int(2.0 / timings[-1]) + 1)  # the second run lasts ~2 s or more
+    seconds = min(timings)
+    row = {
+        "name": name,
+        "gflop_per_step": flops / 1e9,
+        "seconds_per_step": seconds,
+        "gflops": flops / 1e9 / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "xla": xla,
+        "batch": CONFIGS[name][2],
+    }
+    print(json.dumps(row))
+
+
+# Op types of TensorFlow's CPU kernels (oneDNN's _Mkl* names included), by what they do; every op
+# under an optimizer's name scope counts as the optimizer's (Keras's Adam is ~10 elementwise ops
+# per variable).
+OP_KINDS = (
+    ("optimizer", ()),
+    ("convolution", ("Conv2D", "Conv2DBackprop", "DepthwiseConv")),
+    ("matmul", ("MatMul", "BatchMatMul", "Einsum")),
+    ("batch norm", ("FusedBatchNorm", "Mean", "SquaredDifference", "Rsqrt")),
+    ("pooling", ("Pool",)),
+)
+OPTIMIZER_SCOPES = ("adam", "sgd", "optimizer")
+
+
+def op_kind(label):
+    """The kind of a profiler event 'node/name:OpType'."""
+    node, _, op_type = label.rpartition(":")
+    if any(scope in node.lower() for scope in OPTIMIZER_SCOPES):
+        return "optimizer"
+    for kind, names in OP_KINDS:
+        if any(n in op_type for n in names):
+            return kind
+    return "other elementwise / data movement"
+
+
+def profile_ops(name, steps=3):
+    """Where one step's time goes, without XLA: the TensorFlow profiler's trace of `steps` updates,
+    op time summed by kind (ms per step; on 2 cores two inter-op threads run ops side by side, so
+    the op times add up to more than the wall time). Prints a JSON row."""
+    import collections
+    import glob
+
+    sys.path.insert(0, ROOT)
+    from common import tf_env
+
+    tf = tf_env.import_tensorflow()
+    tf_env.quiet_grappler(tf)
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    model, batch, _, _ = build(name, ROOT)
+    update = tf.function(model.update)
+    seed = tf.constant([0, 1], tf.int64)
+    for _ in range(2):
+        update(batch, seed)
+    logdir = tempfile.mkdtemp()
+    try:
+        tf.profiler.experimental.start(logdir)
+        started = time.perf_counter()
+        for _ in range(steps):
+            losses = update(batch, seed)
+        tf.nest.map_structure(lambda t: t.numpy(), losses)
+        wall = (time.perf_counter() - started) / steps
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        with open(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True)[0], "rb") as f:
+            space.ParseFromString(f.read())
+    finally:
+        shutil.rmtree(logdir, ignore_errors=True)
+    kinds = collections.Counter()
+    for plane in space.planes:
+        names = {key: meta.name for key, meta in plane.event_metadata.items()}
+        for line in plane.lines:
+            if not line.name.startswith("tf_Compute"):
+                continue
+            for event in line.events:
+                label = names.get(event.metadata_id, "")
+                if label and label != "ExecutorState::Process":
+                    kinds[op_kind(label)] += event.duration_ps / 1e9 / steps
+    print(json.dumps({"name": name, "wall_ms": wall * 1000, "op_ms": dict(kinds)}))
 
 
 def peaks(repeats=5):
     """GFLOP/s of float32 matmuls (2048², 4096²) and of a 5x5 convolution (64x64x64 -> 128, batch
-    32) through TensorFlow, best of `repeats` after a warm-up."""
+    32) through TensorFlow, best of `repeats` after a warm-up. Prints them as JSON."""
     sys.path.insert(0, ROOT)
     from common import tf_env
 
@@ -156,7 +269,7 @@ def peaks(repeats=5):
     conv(x, w).numpy()
     best = min(_timed(lambda: conv(x, w).numpy()) for _ in range(repeats))
     out["conv_5x5"] = 2 * 32 * 64 * 64 * 64 * 128 * 25 / best / 1e9
-    return out
+    print(json.dumps(out))
 
 
 def _timed(fn):
@@ -165,29 +278,125 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
+def _child(args, root=None):
+    """Runs this script with `args` in a fresh process; returns its last stdout line as JSON."""
+    command = [sys.executable, os.path.abspath(__file__), *args]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=root or ROOT)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {proc.stderr[-1500:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def vae_run(root, arch, work):
+    """A whole VAE.py run of the tree at `root`: seconds per epoch and the process's peak RSS."""
+    out_dir = os.path.join(work, f"vae-{arch}")
+    env = {"PYTHONPATH": root}
+    _, rss, metrics = bench_common.run_script(
+        os.path.join(root, "vae"), "VAE.py", VAE_RUNS[arch], out_dir, env
+    )
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return {"seconds_per_epoch": metrics["seconds_per_epoch"], "peak_rss_mb": rss}
+
+
+def before_tree(rev):
+    """A detached git worktree of `rev` in a temporary folder (removed by the caller)."""
+    path = tempfile.mkdtemp(prefix="roofline-before-")
+    os.rmdir(path)
+    subprocess.run(
+        ["git", "-C", ROOT, "worktree", "add", "--detach", path, rev], check=True, capture_output=True
+    )
+    commit = subprocess.run(
+        ["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return path, commit.stdout.strip()
+
+
 def markdown(result):
     p = result["peaks"]
     matmul, conv = max(p["matmul_2048"], p["matmul_4096"]), p["conv_5x5"]
+    before = result.get("before")
     lines = [
-        f"Measured in the same run: float32 matmul {p['matmul_2048']:.0f} GFLOP/s (2048²) and "
+        f"Measured in one run: float32 matmul {p['matmul_2048']:.0f} GFLOP/s (2048²) and "
         f"{p['matmul_4096']:.0f} GFLOP/s (4096²), 5×5 convolution {conv:.0f} GFLOP/s (batch 32, "
         f"64×64×64 → 128); {result['cores']} cores, load average {result['load'][0]:.1f} before / "
         f"{result['load'][1]:.1f} after. A process that imports TensorFlow and runs one op peaks at "
-        f"{result.get('tensorflow_rss_mb', float('nan')):.0f} MB RSS (the floor of every row). FLOPs per "
-        "step: TensorFlow's profiler on one `update` graph (FIGR left out: its inner while-loop is "
-        "counted once). Fractions are of the matmul peak and of the convolution peak.",
+        f"{result['tensorflow_rss_mb']:.0f} MB RSS (the floor of every row). FLOPs per step: "
+        "TensorFlow's profiler on one `update` graph (FIGR: its while-loop body × 10 inner steps). "
+        "Fractions are of the larger matmul peak and of the convolution peak. XLA: as each "
+        "entry script's default."
+        + (
+            f" Before = commit {before['commit']}, measured in the same run, each configuration "
+            "right after the other."
+            if before
+            else ""
+        ),
         "",
-        "| experiment | setting | batch | XLA | GFLOP / step | s / step | GFLOP/s | % matmul peak | "
-        "% conv peak | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in result["rows"]:
-        _, setting, _, _ = CONFIGS[r["name"]]
-        lines.append(
-            f"| {r['name']} | {setting} | {r['batch']} | {'on' if r['xla'] else 'off'} | "
-            f"{r['gflop_per_step']:.3g} | {r['seconds_per_step']:.4f} | {r['gflops']:.1f} | "
-            f"{100 * r['gflops'] / matmul:.0f} | {100 * r['gflops'] / conv:.0f} | {r['peak_rss_mb']:.0f} |"
+    head = (
+        "| experiment | setting | batch | XLA | GFLOP / step | s / step | GFLOP/s | % matmul peak | "
+        "% conv peak | peak RSS (MB) |"
+    )
+    if before:
+        head = (
+            "| experiment | setting | batch | XLA before → after | GFLOP / step | s / step before | "
+            "s / step after | speed-up | GFLOP/s | % matmul peak | % conv peak | "
+            "peak RSS before → after (MB) |"
         )
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    old = {r["name"]: r for r in (before or {}).get("rows", [])}
+    for r in result["rows"]:
+        _, setting, _ = CONFIGS[r["name"]]
+        xla = "on" if r["xla"] else "off"
+        tail = f"{r['gflops']:.1f} | {100 * r['gflops'] / matmul:.0f} | {100 * r['gflops'] / conv:.0f} | "
+        if before and r["name"] in old:
+            b = old[r["name"]]
+            lines.append(
+                f"| {r['name']} | {setting} | {r['batch']} | {'on' if b['xla'] else 'off'} → {xla} | "
+                f"{r['gflop_per_step']:.3g} | {b['seconds_per_step']:.4f} | {r['seconds_per_step']:.4f} | "
+                f"{b['seconds_per_step'] / r['seconds_per_step']:.2f}× | {tail}"
+                f"{b['peak_rss_mb']:.0f} → {r['peak_rss_mb']:.0f} |"
+            )
+        else:
+            lines.append(
+                f"| {r['name']} | {setting} | {r['batch']} | {xla} | {r['gflop_per_step']:.3g} | "
+                f"{r['seconds_per_step']:.4f} | {tail}{r['peak_rss_mb']:.0f} |"
+            )
+    if result.get("vae_runs"):
+        lines += [
+            "",
+            "Whole VAE runs (`python VAE.py " + " ".join(VAE_RUNS["mlp"]) + "`, and `--arch conv`): "
+            "seconds per epoch over the run (the first epoch's tracing and compilation included) "
+            "and the process's peak RSS (training, evaluation and figures).",
+            "",
+            "| arch | s / epoch before | s / epoch after | speed-up | peak RSS before (MB) | "
+            "peak RSS after (MB) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for arch, runs in result["vae_runs"].items():
+            b, a = runs.get("before"), runs["after"]
+            if b:
+                lines.append(
+                    f"| {arch} | {b['seconds_per_epoch']:.2f} | {a['seconds_per_epoch']:.2f} | "
+                    f"{b['seconds_per_epoch'] / a['seconds_per_epoch']:.2f}× | {b['peak_rss_mb']:.0f} | "
+                    f"{a['peak_rss_mb']:.0f} |"
+                )
+            else:
+                lines.append(f"| {arch} | | {a['seconds_per_epoch']:.2f} | | | {a['peak_rss_mb']:.0f} |")
+    if result.get("profiles"):
+        kinds = [k for k, _ in OP_KINDS] + ["other elementwise / data movement"]
+        lines += [
+            "",
+            "Where a step's time goes (TensorFlow's profiler, without XLA, ms of op time per step "
+            "summed by kind; two inter-op threads run ops side by side on the 2 cores, so the sum "
+            "exceeds the wall time):",
+            "",
+            "| experiment | wall ms / step | " + " | ".join(kinds) + " |",
+            "|---|---|" + "---|" * len(kinds),
+        ]
+        for prof in result["profiles"]:
+            cells = " | ".join(f"{prof['op_ms'].get(k, 0.0):.0f}" for k in kinds)
+            lines.append(f"| {prof['name']} | {prof['wall_ms']:.0f} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -196,26 +405,67 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--root", default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--profile_one", help=argparse.SUPPRESS)
+    parser.add_argument("--peaks_only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma list of configuration names")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also measure the code at this git revision (a temporary worktree), in the same run",
+    )
+    parser.add_argument("--noprofile", action="store_true", help="skip the per-op profiles")
+    parser.add_argument("--novae_runs", action="store_true", help="skip the whole VAE runs")
     args = parser.parse_args()
     if args.one:
-        one(args.one, args.steps)
+        one(args.one, args.root, args.steps)
         return
+    if args.profile_one:
+        profile_ops(args.profile_one)
+        return
+    if args.peaks_only:
+        peaks()
+        return
+    names = args.configs.split(",")
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown:
+        raise SystemExit(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGS)}")
+    # TensorFlow runs only in children: this process stays small, so no child inherits its size.
     load = [os.getloadavg()[0]]
-    result = {"peaks": peaks(), "rows": [], "cores": os.cpu_count(), "tensorflow_rss_mb": tensorflow_floor()}
-    for name in args.configs.split(","):
-        proc = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--one", name, "--steps", str(args.steps)],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-        )
-        if proc.returncode != 0:
-            print(f"{name}: failed: {proc.stderr[-1500:]}", file=sys.stderr)
-            continue
-        result["rows"].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(result["rows"][-1], flush=True)
+    result = {"peaks": _child(["--peaks_only"]), "rows": [], "cores": os.cpu_count()}
+    result["tensorflow_rss_mb"] = tensorflow_floor()
+    tree = None
+    if args.before:
+        tree, commit = before_tree(args.before)
+        result["before"] = {"rev": args.before, "commit": commit, "rows": []}
+    try:
+        for name in names:
+            for side, root in (("before", tree), ("after", ROOT)):
+                if root is None:
+                    continue
+                try:
+                    row = _child(["--one", name, "--root", root, "--steps", str(args.steps)], root)
+                except RuntimeError as error:
+                    print(f"{name} ({side}): failed: {error}", file=sys.stderr)
+                    continue
+                (result["before"]["rows"] if side == "before" else result["rows"]).append(row)
+                print(side, row, flush=True)
+        if not args.novae_runs:
+            result["vae_runs"] = {}
+            with tempfile.TemporaryDirectory() as work:
+                for arch in VAE_RUNS:
+                    runs = {}
+                    if tree:
+                        runs["before"] = vae_run(tree, arch, work)
+                    runs["after"] = vae_run(ROOT, arch, work)
+                    result["vae_runs"][arch] = runs
+                    print("VAE", arch, runs, flush=True)
+        if not args.noprofile:
+            result["profiles"] = [_child(["--profile_one", name]) for name in PROFILED if name in names]
+    finally:
+        if tree:
+            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True)
     load.append(os.getloadavg()[0])
     result["load"] = load
     sys.path.insert(0, ROOT)
