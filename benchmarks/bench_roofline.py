@@ -10,9 +10,9 @@ other, alternating), plus whole VAE runs of both trees (seconds per epoch, peak 
 
 FLOPs per step are counted by TensorFlow's profiler (tf.compat.v1 profiler, float_operation) on
 the graph of one `update` of the model, as the harness runs it: every MatMul, Conv2D and their
-gradients, plus the elementwise ops (1 FLOP per element). FIGR's inner loop is a tf.while_loop
-whose body the profiler counts once: its count is multiplied by the inner steps (the meta step's
-few elementwise ops are then over-counted, by well under 1 %). Seconds per step come from the
+gradients, plus the elementwise ops (1 FLOP per element). The profiler does not enter FIGR's
+inner tf.while_loop: one inner step is counted on its own graph and multiplied by the inner
+steps (plus the meta step outside the loop). Seconds per step come from the
 harness's compiled loop after a warm-up (compilation excluded), with XLA as each tree's entry
 script sets it by default. Each configuration runs in its own process; its peak RSS is that
 process's high-water mark (VmHWM). The per-op profile (where a step's time goes) runs without
@@ -54,7 +54,7 @@ VAE_RUNS = {
 
 def build(name, root):
     """(model, one batch as numpy arrays, XLA as the tree's entry script sets it by default,
-    inner steps per update) of a configuration, from the library code under `root`."""
+    FIGR's inner steps per update or 0) of a configuration, from the library code under `root`."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -67,7 +67,7 @@ def build(name, root):
         points = rng.normal(size=(batch, 2)).astype(np.float32)
         labels = rng.integers(0, 8, batch).astype(np.int32)
         xla = toy_runs.ToyRunSpec.__dataclass_fields__["jit_compile"].default
-        return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (points, labels), xla, 1
+        return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (points, labels), xla, 0
     if folder == "vae":
         import vae_run
         from vae_models import VAE, VAEConfig
@@ -76,7 +76,7 @@ def build(name, root):
         spec = vae_run.VAERunSpec(out_dir="", arch=arch)
         xla = bool(getattr(spec, "use_xla", False))  # trees before --jit: no XLA
         config = VAEConfig(input_shape=(28, 28, 1), latent_dim=20, arch=arch)
-        return VAE(config), rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32), xla, 1
+        return VAE(config), rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32), xla, 0
     if folder == "infogan":
         import infogan_run
         from gan_models import GANConfig, ImageGAN
@@ -85,7 +85,7 @@ def build(name, root):
         model = ImageGAN(GANConfig(g_width=g_width, d_width=d_width))
         images = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
         xla = infogan_run.GANRunSpec.__dataclass_fields__["jit_compile"].default
-        return model, (images, rng.integers(0, 10, batch).astype(np.int32)), xla, 1
+        return model, (images, rng.integers(0, 10, batch).astype(np.int32)), xla, 0
     if folder == "figr":
         from figr_models import FIGR, FIGRConfig
 
@@ -96,24 +96,39 @@ def build(name, root):
 
     size = 64 if "64x64" in name else 32
     images = rng.uniform(size=(batch, size, size, 3)).astype(np.float32)
-    return CAN(CANConfig(image_size=size)), (images, rng.integers(0, 7, batch).astype(np.int32)), False, 1
+    return CAN(CANConfig(image_size=size)), (images, rng.integers(0, 7, batch).astype(np.int32)), False, 0
 
 
-def update_graph(tf, model, batch):
-    spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)), batch)
-    return (
-        tf.function(lambda b, s: model.update(b, s))
-        .get_concrete_function(spec, tf.TensorSpec((2,), tf.int64))
-        .graph
-    )
-
-
-def profile_flops(tf, model, batch):
+def graph_flops(tf, fn, *specs):
     from tensorflow.python.profiler import model_analyzer, option_builder
 
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
-    return model_analyzer.profile(update_graph(tf, model, batch), options=options).total_float_ops
+    graph = tf.function(fn).get_concrete_function(*specs).graph
+    return model_analyzer.profile(graph, options=options).total_float_ops
+
+
+def profile_flops(tf, model, batch, inner_steps):
+    """FLOPs of one update. The profiler does not enter a tf.while_loop's body (FIGR's inner
+    loop): there, one inner step (D's and G's loss with their gradients, R1's double backward
+    included) is counted on its own graph and multiplied by the inner steps."""
+    spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)), batch)
+    seed = tf.TensorSpec((2,), tf.int64)
+    flops = graph_flops(tf, model.update, spec, seed)
+    if inner_steps:
+
+        def inner_step(tasks, seed):
+            real, (g_weights, d_weights) = tasks[0] * 2.0 - 1.0, model.meta_weights()
+            with tf.GradientTape() as tape:
+                tape.watch(d_weights)
+                d_loss = model.d_loss(d_weights, g_weights, real, seed)
+            with tf.GradientTape() as tape_g:
+                tape_g.watch(g_weights)
+                g_loss = model.g_loss(g_weights, d_weights, tf.shape(real)[0], seed)
+            return tape.gradient(d_loss, d_weights), tape_g.gradient(g_loss, g_weights)
+
+        flops += inner_steps * graph_flops(tf, inner_step, spec, seed)
+    return flops
 
 
 def peak_rss_mb():
@@ -150,7 +165,7 @@ def one(name, root, steps, xla_override=None):
     tf_env.quiet_grappler(tf)
     model, batch, xla, inner = build(name, root)
     xla = xla if xla_override is None else xla_override
-    flops = profile_flops(tf, model, batch) * inner
+    flops = profile_flops(tf, model, batch, inner)
     data = tf.data.Dataset.from_tensors(batch).repeat()
     with tempfile.TemporaryDirectory() as out:
         train = harness.TrainConfig(
@@ -322,7 +337,8 @@ def markdown(result):
         f"64×64×64 → 128); {result['cores']} cores, load average {result['load'][0]:.1f} before / "
         f"{result['load'][1]:.1f} after. A process that imports TensorFlow and runs one op peaks at "
         f"{result['tensorflow_rss_mb']:.0f} MB RSS (the floor of every row). FLOPs per step: "
-        "TensorFlow's profiler on one `update` graph (FIGR: its while-loop body × 10 inner steps). "
+        "TensorFlow's profiler on one `update` graph (FIGR: one inner step's graph × 10, plus the meta "
+        "step). "
         "Fractions are of the larger matmul peak and of the convolution peak. XLA: as each "
         "entry script's default."
         + (
@@ -406,6 +422,7 @@ def main():
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--root", default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--xla", choices=("on", "off"), help=argparse.SUPPRESS)  # with --one: override
     parser.add_argument("--profile_one", help=argparse.SUPPRESS)
     parser.add_argument("--peaks_only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
@@ -419,7 +436,7 @@ def main():
     parser.add_argument("--novae_runs", action="store_true", help="skip the whole VAE runs")
     args = parser.parse_args()
     if args.one:
-        one(args.one, args.root, args.steps)
+        one(args.one, args.root, args.steps, None if args.xla is None else args.xla == "on")
         return
     if args.profile_one:
         profile_ops(args.profile_one)
