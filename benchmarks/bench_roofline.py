@@ -43,7 +43,11 @@ CONFIGS = {
     "FIGR dcgan 32x32": ("figr", "default (R1 10; 4 shots, 10 inner steps)", 4),
     "CAN 32x32 batch 64": ("can", "make report's", 64),
     "CAN 64x64 batch 200": ("can", "paper (seed 004)", 200),
+    # --mixed_precision on a CPU: bfloat16 compute (oneDNN uses AMX tiles where the CPU has them)
+    "InfoGAN full width, bfloat16": ("infogan", "paper, `--mixed_precision --nojit`", 64),
+    "CAN 64x64 batch 200, bfloat16": ("can", "paper, `--mixed_precision`", 200),
 }
+MIXED = ", bfloat16"
 PROFILED = ("InfoGAN full width", "CAN 64x64 batch 200")
 # Whole runs of VAE.py (data, training, evaluation): its per-epoch speed and memory targets.
 VAE_RUNS = {
@@ -59,6 +63,7 @@ def build(name, root):
 
     rng = np.random.default_rng(0)
     folder, _, batch = CONFIGS[name]
+    name = name.removesuffix(MIXED)
     sys.path[:0] = [root, os.path.join(root, folder)]
     if folder == "2D-codes":
         import toy_runs
@@ -163,8 +168,13 @@ def one(name, root, steps, xla_override=None):
 
     tf = tf_env.import_tensorflow()
     tf_env.quiet_grappler(tf)
+    if name.endswith(MIXED):
+        import keras
+
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     model, batch, xla, inner = build(name, root)
-    xla = xla if xla_override is None else xla_override
+    # XLA's CPU backend computes bfloat16 without AMX: slower than oneDNN (measured 171 vs 126 ms)
+    xla = xla and not name.endswith(MIXED) if xla_override is None else xla_override
     flops = profile_flops(tf, model, batch, inner)
     data = tf.data.Dataset.from_tensors(batch).repeat()
     with tempfile.TemporaryDirectory() as out:
@@ -266,24 +276,26 @@ def profile_ops(name, steps=3):
 
 def peaks(repeats=5):
     """GFLOP/s of float32 matmuls (2048², 4096²) and of a 5x5 convolution (64x64x64 -> 128, batch
-    32) through TensorFlow, best of `repeats` after a warm-up. Prints them as JSON."""
+    32) through TensorFlow, best of `repeats` after a warm-up; the same matmul (2048²) and
+    convolution in bfloat16. Prints them as JSON."""
     sys.path.insert(0, ROOT)
     from common import tf_env
 
     tf = tf_env.import_tensorflow()
     out = {}
-    for n in (2048, 4096):
-        a = tf.random.normal((n, n))
-        f = tf.function(lambda x: tf.linalg.matmul(x, x))
-        f(a).numpy()
-        best = min(_timed(lambda f=f, a=a: f(a).numpy()) for _ in range(repeats))
-        out[f"matmul_{n}"] = 2 * n**3 / best / 1e9
-    x = tf.random.normal((32, 64, 64, 64))
-    w = tf.random.normal((5, 5, 64, 128))
-    conv = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"))
-    conv(x, w).numpy()
-    best = min(_timed(lambda: conv(x, w).numpy()) for _ in range(repeats))
-    out["conv_5x5"] = 2 * 32 * 64 * 64 * 64 * 128 * 25 / best / 1e9
+    for dtype, suffix, sizes in ((tf.float32, "", (2048, 4096)), (tf.bfloat16, "_bf16", (2048,))):
+        for n in sizes:
+            a = tf.cast(tf.random.normal((n, n)), dtype)
+            f = tf.function(lambda x: tf.linalg.matmul(x, x))
+            f(a).numpy()
+            best = min(_timed(lambda f=f, a=a: f(a).numpy()) for _ in range(repeats))
+            out[f"matmul_{n}{suffix}"] = 2 * n**3 / best / 1e9
+        x = tf.cast(tf.random.normal((32, 64, 64, 64)), dtype)
+        w = tf.cast(tf.random.normal((5, 5, 64, 128)), dtype)
+        conv = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"))
+        conv(x, w).numpy()
+        best = min(_timed(lambda conv=conv, x=x, w=w: conv(x, w).numpy()) for _ in range(repeats))
+        out[f"conv_5x5{suffix}"] = 2 * 32 * 64 * 64 * 64 * 128 * 25 / best / 1e9
     print(json.dumps(out))
 
 
@@ -334,13 +346,15 @@ def markdown(result):
     lines = [
         f"Measured in one run: float32 matmul {p['matmul_2048']:.0f} GFLOP/s (2048²) and "
         f"{p['matmul_4096']:.0f} GFLOP/s (4096²), 5×5 convolution {conv:.0f} GFLOP/s (batch 32, "
-        f"64×64×64 → 128); {result['cores']} cores, load average {result['load'][0]:.1f} before / "
+        f"64×64×64 → 128); in bfloat16 {p['matmul_2048_bf16']:.0f} (2048² matmul) and "
+        f"{p['conv_5x5_bf16']:.0f} GFLOP/s (the convolution); {result['cores']} cores, load average "
+        f"{result['load'][0]:.1f} before / "
         f"{result['load'][1]:.1f} after. A process that imports TensorFlow and runs one op peaks at "
         f"{result['tensorflow_rss_mb']:.0f} MB RSS (the floor of every row). FLOPs per step: "
         "TensorFlow's profiler on one `update` graph (FIGR: one inner step's graph × 10, plus the meta "
         "step). "
-        "Fractions are of the larger matmul peak and of the convolution peak. XLA: as each "
-        "entry script's default."
+        "Fractions are of the larger matmul peak and of the convolution peak (of the bfloat16 "
+        "peaks for the bfloat16 rows). XLA: as each entry script's default."
         + (
             f" Before = commit {before['commit']}, measured in the same run, each configuration "
             "right after the other."
@@ -364,7 +378,8 @@ def markdown(result):
     for r in result["rows"]:
         _, setting, _ = CONFIGS[r["name"]]
         xla = "on" if r["xla"] else "off"
-        tail = f"{r['gflops']:.1f} | {100 * r['gflops'] / matmul:.0f} | {100 * r['gflops'] / conv:.0f} | "
+        mm, cv = (p["matmul_2048_bf16"], p["conv_5x5_bf16"]) if r["name"].endswith(MIXED) else (matmul, conv)
+        tail = f"{r['gflops']:.1f} | {100 * r['gflops'] / mm:.0f} | {100 * r['gflops'] / cv:.0f} | "
         if before and r["name"] in old:
             b = old[r["name"]]
             lines.append(

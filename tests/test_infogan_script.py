@@ -116,17 +116,29 @@ def test_resume_and_mirrored_strategy_on_two_logical_cpus(env):
         "16",
         "--width",
         "quarter",
-        "--nojit",
     ]
     two_cpus = dict(env, env=dict(env["env"], CREATIVE_GANS_CPU_DEVICES="2"))
     proc = run(two_cpus, *args, "--epoch", "1")
     assert proc.returncode == 0, proc.stderr
+    # --jit is on by default; XLA cannot span logical CPU devices: said in a line, not a crash
+    assert "training without XLA" in proc.stdout
     first = metrics(out)
     assert first["steps"] == 10 and first["resumed_from_step"] == 0 and first["replicas"] == 2
     proc = run(two_cpus, *args, "--epoch", "2")  # more epochs continue the run from its checkpoint
     assert proc.returncode == 0, proc.stderr
     second = metrics(out)
     assert second["steps"] == 20 and second["resumed_from_step"] == 10 and second["replicas"] == 2
+
+
+def test_mixed_precision_on_a_cpu_trains_without_xla_unless_asked(env):
+    out = str(env["root"] / "bf16")
+    common = ["--gan_type", "GAN", "--dataset", "mnist", "--data_dir", env["data_dir"], "--epoch", "1"]
+    proc = run(
+        env, *common, "--batch_size", "16", "--width", "quarter", "--mixed_precision", "--out_dir", out
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--mixed_precision on a CPU: training without XLA" in proc.stdout
+    assert metrics(out)["flags.mixed_precision"] == "mixed_bfloat16"
 
 
 def test_a_different_config_never_overwrites_a_run(env):

@@ -82,7 +82,7 @@ class Decoder(keras.Model):
             self.body = [
                 keras.layers.Dense(config.hidden, activation="relu"),
                 keras.layers.Dense(int(np.prod(shape)), dtype="float32"),
-                keras.layers.Reshape(shape),
+                keras.layers.Reshape(shape, dtype="float32"),  # a mixed policy would cast to half
             ]
 
     def call(self, z):
