@@ -44,10 +44,10 @@ CONFIGS = {
     "CAN 32x32 batch 64": ("can", "make report's", 64),
     "CAN 64x64 batch 200": ("can", "paper (seed 004)", 200),
     # --mixed_precision on a CPU: bfloat16 compute (oneDNN uses AMX tiles where the CPU has them)
-    "InfoGAN full width, bfloat16": ("infogan", "paper, `--mixed_precision --nojit`", 64),
-    "CAN 64x64 batch 200, bfloat16": ("can", "paper, `--mixed_precision`", 200),
+    "InfoGAN full width bfloat16": ("infogan", "paper, `--mixed_precision --nojit`", 64),
+    "CAN 64x64 batch 200 bfloat16": ("can", "paper, `--mixed_precision`", 200),
 }
-MIXED = ", bfloat16"
+MIXED = " bfloat16"
 PROFILED = ("InfoGAN full width", "CAN 64x64 batch 200")
 # Whole runs of VAE.py (data, training, evaluation): its per-epoch speed and memory targets.
 VAE_RUNS = {
