@@ -91,8 +91,9 @@ bench-survey: setup
 
 # A roofline: the machine's float32 peaks beside every experiment's step at default and paper
 # settings (FLOPs, s/step, GFLOP/s, peak RSS; ~10 min).
+# BEFORE=rev also measures the code at git revision rev in the same run (before/after columns).
 bench-roofline: setup
-	$(PY) benchmarks/bench_roofline.py
+	$(PY) benchmarks/bench_roofline.py $(if $(BEFORE),--before $(BEFORE))
 
 # Fault injection: kill -9, damaged checkpoints, races, a full disk, 100+ bad inputs (~25 min).
 bench-faults: setup

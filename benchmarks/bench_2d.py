@@ -58,7 +58,7 @@ def speed(work_dir, repeats):
                 "wall_seconds_all": walls,
                 "steps_per_second": max(sps),
                 "samples_per_second": max(sps) * m["flags.batch_size"],
-                "peak_rss_mb_children": round(rss),
+                "peak_rss_mb": round(rss),
             }
         )
         print(
@@ -165,7 +165,7 @@ def markdown(speed_rows, quality_rows, niters, workers_row=None):
     for r in speed_rows:
         lines.append(
             f"| `{r['command']}` | {r['niters']} | {r['wall_seconds_median']:.1f} | "
-            f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {r['peak_rss_mb_children']} |"
+            f"{r['steps_per_second']:.0f} | {r['samples_per_second']:.0f} | {bench_common.rss_cell(r)} |"
         )
     seeds = quality_rows[0]["seeds"] if quality_rows else 0
     lines += [

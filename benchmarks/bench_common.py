@@ -76,6 +76,12 @@ def run_measured(command, cwd=None, env=None, timeout=None):
     return proc, wall, rss
 
 
+def rss_cell(row):
+    """A speed row's peak RSS for a table (rows measured before per-process RSS called it
+    peak_rss_mb_children: the largest child so far)."""
+    return row.get("peak_rss_mb", row.get("peak_rss_mb_children"))
+
+
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
     """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:
     continues the run there); returns (wall seconds, peak RSS of that process in MB,

@@ -105,7 +105,7 @@ def speed(work_dir, epochs):
                 "steps_per_second": m["steps_per_second"],
                 "images_per_second": m["steps_per_second"] * m["flags.batch_size"],
                 "wall_seconds": wall,
-                "peak_rss_mb_children": round(rss),
+                "peak_rss_mb": round(rss),
             }
         )
         print(rows[-1], flush=True)
@@ -212,7 +212,7 @@ def markdown(results):
         for r in results["speed"]:
             lines.append(
                 f"| `{r['command']}` | {r['seconds_per_epoch']:.1f} | {r['steps_per_second']:.1f} | "
-                f"{r['images_per_second']:.0f} | {r['peak_rss_mb_children']} |"
+                f"{r['images_per_second']:.0f} | {bench_common.rss_cell(r)} |"
             )
     if results.get("elbo"):
         lines += [

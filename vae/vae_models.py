@@ -5,7 +5,7 @@ Two architectures:
           z -> FC400 -> x.
   * conv: two stride-2 convolutions each way (28 -> 14 -> 7 and back) around a fully connected
           layer, so encoder and decoder share the images' spatial structure; about twice the
-          mlp's cost per image on a CPU (README: 12.3 vs 5.8 s per Fashion-MNIST epoch).
+          mlp's cost per image on a CPU (README: 5.5 vs 2.4 s per Fashion-MNIST epoch).
 The loss is the negative ELBO per example in nats: a Bernoulli reconstruction term summed over
 pixels (binary cross-entropy against pixel intensities in [0, 1], as the PyTorch example) plus
 KL(q(z|x) || N(0, I)). For vector data (the 2-d toy sets) the decoder is Gaussian with a learned
