@@ -43,3 +43,34 @@ def test_profile_events_are_sorted_by_what_the_op_does():
     assert kind("adam/Sub_3:Sub") == "optimizer"  # Keras's Adam, op by op
     assert kind("StatefulPartitionedCall/ResourceApplyAdam:ResourceApplyAdam") == "optimizer"
     assert kind("discriminator/leaky_re_lu/LeakyRelu:LeakyRelu") == "other elementwise / data movement"
+
+
+def _roofline_result(before):
+    peaks = {"matmul_2048": 250.0, "matmul_4096": 300.0, "conv_5x5": 300.0}
+    peaks.update({"matmul_2048_bf16": 1200.0, "conv_5x5_bf16": 1800.0})
+    row = {"gflop_per_step": 3.0, "seconds_per_step": 0.02, "gflops": 150.0, "peak_rss_mb": 900.0}
+    rows = [
+        {"name": "VAE mlp 784-400-20", "xla": True, "batch": 128, **row},
+        {"name": "CAN 64x64 batch 200 bfloat16", "xla": False, "batch": 200, **row},
+    ]
+    result = {"peaks": peaks, "rows": rows, "cores": 2, "load": [1.0, 1.5], "tensorflow_rss_mb": 705.0}
+    result["vae_runs"] = {"mlp": {"after": {"seconds_per_epoch": 2.0, "peak_rss_mb": 1000.0}}}
+    if before:
+        slower = [dict(r, seconds_per_step=0.03, xla=False) for r in rows]
+        result["before"] = {"rev": "abc", "commit": "abc1234", "rows": slower}
+        result["vae_runs"]["mlp"]["before"] = {"seconds_per_epoch": 3.0, "peak_rss_mb": 1200.0}
+    return result
+
+
+def test_roofline_table_with_and_without_a_before_revision():
+    alone = bench_roofline.markdown(_roofline_result(before=False))
+    assert (
+        "| VAE mlp 784-400-20 | the PyTorch example's | 128 | on | 3 | 0.0200 | 150.0 | 50 | 50 | 900 |"
+        in alone
+    )
+    # bfloat16 rows are measured against the bfloat16 peaks
+    assert "| 150.0 | 12 | 8 | 900 |" in alone
+    paired = bench_roofline.markdown(_roofline_result(before=True))
+    assert "commit abc1234" in paired
+    assert "| off → on | 3 | 0.0300 | 0.0200 | 1.50× |" in paired
+    assert "| mlp | 3.00 | 2.00 | 1.50× | 1200 | 1000 |" in paired
