@@ -5,8 +5,8 @@ GFLOP/s, the fraction of the measured peaks, the process's peak RSS — and, wit
 same steps of the code at git revision REV measured in the same run (one configuration after the
 other, alternating), plus whole VAE runs of both trees (seconds per epoch, peak RSS).
 
-    python benchmarks/bench_roofline.py                  # make bench-roofline (~6 min on 2 cores)
-    python benchmarks/bench_roofline.py --before 509aca0 # before/after columns (~15 min)
+    python benchmarks/bench_roofline.py                  # make bench-roofline (~10 min on 2 cores)
+    python benchmarks/bench_roofline.py --before 509aca0 # before/after columns (~20 min)
 
 FLOPs per step are counted by TensorFlow's profiler (tf.compat.v1 profiler, float_operation) on
 the graph of one `update` of the model, as the harness runs it: every MatMul, Conv2D and their

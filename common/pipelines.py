@@ -8,8 +8,11 @@ from common.classes import UsageError
 
 
 def to_float(x):
-    """uint8 images -> float32 in [0, 1]."""
-    return np.asarray(x, np.float32) / 255.0
+    """uint8 images -> float32 in [0, 1] (a new array, scaled in place: no second temporary the
+    size of the images)."""
+    out = np.array(x, np.float32)
+    out /= 255.0
+    return out
 
 
 def random_subset(n, size, rng):
