@@ -167,7 +167,8 @@ def one(name, root, steps, xla_override=None):
     from common import harness, tf_env
 
     tf = tf_env.import_tensorflow()
-    tf_env.quiet_grappler(tf)
+    if CONFIGS[name][0] in ("can", "figr"):
+        tf_env.quiet_grappler(tf)  # as can/train.py and figr/train.py; the others keep grappler's remapper
     if name.endswith(MIXED):
         import keras
 
@@ -239,7 +240,8 @@ def profile_ops(name, steps=3):
     from common import tf_env
 
     tf = tf_env.import_tensorflow()
-    tf_env.quiet_grappler(tf)
+    if CONFIGS[name][0] in ("can", "figr"):
+        tf_env.quiet_grappler(tf)  # as their entry scripts
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     model, batch, _, _ = build(name, ROOT)
