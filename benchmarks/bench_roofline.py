@@ -159,20 +159,30 @@ def tensorflow_floor():
     return float(proc.stdout.strip().splitlines()[-1])
 
 
-def one(name, root, steps, xla_override=None):
-    """Measures one configuration in this process with the code under `root`; prints a JSON row."""
-    import dataclasses
-
+def tensorflow_as_script(name, root):
+    """TensorFlow of the tree at `root`, set up as the configuration's entry script sets it up:
+    grappler's remapper off for CAN and FIGR (as can/train.py and figr/train.py), bfloat16 for the
+    --mixed_precision rows."""
     sys.path.insert(0, root)
-    from common import harness, tf_env
+    from common import tf_env
 
     tf = tf_env.import_tensorflow()
     if CONFIGS[name][0] in ("can", "figr"):
-        tf_env.quiet_grappler(tf)  # as can/train.py and figr/train.py; the others keep grappler's remapper
+        tf_env.quiet_grappler(tf)
     if name.endswith(MIXED):
         import keras
 
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    return tf
+
+
+def one(name, root, steps, xla_override=None):
+    """Measures one configuration in this process with the code under `root`; prints a JSON row."""
+    import dataclasses
+
+    tf = tensorflow_as_script(name, root)
+    from common import harness
+
     model, batch, xla, inner = build(name, root)
     # XLA's CPU backend computes bfloat16 without AMX: slower than oneDNN (measured 171 vs 126 ms)
     xla = xla and not name.endswith(MIXED) if xla_override is None else xla_override
@@ -236,12 +246,7 @@ def profile_ops(name, steps=3):
     import collections
     import glob
 
-    sys.path.insert(0, ROOT)
-    from common import tf_env
-
-    tf = tf_env.import_tensorflow()
-    if CONFIGS[name][0] in ("can", "figr"):
-        tf_env.quiet_grappler(tf)  # as their entry scripts
+    tf = tensorflow_as_script(name, ROOT)
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     model, batch, _, _ = build(name, ROOT)

@@ -93,17 +93,16 @@ class Trainer:
         batches; on_step(step, losses): host callback after each step in hook_steps (snapshots)."""
         self.strategy = strategy or tf.distribute.get_strategy()
         self.workers = getattr(self.strategy.extended, "_num_workers", 1)
-        on_cpus = not tf.config.list_physical_devices("GPU")
-        if config.jit_compile and on_cpus and self.workers > 1:
-            # TensorFlow has no collectives for XLA-compiled code on CPUs (b/194942685).
-            print("multi_worker on CPUs: training without XLA (--nojit), which TensorFlow requires there")
-            config = dataclasses.replace(config, jit_compile=False)
-        elif config.jit_compile and on_cpus and self.strategy.num_replicas_in_sync > 1:
-            # XLA places a compiled step on one CPU device; the replicas' variables live on others.
-            print(
-                "mirrored over logical CPU devices: training without XLA (--nojit), which TensorFlow "
-                "requires there"
-            )
+        # On CPUs XLA cannot serve several replicas: TensorFlow has no collectives for XLA-compiled
+        # code across workers (b/194942685), and a compiled step is placed on one logical CPU
+        # device while the replicas' variables live on the others.
+        if (
+            config.jit_compile
+            and self.strategy.num_replicas_in_sync > 1
+            and not tf.config.list_physical_devices("GPU")
+        ):
+            where = "multi_worker on CPUs" if self.workers > 1 else "mirrored over logical CPU devices"
+            print(f"{where}: training without XLA (--nojit), which TensorFlow requires there")
             config = dataclasses.replace(config, jit_compile=False)
         self.config = config
         self.on_step = on_step
