@@ -12,7 +12,9 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=["common"],
+    # The experiments are packages; 2D-codes keeps the report's folder name and is imported as toy2d.
+    packages=["common", "toy2d", "vae", "infogan", "figr", "can", "survey", "reporting"],
+    package_dir={"toy2d": "2D-codes"},
     install_requires=[
         "tensorflow>=2.16,<3",  # 2.16 is the first release with Keras 3 as tf.keras
         "keras>=3.0",

@@ -7,11 +7,11 @@ for every label, including the removed ones it never saw data for, and measure w
 samples land.
 """
 
-import toy_cli  # next to this script
 from absl import flags
 
 from common import flags as common_flags
 from common import tf_env
+from toy2d import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 
@@ -40,7 +40,7 @@ def main(argv):
     for name in ("lrg", "lrd"):
         common_flags.require(FLAGS[name].value > 0, f"--{name} must be positive (got {FLAGS[name].value})")
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
-    from toy_runs import ToyRunSpec, report_snapshot_steps
+    from toy2d.toy_runs import ToyRunSpec, report_snapshot_steps
 
     model = toy_cli.model_config(FLAGS, run["num_classes"], conditional=True)
     spec = ToyRunSpec(model=model, snapshot_steps=report_snapshot_steps(FLAGS.niters), **run["spec"])

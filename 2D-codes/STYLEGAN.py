@@ -8,11 +8,11 @@ python STYLEGAN.py --compare --missing_mixt 1        # normal and style GANs sid
 import dataclasses
 import os
 
-import toy_cli  # next to this script
 from absl import flags
 
 from common import flags as common_flags
 from common import tf_env
+from toy2d import toy_cli  # next to this script
 
 FLAGS = flags.FLAGS
 
@@ -82,7 +82,7 @@ def main(argv):
         "--r1_gamma applies to --loss gan; wgan-gp has its own gradient penalty",
     )
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
-    from toy_runs import ToyRunSpec, report_snapshot_steps
+    from toy2d.toy_runs import ToyRunSpec, report_snapshot_steps
 
     model = toy_cli.model_config(
         FLAGS,

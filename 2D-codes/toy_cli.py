@@ -6,8 +6,8 @@ import os
 
 from absl import flags
 
+from common import files, outputs, plotting, resources, rundir, toy_data
 from common import flags as common_flags
-from common import io, outputs, plotting, resources, rundir, toy_data
 from common.classes import parse_class_list, validate_classes
 
 # Flags that do not change what is trained: a rerun with another value resumes the same run.
@@ -163,7 +163,7 @@ def training_config(FLAGS):
 
 def model_config(FLAGS, num_classes, **specific):
     """The ToyGANConfig of the flags both scripts share; `specific`: the script's own fields."""
-    from toy_models import ToyGANConfig
+    from toy2d.toy_models import ToyGANConfig
 
     return ToyGANConfig(
         nhidden=FLAGS.nhidden,
@@ -183,7 +183,7 @@ def model_config(FLAGS, num_classes, **specific):
 
 
 def run_toy(spec, FLAGS, label, colour_by_label=False):
-    from toy_runs import ToyExperiment
+    from toy2d.toy_runs import ToyExperiment
 
     config = training_config(FLAGS)
     # decay_steps follows --niters, which may grow when a finished run is extended.
@@ -216,11 +216,11 @@ def run_toy(spec, FLAGS, label, colour_by_label=False):
 
 
 def write_comparison(out_dir, summaries, notebook):
-    from toy_runs import TOY_KEYS
+    from toy2d.toy_runs import TOY_KEYS
 
     fig = plotting.scatter_density_figure([s["panel"] for s in summaries], TOY_KEYS)
     path = os.path.join(out_dir, "comparison.png")
-    io.save_figure(fig, path)
+    files.save_figure(fig, path)
     print(f"comparison figure: {os.path.abspath(path)}")
     if notebook:
         outputs.show_in_notebook([path])

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from toy_models import ToyGAN, ToyGANConfig
 
-from common import harness, io, metrics, outputs, plotting, toy_data
+from common import files, harness, metrics, outputs, plotting, toy_data
 from common.distribute import make_strategy
+from toy2d.toy_models import ToyGAN, ToyGANConfig
 
 TOY_KEYS = [
     "modes_captured",
@@ -77,7 +77,7 @@ class ToyExperiment:
 
         def on_step(step, losses):
             samples, labels = self.generate(trainer.model, 600, -step)
-            io.write_npz(
+            files.write_npz(
                 self.snapshot_path(step),
                 samples=samples,
                 labels=np.asarray(labels if labels is not None else []),

@@ -13,15 +13,12 @@ import concurrent.futures
 import json
 import os
 import shutil
-import sys
+
+from benchmarks import bench_common
+from common import files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_DIR = os.path.join(ROOT, "2D-codes")
-sys.path.insert(0, ROOT)
-
-import bench_common  # noqa: E402  (next to this script)
-
-from common import io  # noqa: E402
 
 STYLE_CONFIGS = [  # (row name, extra flags, removals measured)
     ("normal GAN", [], ("none", "mixture 1")),
@@ -241,7 +238,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    previous = io.read_json(args.out, {})
+    previous = files.read_json(args.out, {})
     speed_rows = speed(args.work_dir, args.speed_repeats) if "speed" in parts else previous.get("speed", [])
     if "quality" in parts:
         quality_rows = summarise(quality(args.work_dir, args.seeds, args.niters, args.parallel))
@@ -250,7 +247,7 @@ def main():
     workers_row = (
         workers(args.work_dir, args.speed_repeats) if "workers" in parts else previous.get("workers")
     )
-    io.write_json(
+    files.write_json(
         args.out,
         {"speed": speed_rows, "quality": quality_rows, "niters": args.niters, "workers": workers_row},
     )

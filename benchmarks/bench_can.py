@@ -16,15 +16,12 @@ into docs/figures/. Benchmarks are not tests: nothing here asserts.
 import argparse
 import dataclasses
 import os
-import sys
 import tempfile
 import time
 
-import bench_common  # next to this script
-from bench_common import fmt
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import io  # noqa: E402
+from benchmarks import bench_common
+from benchmarks.bench_common import fmt
+from common import files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAN_DIR = os.path.join(ROOT, "can")
@@ -107,14 +104,13 @@ def time_fn(fn, repeats):
 
 
 def speed(previous, args):
-    sys.path[:0] = [ROOT, CAN_DIR]
     from common import tf_env
 
     tf = tf_env.import_tensorflow()
     tf_env.quiet_grappler(tf)  # as train.py
     import numpy as np
-    from can_models import CAN, CANConfig
 
+    from can.can_models import CAN, CANConfig
     from common import harness
 
     rows = []
@@ -229,7 +225,7 @@ def seeds(previous, args):
                 snapshot = os.path.join(out_dir, f"metrics_at_{iterations}.json")
                 values = bench_common.finished(out_dir, "style_entropy_judge")
                 if values is None or values.get("iterations") != iterations:
-                    values = io.read_json(snapshot) if os.path.exists(snapshot) else None
+                    values = files.read_json(snapshot) if os.path.exists(snapshot) else None
                 if values is not None:
                     wall = 0.0  # finished by an interrupted run of this benchmark
                 elif bench_common.COLLECT_ONLY:
@@ -238,7 +234,7 @@ def seeds(previous, args):
                     wall, _, values = bench_common.run_script(
                         CAN_DIR, "train.py", command, out_dir, fresh=i == 0
                     )
-                    io.write_json(snapshot, values)
+                    files.write_json(snapshot, values)
                 rows.append(
                     {
                         "tag": tag,

@@ -9,6 +9,9 @@ import sys
 import tempfile
 import time
 
+from reporting.numbers import fmt, spread  # noqa: F401  (the benchmarks' table cells)
+from tests.helpers import free_ports
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SECTIONS = [
@@ -22,21 +25,6 @@ SECTIONS = [
     ("bench_survey.md", "Survey server under load (`benchmarks/bench_survey.py`, `make bench-survey`)"),
     ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)"),
 ]
-
-# The four-shot VAE on the 9s (report 2.6.my9): a finding of its own, and FIGR's comparison.
-VAE_FOUR_SHOT_9 = (
-    "--dataset",
-    "mnist",
-    "--encoding-vector-size",
-    "3",
-    "--remove-label",
-    "9",
-    "--few-shot",
-    "4",
-    "--epochs",
-    "50",
-)
-
 
 # Peak RSS of one command alone. getrusage(RUSAGE_CHILDREN) is the largest of every child so far,
 # not this one's; and Linux carries a process's peak across fork and exec, so a child forked from a
@@ -98,21 +86,6 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
         return wall, rss, json.load(f)
 
 
-# BENCH_COLLECT_ONLY=1: the seed parts tabulate the runs already finished and start none (to
-# publish what an interrupted benchmark has measured).
-def free_ports(n):
-    """n TCP ports on 127.0.0.1 that were free a moment ago."""
-    import socket
-
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
     """`python script args --strategy multi_worker --out_dir out_dir` as `workers` processes on
     127.0.0.1 (TF_CONFIG, free ports); returns (wall seconds, [(stdout, stderr)] per worker).
@@ -140,6 +113,8 @@ def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
     return time.perf_counter() - start, outputs
 
 
+# BENCH_COLLECT_ONLY=1: the seed parts tabulate the runs already finished and start none (to
+# publish what an interrupted benchmark has measured).
 COLLECT_ONLY = os.environ.get("BENCH_COLLECT_ONLY") == "1"
 
 
@@ -155,45 +130,26 @@ def finished(out_dir, key):
     return values if key in values and not values.get("diverged") else None
 
 
-def fmt(value, digits=3):
-    """A table cell: floats to `digits` places, None as a dash."""
-    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
-
-
-def spread(values, digits=3):
-    """A finding over seeds: 'mean ± sample std (n=...)', or the value marked as one seed."""
-    import numpy as np
-
-    values = [float(v) for v in values if v is not None]
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f} (1 seed)"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f} (n={len(values)})"
-
-
 def run_parts(out_json, wanted, parts, markdown, markdown_name):
     """Runs the wanted parts ({name: function(previous rows of that part) -> its rows}) in order,
     keeping the other parts' last numbers from out_json and saving after each part (a long
     benchmark keeps what it has measured); then writes the Markdown section and BENCHMARKS.md."""
-    sys.path.insert(0, ROOT)
-    from common import io
+    from common import files
 
-    results = io.read_json(out_json, {})
+    results = files.read_json(out_json, {})
     for name, fn in parts.items():
         if name in wanted:
             results[name] = fn(results.get(name) or [])
-            io.write_json(out_json, results)
+            files.write_json(out_json, results)
     publish(markdown_name, markdown(results))
     return results
 
 
 def publish(markdown_name, text):
     """benchmarks/results/<markdown_name> = text, BENCHMARKS.md reassembled, text printed."""
-    sys.path.insert(0, ROOT)
-    from common import io
+    from common import files
 
-    io.write_bytes(os.path.join(RESULTS, markdown_name), text.encode())
+    files.write_bytes(os.path.join(RESULTS, markdown_name), text.encode())
     write_benchmarks_md()
     print(text)
 
@@ -209,7 +165,6 @@ def write_benchmarks_md():
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 parts.append(f"# {title}\n\n{f.read()}")
-    sys.path.insert(0, ROOT)
-    from common import io
+    from common import files
 
-    io.write_bytes(os.path.join(ROOT, "BENCHMARKS.md"), "\n".join(parts).encode())
+    files.write_bytes(os.path.join(ROOT, "BENCHMARKS.md"), "\n".join(parts).encode())

@@ -35,10 +35,10 @@ import sys
 import tempfile
 import time
 
-import bench_common  # next to this script
+from benchmarks import bench_common
+from tests.helpers import damage_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 TIMING = {
     "train_seconds",
     "steps_per_second",
@@ -224,21 +224,6 @@ def kills(specs, work, env, references, per_script, rng):
                 }
             )
     return rows
-
-
-def damage_file(path, how):
-    if how == "truncate":
-        with open(path, "r+b") as f:
-            f.truncate(max(1, os.path.getsize(path) // 2))
-    elif how == "flip":
-        data = bytearray(open(path, "rb").read())
-        for i in range(0, len(data), max(1, len(data) // 16)):
-            data[i] ^= 0xFF
-        open(path, "wb").write(bytes(data))
-    elif how == "garbage":
-        open(path, "wb").write(b"\x00\x01 not what was written {{{")
-    else:
-        os.remove(path)
 
 
 DAMAGES = [
@@ -635,8 +620,8 @@ def part_of(row):
 
 
 def prepare(work):
-    from art_fixtures import write_art_folder
-    from image_fixtures import write_tiny_idx
+    from tests.art_fixtures import write_art_folder
+    from tests.image_fixtures import write_tiny_idx
 
     data_dir = write_tiny_idx(os.path.join(work, "data"), train_per_class=12, test_per_class=10)
     art_dir = os.path.join(work, "art")
@@ -694,9 +679,9 @@ def main():
         ),
     }
     wanted = args.parts.split(",")
-    from common import io
+    from common import files
 
-    previous = io.read_json(args.out, {}).get("rows", []) if set(wanted) != set(parts) else []
+    previous = files.read_json(args.out, {}).get("rows", []) if set(wanted) != set(parts) else []
     rows = [r for r in previous if part_of(r) not in wanted]
     for name in wanted:
         new = [dict(r, part=name) for r in parts[name]()]
@@ -711,10 +696,9 @@ def main():
         "from the last run"
     )
     results = {"rows": rows, "load": load}
-    io.write_json(args.out, results)
+    files.write_json(args.out, results)
     bench_common.publish("bench_faults.md", markdown(results))
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, ROOT)
     main()

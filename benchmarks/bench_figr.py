@@ -15,18 +15,18 @@ import argparse
 import dataclasses
 import os
 import shutil
-import sys
 import tempfile
 import time
 
-import bench_common  # next to this script
-from bench_common import fmt
+from benchmarks import bench_common
+from benchmarks.bench_common import fmt
+from reporting.runs import VAE_FOUR_SHOT_9  # next to this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGR_DIR = os.path.join(ROOT, "figr")
 VAE_DIR = os.path.join(ROOT, "vae")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-VAE_FOUR_SHOT = bench_common.VAE_FOUR_SHOT_9
+VAE_FOUR_SHOT = VAE_FOUR_SHOT_9
 HELD_OUT_KEYS = [
     "heldout_judge_accuracy",
     "unadapted_judge_accuracy",
@@ -49,15 +49,14 @@ SHOT_KEYS = [
 
 def speed(previous, args):
     """Meta-iterations per second of the harness's compiled loop, MNIST-shaped tasks of 4 at 32x32."""
-    sys.path[:0] = [ROOT, FIGR_DIR]
     from common import tf_env
 
     tf_env.quiet_grappler(tf_env.import_tensorflow())  # as train.py
     import numpy as np
-    from figr_models import FIGR, FIGRConfig
 
     from common import harness
     from common.pipelines import task_dataset
+    from figr.figr_models import FIGR, FIGRConfig
 
     rows = []
     rng = np.random.default_rng(0)

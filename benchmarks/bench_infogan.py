@@ -25,17 +25,13 @@ Nothing here asserts a number.
 import argparse
 import os
 import shutil
-import sys
 
-import bench_common  # next to this script
+from benchmarks import bench_common
+from infogan.gan_variants import GAN_TYPES  # the registry; no TensorFlow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
 FIGURES = os.path.join(ROOT, "docs", "figures")
-
-
-sys.path.insert(0, INFOGAN_DIR)
-from gan_variants import GAN_TYPES  # noqa: E402  (the registry; no TensorFlow)
 
 KEYS = [
     "width",

@@ -5,8 +5,8 @@ GFLOP/s, the fraction of the measured peaks, the process's peak RSS — and, wit
 same steps of the code at git revision REV measured in the same run (one configuration after the
 other, alternating), plus whole VAE runs of both trees (seconds per epoch, peak RSS).
 
-    python benchmarks/bench_roofline.py                  # make bench-roofline (~10 min on 2 cores)
-    python benchmarks/bench_roofline.py --before 509aca0 # before/after columns (~20 min)
+    python -m benchmarks.bench_roofline                  # make bench-roofline (~10 min on 2 cores)
+    python -m benchmarks.bench_roofline --before 509aca0 # before/after columns (~20 min)
 
 FLOPs per step are counted by TensorFlow's profiler (tf.compat.v1 profiler, float_operation) on
 the graph of one `update` of the model, as the harness runs it: every MatMul, Conv2D and their
@@ -21,6 +21,8 @@ BENCHMARKS.md. A benchmark, not a test: nothing here asserts.
 """
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -29,9 +31,11 @@ import sys
 import tempfile
 import time
 
-import bench_common  # next to this script
-
-ROOT = bench_common.ROOT
+# Measuring children run this file directly with another tree's code on PYTHONPATH: only the
+# parent imports the benchmarks package (inside main()).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The package each experiment folder is imported as (2D-codes keeps the report's folder name).
+PACKAGES = {"2D-codes": "toy2d", "vae": "vae", "infogan": "infogan", "figr": "figr", "can": "can"}
 
 # name: (experiment folder, setting, batch)
 CONFIGS = {
@@ -56,6 +60,34 @@ VAE_RUNS = {
 }
 
 
+def packaged(root, folder):
+    """Whether the tree at `root` has its experiments as packages (since issue 24) rather than
+    folders of scripts that import each other by bare name."""
+    return os.path.exists(os.path.join(root, folder, "__init__.py"))
+
+
+def tree_path(root, folder):
+    """PYTHONPATH for a child measuring `folder` of the tree at `root`."""
+    return os.pathsep.join([root] if packaged(root, folder) else [root, os.path.join(root, folder)])
+
+
+def experiment_module(root, folder, name):
+    """Module `name` of an experiment folder of the tree at `root`, whichever layout it has. A
+    package is loaded from that tree's files even where this tree's is installed."""
+    if not packaged(root, folder):
+        return importlib.import_module(name)  # the folder is on PYTHONPATH (tree_path)
+    package = PACKAGES[folder]
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package,
+            os.path.join(root, folder, "__init__.py"),
+            submodule_search_locations=[os.path.join(root, folder)],
+        )
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[package])
+    return importlib.import_module(f"{package}.{name}")
+
+
 def build(name, root):
     """(model, one batch as numpy arrays, XLA as the tree's entry script sets it by default,
     FIGR's inner steps per update or 0) of a configuration, from the library code under `root`."""
@@ -64,18 +96,19 @@ def build(name, root):
     rng = np.random.default_rng(0)
     folder, _, batch = CONFIGS[name]
     name = name.removesuffix(MIXED)
-    sys.path[:0] = [root, os.path.join(root, folder)]
     if folder == "2D-codes":
-        import toy_runs
-        from toy_models import ToyGAN, ToyGANConfig
+        toy_runs = experiment_module(root, folder, "toy_runs")
+        toy_models = experiment_module(root, folder, "toy_models")
+        ToyGAN, ToyGANConfig = toy_models.ToyGAN, toy_models.ToyGANConfig
 
         points = rng.normal(size=(batch, 2)).astype(np.float32)
         labels = rng.integers(0, 8, batch).astype(np.int32)
         xla = toy_runs.ToyRunSpec.__dataclass_fields__["jit_compile"].default
         return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (points, labels), xla, 0
     if folder == "vae":
-        import vae_run
-        from vae_models import VAE, VAEConfig
+        vae_run = experiment_module(root, folder, "vae_run")
+        vae_models = experiment_module(root, folder, "vae_models")
+        VAE, VAEConfig = vae_models.VAE, vae_models.VAEConfig
 
         arch = "mlp" if "mlp" in name else "conv"
         spec = vae_run.VAERunSpec(out_dir="", arch=arch)
@@ -83,8 +116,9 @@ def build(name, root):
         config = VAEConfig(input_shape=(28, 28, 1), latent_dim=20, arch=arch)
         return VAE(config), rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32), xla, 0
     if folder == "infogan":
-        import infogan_run
-        from gan_models import GANConfig, ImageGAN
+        infogan_run = experiment_module(root, folder, "infogan_run")
+        gan_models = experiment_module(root, folder, "gan_models")
+        GANConfig, ImageGAN = gan_models.GANConfig, gan_models.ImageGAN
 
         g_width, d_width = infogan_run.WIDTHS["full" if "full" in name else "quarter"]
         model = ImageGAN(GANConfig(g_width=g_width, d_width=d_width))
@@ -92,12 +126,14 @@ def build(name, root):
         xla = infogan_run.GANRunSpec.__dataclass_fields__["jit_compile"].default
         return model, (images, rng.integers(0, 10, batch).astype(np.int32)), xla, 0
     if folder == "figr":
-        from figr_models import FIGR, FIGRConfig
+        figr_models = experiment_module(root, folder, "figr_models")
+        FIGR, FIGRConfig = figr_models.FIGR, figr_models.FIGRConfig
 
         config = FIGRConfig()
         tasks = rng.uniform(size=(1, batch, 32, 32, 1)).astype(np.float32)
         return FIGR(config), tasks, False, config.inner_steps
-    from can_models import CAN, CANConfig
+    can_models = experiment_module(root, folder, "can_models")
+    CAN, CANConfig = can_models.CAN, can_models.CANConfig
 
     size = 64 if "64x64" in name else 32
     images = rng.uniform(size=(batch, size, size, 3)).astype(np.float32)
@@ -150,20 +186,13 @@ def peak_rss_mb():
 
 def tensorflow_floor():
     """Peak RSS (MB) of a process that imports TensorFlow and runs one op: every row's floor."""
-    code = (
-        f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-        "import tensorflow as tf, bench_roofline; tf.reduce_sum(tf.ones((8, 8))).numpy(); "
-        "print(bench_roofline.peak_rss_mb())"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    return float(proc.stdout.strip().splitlines()[-1])
+    return _child(["--floor_only"])
 
 
 def tensorflow_as_script(name, root):
     """TensorFlow of the tree at `root`, set up as the configuration's entry script sets it up:
     grappler's remapper off for CAN and FIGR (as can/train.py and figr/train.py), bfloat16 for the
     --mixed_precision rows."""
-    sys.path.insert(0, root)
     from common import tf_env
 
     tf = tf_env.import_tensorflow()
@@ -285,7 +314,6 @@ def peaks(repeats=5):
     """GFLOP/s of float32 matmuls (2048², 4096²) and of a 5x5 convolution (64x64x64 -> 128, batch
     32) through TensorFlow, best of `repeats` after a warm-up; the same matmul (2048²) and
     convolution in bfloat16. Prints them as JSON."""
-    sys.path.insert(0, ROOT)
     from common import tf_env
 
     tf = tf_env.import_tensorflow()
@@ -312,10 +340,11 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def _child(args, root=None):
-    """Runs this script with `args` in a fresh process; returns its last stdout line as JSON."""
+def _child(args, root=ROOT, folder="vae"):
+    """Runs this file with `args` in a fresh process on the code of the tree at `root`; returns
+    its last stdout line as JSON."""
     command = [sys.executable, os.path.abspath(__file__), *args]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=root or ROOT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=tree_path(root, folder))
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)}: {proc.stderr[-1500:]}")
@@ -324,8 +353,10 @@ def _child(args, root=None):
 
 def vae_run(root, arch, work):
     """A whole VAE.py run of the tree at `root`: seconds per epoch and the process's peak RSS."""
+    from benchmarks import bench_common
+
     out_dir = os.path.join(work, f"vae-{arch}")
-    env = {"PYTHONPATH": root}
+    env = {"PYTHONPATH": tree_path(root, "vae")}
     _, rss, metrics = bench_common.run_script(
         os.path.join(root, "vae"), "VAE.py", VAE_RUNS[arch], out_dir, env
     )
@@ -447,6 +478,7 @@ def main():
     parser.add_argument("--xla", choices=("on", "off"), help=argparse.SUPPRESS)  # with --one: override
     parser.add_argument("--profile_one", help=argparse.SUPPRESS)
     parser.add_argument("--peaks_only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor_only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma list of configuration names")
     parser.add_argument(
@@ -466,6 +498,14 @@ def main():
     if args.peaks_only:
         peaks()
         return
+    if args.floor_only:  # the peak RSS of TensorFlow itself and one op: every row's floor
+        import tensorflow as tf
+
+        tf.reduce_sum(tf.ones((8, 8))).numpy()
+        print(peak_rss_mb())
+        return
+    from benchmarks import bench_common
+
     names = args.configs.split(",")
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
@@ -484,7 +524,9 @@ def main():
                 if root is None:
                     continue
                 try:
-                    row = _child(["--one", name, "--root", root, "--steps", str(args.steps)], root)
+                    row = _child(
+                        ["--one", name, "--root", root, "--steps", str(args.steps)], root, CONFIGS[name][0]
+                    )
                 except RuntimeError as error:
                     print(f"{name} ({side}): failed: {error}", file=sys.stderr)
                     continue
@@ -507,10 +549,9 @@ def main():
             subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True)
     load.append(os.getloadavg()[0])
     result["load"] = load
-    sys.path.insert(0, ROOT)
-    from common import io
+    from common import files
 
-    io.write_json(os.path.join(bench_common.RESULTS, "bench_roofline.json"), result)
+    files.write_json(os.path.join(bench_common.RESULTS, "bench_roofline.json"), result)
     bench_common.publish("bench_roofline.md", markdown(result))
 
 

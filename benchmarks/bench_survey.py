@@ -25,7 +25,8 @@ import sys
 import time
 import urllib.parse
 
-import bench_common  # next to this script
+from benchmarks import bench_common
+from tests.helpers import free_ports
 
 ROOT = bench_common.ROOT
 SURVEY_DIR = os.path.join(ROOT, "survey")
@@ -102,7 +103,7 @@ def run(args):
          "--per_run", str(args.per_run), "--real", str(args.real), "--out", study_dir],
         cwd=SURVEY_DIR, env=env, check=True,
     )  # fmt: skip
-    (port,) = bench_common.free_ports(1)
+    (port,) = free_ports(1)
     server = subprocess.Popen(
         [sys.executable, "serve.py", "--study", study_dir, "--port", str(port),
          "--threads", str(args.threads), "--token", "bench"],
@@ -165,8 +166,7 @@ def run(args):
 
 def screenshot(port):
     """The question page a participant sees, in headless Chromium at a phone's width."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import browser
+    from reporting import browser
 
     try:
         driver = browser.chromium(480, 1100)
@@ -228,10 +228,9 @@ def main():
     )
     args = parser.parse_args()
     row = run(args)
-    sys.path.insert(0, ROOT)
-    from common import io
+    from common import files
 
-    io.write_json(os.path.join(bench_common.RESULTS, "bench_survey.json"), row)
+    files.write_json(os.path.join(bench_common.RESULTS, "bench_survey.json"), row)
     bench_common.publish("bench_survey.md", markdown(row))
 
 

@@ -7,12 +7,12 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from can_models import CAN, CANConfig, style_entropy
+
+from can.can_models import CAN, CANConfig, style_entropy
 
 # Seed 004's seven genres, in its order (`--genres N` takes the first N).
-from genres import SEED_GENRES  # noqa: F401  (re-exported)
-
-from common import harness, image_plots, io, metrics, outputs, plotting
+from can.genres import SEED_GENRES  # noqa: F401  (re-exported)
+from common import files, harness, image_plots, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
 from common.folder_data import (
@@ -61,7 +61,7 @@ class ArtData:
         if spec.data_dir:
             root, val_csv = artgan_layout(spec.data_dir)
             class_dirs = match_classes(root, self.genres)
-            cache = io.cache_dir("wikiart")
+            cache = files.cache_dir("wikiart")
             scan = scan_folders(class_dirs, size, cache, log=spec.log)
             labels = np.asarray(scan.labels)
             empty = [g for i, g in enumerate(self.genres) if not np.any(labels == i)]
@@ -154,8 +154,8 @@ class CANExperiment:
 
         def on_sample(step, losses):  # seed 004's 4x4 grid every --sample_every iterations, same noise
             grid = trainer.model.generator(self.fixed_noise).numpy()
-            io.write_npz(os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.npz"), samples=grid)
-            io.save_figure(
+            files.write_npz(os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.npz"), samples=grid)
+            files.save_figure(
                 image_plots.grid_figure(grid, 4, title=f"iteration {step}", size=4.0),
                 os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.png"),
             )

@@ -15,8 +15,8 @@ images'), samples.npz, samples.png, progression.png, samples/iter_*.png (4x4 gri
 import os
 
 from absl import flags
-from genres import SEED_GENRES  # next to this script
 
+from can.genres import SEED_GENRES  # next to this script
 from common import flags as common_flags
 from common import outputs, resources, rundir, tf_env
 
@@ -125,9 +125,8 @@ def check_flags():
 def main(argv):
     genres = check_flags()
     tf_env.quiet_grappler(tf_env.import_tensorflow())
-    from can_models import CANConfig
-    from can_run import CANExperiment, CANRunSpec
-
+    from can.can_models import CANConfig
+    from can.can_run import CANExperiment, CANRunSpec
     from common import distribute
 
     policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built

@@ -17,7 +17,7 @@ import shutil
 import urllib.error
 import urllib.request
 
-from common import io
+from common import files
 from common.progress import ProgressBar
 
 ORIGIN_ENV = "CREATIVE_GANS_DATA_ORIGIN"
@@ -63,7 +63,7 @@ def allowed(download=True):
 
 
 def cache_folder(name):
-    return io.cache_dir("data", name)
+    return files.cache_dir("data", name)
 
 
 def origin_of(name):

@@ -17,7 +17,6 @@ import re
 
 import numpy as np
 
-from common import io
 from common.classes import UsageError
 
 STREAMED_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
@@ -114,7 +113,7 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
         ).encode()
     ).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")
-    cached = io.read_json(cache_file)
+    cached = files.read_json(cache_file)
     if cached is not None and all(os.path.exists(p) for p in cached["paths"]):
         log(f"data: {len(cached['paths'])} images (scan cached in {cache_file})")
         return FolderScan(cached["paths"], cached["labels"], cached["counts"], cached["origins"])
@@ -131,7 +130,7 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
             labels.append(label)
             origins.append(path)
     counts["used"] = len(paths)
-    io.write_json(cache_file, {"paths": paths, "labels": labels, "counts": counts, "origins": origins})
+    files.write_json(cache_file, {"paths": paths, "labels": labels, "counts": counts, "origins": origins})
     odd = {k: v for k, v in counts.items() if k.startswith(("skip", "convert", "stream_"))}
     if odd:
         log("data: " + ", ".join(f"{k.replace('_', ' ', 1)}: {v}" for k, v in sorted(odd.items())))

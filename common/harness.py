@@ -27,7 +27,7 @@ import time
 import keras
 import tensorflow as tf
 
-from common import io
+from common import files
 from common.classes import CheckpointMismatch, RunFailed, UsageError
 from common.distribute import replica_seed
 from common.progress import ProgressBar
@@ -293,7 +293,7 @@ class Trainer:
 
     def _read_history(self):
         try:
-            return io.read_json(self.history_path, [])
+            return files.read_json(self.history_path, [])
         except (ValueError, UnicodeDecodeError):
             print(
                 f"{self.history_path} is damaged; starting a new loss history (the checkpoints are "
@@ -303,7 +303,7 @@ class Trainer:
 
     def _read_timing(self):
         try:
-            timing = io.read_json(self.timing_path, {})
+            timing = files.read_json(self.timing_path, {})
             return float(timing.get("seconds", 0.0)), int(timing.get("steps", 0))
         except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
             return 0.0, 0
@@ -314,9 +314,9 @@ class Trainer:
             raise _NonFinite(f"a weight became NaN or infinite by step {step}")
         try:
             self.manager.save(checkpoint_number=step)
-            io.write_json(self.history_path, history)
+            files.write_json(self.history_path, history)
             if timing is not None:
-                io.write_json(self.timing_path, {"seconds": timing[0], "steps": timing[1]})
+                files.write_json(self.timing_path, {"seconds": timing[0], "steps": timing[1]})
         except (tf.errors.OpError, OSError) as error:
             if "No space left" in str(error) or getattr(error, "errno", None) == 28:
                 raise RunFailed(
@@ -397,7 +397,7 @@ class Trainer:
         if self._saved_step != step:
             self._save(history, (total_seconds, total_steps))
         elif done:
-            io.write_json(self.timing_path, {"seconds": total_seconds, "steps": total_steps})
+            files.write_json(self.timing_path, {"seconds": total_seconds, "steps": total_steps})
         return TrainResult(
             step,
             start_step,

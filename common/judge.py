@@ -15,15 +15,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import io, metrics
+from common import files, metrics
 from common.pipelines import to_float
 
-CACHE_ENV = io.CACHE_ENV
+CACHE_ENV = files.CACHE_ENV
 VERSION = 1  # bump when the architecture or training recipe changes: old caches are then ignored
 
 
 def cache_dir():
-    return io.cache_dir("judge")
+    return files.cache_dir("judge")
 
 
 class JudgeNet(keras.Model):
@@ -155,7 +155,7 @@ def load_judge(data, epochs=8, log=print):
     key = cache_key(data)
     weights = os.path.join(cache_dir(), f"{key}.weights.h5")
     info_path = os.path.join(cache_dir(), f"{key}.json")
-    saved = io.read_json(info_path)
+    saved = files.read_json(info_path)
     net = JudgeNet(data.num_classes)
     net(tf.zeros((1, *data.image_shape)))  # build the variables before loading
     net.input_image_shape = data.image_shape
@@ -173,7 +173,7 @@ def load_judge(data, epochs=8, log=print):
     temporary = os.path.join(cache_dir(), f".{key}.{os.getpid()}.weights.h5")
     net.save_weights(temporary)
     os.replace(temporary, weights)
-    io.write_json(
+    files.write_json(
         info_path,
         {
             "key": key,

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from common import io
+from common import files
 
 
 def default_out_dir(experiment, fig_name, name_parts, config):
@@ -26,15 +26,15 @@ def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figur
     arrays = {"samples": np.asarray(samples, np.float32)}
     if labels is not None:
         arrays["labels"] = np.asarray(labels, np.int32)
-    io.write_npz(os.path.join(out_dir, "samples.npz"), **arrays)
+    files.write_npz(os.path.join(out_dir, "samples.npz"), **arrays)
     flat = dict(metrics)
     flat.update({f"flags.{k}": v for k, v in flag_values.items()})
-    io.write_json(os.path.join(out_dir, "metrics.json"), flat)
+    files.write_json(os.path.join(out_dir, "metrics.json"), flat)
     log_hparams(out_dir, flag_values, metrics)
     paths = []
     for name, fig in (figures or {}).items():
         path = os.path.join(out_dir, name)
-        io.save_figure(fig, path)
+        files.save_figure(fig, path)
         paths.append(path)
     return paths
 

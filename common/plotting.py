@@ -1,5 +1,5 @@
 """Figures. Functions take numpy arrays and return matplotlib Figures built without pyplot (Agg,
-no global state, never blocks); `common.io.save_figure` writes them atomically."""
+no global state, never blocks); `common.files.save_figure` writes them atomically."""
 
 import numpy as np
 from matplotlib.figure import Figure

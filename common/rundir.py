@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 
-from common import io
+from common import files
 from common.classes import RunFailed, UsageError
 
 CONFIG_FILE = "run_config.json"
@@ -58,7 +58,7 @@ def _check_path(out_dir):
 def read_config(path):
     """run_config.json, or UsageError naming it when it is not JSON."""
     try:
-        return io.read_json(path)
+        return files.read_json(path)
     except (ValueError, UnicodeDecodeError) as error:
         raise UsageError(
             f"{path} is damaged ({str(error)[:80]}); it records which settings this run "
@@ -136,7 +136,7 @@ def claim(out_dir, config, log=print):
         if removed:
             log(f"removed {removed} temporary file(s) left by an interrupted write in {out_dir}")
         if previous is None:
-            io.write_json(path, config)
+            files.write_json(path, config)
         yield handle
     except Diverged as error:
         record_divergence(out_dir, config, error)
@@ -157,7 +157,7 @@ def record_divergence(out_dir, config, error):
             os.remove(os.path.join(out_dir, name))
     values = {"diverged": True, "error": str(error), "diverged_at_step": error.step}
     values.update({f"flags.{k}": v for k, v in config.items()})
-    io.write_json(os.path.join(out_dir, "metrics.json"), values)
+    files.write_json(os.path.join(out_dir, "metrics.json"), values)
 
 
 def is_disk_full(error):

@@ -4,11 +4,11 @@ class of the run's data set, graded by the judge, or the user's own images. Read
 import dataclasses
 
 import numpy as np
-from figr_models import FIGRConfig
-from figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
 
 from common import metrics, outputs, plotting
 from common.pipelines import fit_images
+from figr.figr_models import FIGRConfig
+from figr.figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
 
 SHOT_KEYS = [
     "judge_accuracy",

@@ -7,13 +7,13 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from figr_models import FIGR, FIGRConfig
 
-from common import harness, image_plots, io, metrics, outputs, plotting
+from common import files, harness, image_plots, metrics, outputs, plotting
 from common.classes import UsageError, draw_shots
 from common.distribute import make_strategy
 from common.image_data import load_image_data
 from common.pipelines import fit_images, task_dataset, to_float, unfit_images
+from figr.figr_models import FIGR, FIGRConfig
 
 OMNIGLOT_EVAL_CLASSES = 5  # Omniglot: characters of the evaluation alphabets graded at the end
 
@@ -134,7 +134,7 @@ class FIGRExperiment:
             nonlocal generate
             generate = generate or self.make_generator_fn(trainer.model)
             images = generate(self.episodes[0][first], spec.gen_steps, 16, 7)
-            io.write_npz(os.path.join(spec.out_dir, "progress", f"step_{step:07d}.npz"), samples=images)
+            files.write_npz(os.path.join(spec.out_dir, "progress", f"step_{step:07d}.npz"), samples=images)
             outputs.log_images(
                 spec.out_dir,
                 step,

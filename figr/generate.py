@@ -112,7 +112,7 @@ def main(argv):
         read_images(FLAGS.shots_dir) if FLAGS.shots_dir else None
     )  # before TensorFlow: bad folders fail fast
     tf_env.quiet_grappler(tf_env.import_tensorflow())
-    from figr_generate import generate_from_class, generate_from_images
+    from figr.figr_generate import generate_from_class, generate_from_images
 
     steps = config["inner_steps"] if FLAGS.steps is None else FLAGS.steps
     if user_images is not None:

@@ -178,10 +178,9 @@ def check_flags():
 def main(argv):
     checked = check_flags()
     tf_env.quiet_grappler(tf_env.import_tensorflow())
-    from figr_models import FIGRConfig
-    from figr_run import FIGRExperiment, FIGRRunSpec
-
     from common import distribute
+    from figr.figr_models import FIGRConfig
+    from figr.figr_run import FIGRExperiment, FIGRRunSpec
 
     names = (
         "dataset",

@@ -20,10 +20,10 @@ import dataclasses
 
 import keras
 import tensorflow as tf
-from gan_variants import GAN_TYPES, VARIANTS  # noqa: F401  (GAN_TYPES re-exported)
 
 from common import losses
 from common.distribute import optimizer, scale_loss, split_seed
+from infogan.gan_variants import GAN_TYPES, VARIANTS  # noqa: F401  (GAN_TYPES re-exported)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,17 +6,17 @@ are graded by the toy metrics instead of the judge."""
 import dataclasses
 import os
 
-import infogan_figures
 import numpy as np
 import tensorflow as tf
-from gan_models import GANConfig, ImageGAN
-from gan_variants import VARIANTS
 
-from common import harness, image_plots, io, metrics, outputs, toy_data
+from common import files, harness, image_plots, metrics, outputs, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
 from common.image_data import load_image_data
 from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
+from infogan import infogan_figures
+from infogan.gan_models import GANConfig, ImageGAN
+from infogan.gan_variants import VARIANTS
 
 WIDTHS = {  # G (FC, 7x7 channels, 14x14 channels) / D (14x14 channels, 7x7 channels, FC)
     "full": ((1024, 128, 64), (64, 128, 1024)),  # Chen et al.'s MNIST networks
@@ -166,7 +166,7 @@ class GANExperiment:
                 return
             grid = self.code_grid(trainer.model, rows=4, salt=1)
             epoch = step // per_epoch
-            io.save_figure(
+            files.save_figure(
                 image_plots.grid_figure(grid, self.num_codes, title=f"epoch {epoch}", size=5.0),
                 os.path.join(spec.out_dir, "epochs", f"epoch_{epoch:03d}.png"),
             )

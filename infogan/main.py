@@ -12,12 +12,12 @@ missing-mode hits, per-code purity over modes) and code_scatter.png.
 
 import os
 
-import gan_variants  # next to this script
 from absl import flags
 
 from common import flags as common_flags
 from common import image_data, outputs, resources, rundir, tf_env, toy_data
 from common.classes import parse_class_list, validate_classes
+from infogan import gan_variants  # next to this script
 
 FLAGS = flags.FLAGS
 WIDTH_NAMES = ("auto", "quarter", "half", "full")
@@ -125,9 +125,8 @@ def check_flags():
 def main(argv):
     checked = check_flags()
     tf_env.import_tensorflow()
-    from infogan_run import GANExperiment, GANRunSpec
-
     from common import distribute
+    from infogan.infogan_run import GANExperiment, GANRunSpec
 
     policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built
     jit = FLAGS.jit

@@ -12,8 +12,8 @@ import os
 
 from absl import flags
 
+from common import files
 from common import flags as common_flags
-from common import io
 
 FLAGS = flags.FLAGS
 
@@ -31,9 +31,7 @@ def main(argv):
     del argv
     common_flags.require(FLAGS.study, "--study: give the study directory")
     common_flags.check_positive("resamples", FLAGS.resamples)
-    import study
-    import survey_app
-    import survey_stats
+    from survey import study, survey_app, survey_stats
 
     manifest = study.load_manifest(FLAGS.study)
     db = os.path.join(FLAGS.study, "answers.sqlite")
@@ -44,9 +42,9 @@ def main(argv):
     )
     if FLAGS.note:
         results["note"] = FLAGS.note
-    io.write_json(os.path.join(FLAGS.study, "results.json"), results)
+    files.write_json(os.path.join(FLAGS.study, "results.json"), results)
     text = survey_stats.markdown(results)
-    io.write_bytes(os.path.join(FLAGS.study, "results.md"), text.encode())
+    files.write_bytes(os.path.join(FLAGS.study, "results.md"), text.encode())
     survey_stats.figure(results, os.path.join(FLAGS.study, "results.png"))
     print(text)
     print(f"wrote results.json, results.md, results.png in {os.path.abspath(FLAGS.study)}")

@@ -37,7 +37,7 @@ def main(argv):
     common_flags.require(FLAGS.out, "--out: give the new study directory")
     labels = FLAGS.labels or [None] * len(FLAGS.runs)
     common_flags.require(len(labels) == len(FLAGS.runs), "--labels: one label per run")
-    import study
+    from survey import study
 
     runs = [study.read_run(run_dir, label) for run_dir, label in zip(FLAGS.runs, labels)]
     manifest = study.build(runs, FLAGS.out, FLAGS.per_run, FLAGS.real, FLAGS.seed, real_dir=FLAGS.real_dir)

@@ -28,9 +28,7 @@ def define_flags():
 
 
 def make_app(study_dir, token):
-    import study
-    import survey_app
-    import survey_stats
+    from survey import study, survey_app, survey_stats
 
     manifest = study.load_manifest(study_dir)
     store = survey_app.Store(os.path.join(study_dir, "answers.sqlite"))

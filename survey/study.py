@@ -14,7 +14,7 @@ import secrets
 
 import numpy as np
 
-from common import io
+from common import files
 from common.classes import UsageError
 
 MANIFEST = "manifest.json"
@@ -49,8 +49,8 @@ def read_run(run_dir, label=None):
         raise UsageError(
             f"--runs: {path} holds no images (shape {samples.shape}); 2-d runs cannot be surveyed"
         )
-    metrics = io.read_json(os.path.join(run_dir, "metrics.json"), {}) or {}
-    config = io.read_json(os.path.join(run_dir, "run_config.json"), {}) or {}
+    metrics = files.read_json(os.path.join(run_dir, "metrics.json"), {}) or {}
+    config = files.read_json(os.path.join(run_dir, "run_config.json"), {}) or {}
     source = str(metrics.get("data_source", ""))
     dataset = metrics.get("flags.dataset") or config.get("dataset")
     if source.startswith("STAND-IN"):  # CAN without WikiArt: Fashion-MNIST classes as genres
@@ -185,7 +185,7 @@ def to_png(image, path, view=VIEW_SIZE):
     img = img.resize((x.shape[1] * scale, x.shape[0] * scale), Image.NEAREST)
     buffer = pyio.BytesIO()
     img.save(buffer, format="PNG")
-    io.write_bytes(path, buffer.getvalue())
+    files.write_bytes(path, buffer.getvalue())
 
 
 def build(runs, out_dir, per_run, real_count, seed, real_dir=None, load=None):
@@ -247,7 +247,7 @@ def build(runs, out_dir, per_run, real_count, seed, real_dir=None, load=None):
         "tutorial": tutorial,
         "attention_repeat": entries[int(rng.integers(len(entries)))]["id"],
     }
-    io.write_json(os.path.join(out_dir, MANIFEST), manifest)
+    files.write_json(os.path.join(out_dir, MANIFEST), manifest)
     return manifest
 
 

@@ -186,7 +186,7 @@ def markdown(results):
 def figure(results, path):
     from matplotlib.figure import Figure
 
-    from common import io
+    from common import files
 
     sources = list(results["sources"])
     fig = Figure(figsize=(12, 7.5))
@@ -237,4 +237,4 @@ def figure(results, path):
         fontsize=10,
     )
     fig.tight_layout()
-    io.save_figure(fig, path)
+    files.save_figure(fig, path)

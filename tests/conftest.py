@@ -1,8 +1,7 @@
-"""Test set-up: two logical CPU devices (for the tf.distribute path) and the experiment folders
-(2D-codes, vae, infogan, figr, can) on sys.path (folders of scripts, not importable packages)."""
+"""Test set-up: two logical CPU devices (for the tf.distribute path), no network, and the folders
+of the experiments (their scripts run in them as a user runs them)."""
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Tests never touch the network (the download test serves files from 127.0.0.1 itself).
@@ -13,10 +12,8 @@ VAE_DIR = os.path.join(ROOT, "vae")
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
 FIGR_DIR = os.path.join(ROOT, "figr")
 CAN_DIR = os.path.join(ROOT, "can")
-for folder in (TOY_DIR, VAE_DIR, INFOGAN_DIR, FIGR_DIR, CAN_DIR):
-    sys.path.insert(0, folder)
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf  # noqa: E402  (after the environment above is set)
 
 # Must happen before TensorFlow initialises its devices, i.e. before any test runs an op.
 _cpus = tf.config.list_physical_devices("CPU")

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
-from image_fixtures import write_tiny_idx
+from tests.conftest import ROOT
+from tests.image_fixtures import write_tiny_idx
 
 
 def script_env(cache_dir=None, **extra):

@@ -1,14 +1,8 @@
 """The benchmarks' measuring tools: a command's peak RSS is its own."""
 
-import os
 import sys
 
-from conftest import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-import bench_common  # noqa: E402
-import bench_roofline  # noqa: E402
+from benchmarks import bench_common, bench_roofline
 
 ALLOCATE = "import numpy as np; a = np.ones({mb} * 2**20 // 8); print(a.sum())"
 

@@ -6,7 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
-from can_models import CAN, CANConfig, range_matched_sigmoid, style_ambiguity_loss, style_entropy
+
+from can.can_models import CAN, CANConfig, range_matched_sigmoid, style_ambiguity_loss, style_entropy
 
 TINY = CANConfig(num_genres=3, image_size=16, z_dim=8, d_channels=(4, 8, 8), fc=16, kernel=3)
 SEED = tf.constant([1, 2], tf.int64)

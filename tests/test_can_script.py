@@ -5,9 +5,10 @@ import os
 
 import numpy as np
 import pytest
-from art_fixtures import write_art_folder
-from conftest import ROOT
-from script_runs import metrics, run_script, script_env
+
+from tests.art_fixtures import write_art_folder
+from tests.conftest import ROOT
+from tests.script_runs import metrics, run_script, script_env
 
 CAN_DIR = os.path.join(ROOT, "can")
 TINY = [

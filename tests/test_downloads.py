@@ -9,9 +9,9 @@ import threading
 
 import numpy as np
 import pytest
-from image_fixtures import write_tiny_idx
 
 from common import downloads, image_data
+from tests.image_fixtures import write_tiny_idx
 
 
 class Server:

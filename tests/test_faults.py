@@ -3,13 +3,10 @@
 
 import os
 import random
-import sys
 
 import pytest
-from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-import bench_faults  # noqa: E402
+from benchmarks import bench_faults
 
 
 @pytest.fixture(scope="module")

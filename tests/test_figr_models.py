@@ -6,11 +6,11 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import two_cpu_mirrored_strategy
-from figr_models import FIGR, FIGRConfig
 
 from common import losses
 from common.distribute import replica_seed, split_seed
+from figr.figr_models import FIGR, FIGRConfig
+from tests.conftest import two_cpu_mirrored_strategy
 
 TINY = FIGRConfig(image_size=16, z_dim=8, width=4, inner_steps=3, inner_lr=0.05)
 SEED = tf.constant([3, 4], tf.int64)

@@ -6,8 +6,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ROOT
-from script_runs import image_run_env, metrics, run_script
+
+from tests.conftest import ROOT
+from tests.script_runs import image_run_env, metrics, run_script
 
 FIGR_DIR = os.path.join(ROOT, "figr")
 TINY = [

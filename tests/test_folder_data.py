@@ -5,10 +5,10 @@ import os
 
 import numpy as np
 import pytest
-from art_fixtures import GENRE_DIRS, write_art_folder
 
 from common.classes import UsageError
 from common.folder_data import match_classes, normalise, scan_folders, split_heldout, stream_dataset
+from tests.art_fixtures import GENRE_DIRS, write_art_folder
 
 
 def test_genre_names_match_leniently_and_whole(tmp_path):
@@ -73,9 +73,10 @@ def test_wikiart_as_artgan_distributes_it_with_its_csv_split(tmp_path):
     """ArtGAN's layout: wikiart/<Style>/*.jpg beside wikiart_csv/style_{train,val}.csv; --genres 7
     finds seed 004's seven among the styles, and the held-out images are the ones style_val.csv
     lists."""
-    from can_models import CANConfig
-    from can_run import ArtData, CANRunSpec
     from PIL import Image
+
+    from can.can_models import CANConfig
+    from can.can_run import ArtData, CANRunSpec
 
     rng = np.random.default_rng(0)
     val = []

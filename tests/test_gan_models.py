@@ -4,10 +4,10 @@ weights each loss trains, the information loss by hand, and one step of every ty
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_models import GAN_TYPES, GANConfig, ImageGAN
-from gan_variants import VARIANTS, lookup
 
 from common import harness
+from infogan.gan_models import GAN_TYPES, GANConfig, ImageGAN
+from infogan.gan_variants import VARIANTS, lookup
 
 SMALL = dict(g_width=(32, 8, 4), d_width=(4, 8, 32))
 

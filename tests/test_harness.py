@@ -1,20 +1,17 @@
 import glob
 import os
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT, two_cpu_mirrored_strategy
 
 from common import harness
 from common.classes import CheckpointMismatch, RunFailed, UsageError
 from common.distribute import scale_loss
 from common.rundir import Diverged
-
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from bench_faults import damage_file as damage  # noqa: E402  (the fault benchmark's own damage kinds)
+from tests.conftest import two_cpu_mirrored_strategy
+from tests.helpers import damage_file as damage
 
 
 class Regression(keras.Model):

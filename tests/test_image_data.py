@@ -6,11 +6,11 @@ import os
 
 import numpy as np
 import pytest
-from image_fixtures import write_tiny_idx
 
 from common import image_data, pipelines
 from common.classes import UsageError, remove_classes
 from common.image_data import IDX_FILES, DataUnavailable, load_image_data, read_idx, write_idx
+from tests.image_fixtures import write_tiny_idx
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])

@@ -5,8 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import INFOGAN_DIR
-from script_runs import image_run_env, metrics, run_script
+
+from tests.conftest import INFOGAN_DIR
+from tests.script_runs import image_run_env, metrics, run_script
 
 
 @pytest.fixture(scope="module")

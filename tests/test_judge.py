@@ -5,11 +5,11 @@ import os
 
 import numpy as np
 import pytest
-from image_fixtures import write_tiny_idx
 
 from common import judge as judge_lib
 from common.image_data import load_image_data
 from common.pipelines import to_float
+from tests.image_fixtures import write_tiny_idx
 
 
 @pytest.fixture

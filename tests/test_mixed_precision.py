@@ -7,11 +7,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from can_models import CAN, CANConfig
-from gan_models import GANConfig, ImageGAN
-from vae_models import VAE, VAEConfig
 
+from can.can_models import CAN, CANConfig
 from common import distribute, judge
+from infogan.gan_models import GANConfig, ImageGAN
+from vae.vae_models import VAE, VAEConfig
 
 SEED = tf.constant([3, 4], tf.int64)
 

@@ -5,15 +5,13 @@ one process); a resumed multi-worker run continues from the chief's checkpoints.
 
 import glob
 import os
-import sys
 
 import pytest
-from conftest import ROOT, TOY_DIR
-from image_fixtures import write_tiny_idx
-from script_runs import metrics, run_script, script_env
 
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-import bench_common  # noqa: E402  (the benchmarks' launcher of worker processes)
+from benchmarks import bench_common
+from tests.conftest import ROOT, TOY_DIR
+from tests.image_fixtures import write_tiny_idx
+from tests.script_runs import metrics, run_script, script_env
 
 SAME = ["steps", "resumed_from_step", "replicas"]
 

@@ -5,8 +5,9 @@ import os
 
 import nbformat
 import pytest
-from conftest import ROOT
-from image_fixtures import write_tiny_idx
+
+from tests.conftest import ROOT
+from tests.image_fixtures import write_tiny_idx
 
 NOTEBOOKS = sorted(f for f in os.listdir(os.path.join(ROOT, "notebooks")) if f.endswith(".ipynb"))
 

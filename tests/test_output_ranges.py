@@ -6,10 +6,11 @@ drives the final layer's bias to -/+100 and checks the generated images reach bo
 import numpy as np
 import pytest
 import tensorflow as tf
-from can_models import CAN, CANConfig
-from figr_models import FIGR, FIGRConfig
-from gan_models import GANConfig, ImageGAN
-from vae_models import VAE, VAEConfig
+
+from can.can_models import CAN, CANConfig
+from figr.figr_models import FIGR, FIGRConfig
+from infogan.gan_models import GANConfig, ImageGAN
+from vae.vae_models import VAE, VAEConfig
 
 SEED = tf.constant([1, 2], tf.int64)
 

@@ -8,13 +8,11 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-import browser  # noqa: E402
-import report_findings as rf  # noqa: E402
-import report_runs  # noqa: E402
+from reporting import browser
+from reporting import findings as rf
+from reporting import runs as report_runs
+from tests.conftest import ROOT
 
 # ------------------------------------------------------------------ the runner on tiny scripts
 SCRIPT = textwrap.dedent(

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from common import io, rundir
+from common import files, rundir
 from common.classes import UsageError
 
 
@@ -25,11 +25,11 @@ def test_a_claim_writes_the_config_once_and_holds_a_lock(tmp_path):
 def test_other_settings_are_refused_and_the_run_kept(tmp_path):
     out = str(tmp_path / "run")
     with rundir.claim(out, {"lr": 1e-3}):
-        io.write_json(os.path.join(out, "metrics.json"), {"score": 1})
+        files.write_json(os.path.join(out, "metrics.json"), {"score": 1})
     with pytest.raises(UsageError, match="holds a run with other settings .lr: 0.001 -> 0.01"):
         with rundir.claim(out, {"lr": 1e-2}):
             pass
-    assert io.read_json(os.path.join(out, "metrics.json")) == {"score": 1}
+    assert files.read_json(os.path.join(out, "metrics.json")) == {"score": 1}
 
 
 def test_a_refusal_inside_the_claim_leaves_nothing_it_created(tmp_path):
@@ -55,7 +55,7 @@ def test_a_divergence_is_recorded_without_results(tmp_path):
     with pytest.raises(rundir.Diverged):
         with rundir.claim(str(out), {"lr": 10.0}):
             raise rundir.Diverged("loss 'd_loss' became nan at step 3", 3)
-    values = io.read_json(str(out / "metrics.json"))
+    values = files.read_json(str(out / "metrics.json"))
     assert values["diverged"] is True and values["diverged_at_step"] == 3 and values["flags.lr"] == 10.0
     assert "nan at step 3" in values["error"]
     assert not (out / "samples.npz").exists() and not (out / "figure.png").exists()
@@ -104,7 +104,7 @@ def test_a_read_only_out_dir_is_one_line(tmp_path):
 def test_outputs_follow_the_umask(tmp_path):
     old = os.umask(0o022)
     try:
-        io.write_json(str(tmp_path / "m.json"), {})
+        files.write_json(str(tmp_path / "m.json"), {})
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode) == 0o644

@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TOY_DIR
-from script_runs import metrics, run_script, script_env
+
+from tests.conftest import TOY_DIR
+from tests.script_runs import metrics, run_script, script_env
 
 
 def run(script, *args):

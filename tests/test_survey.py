@@ -15,19 +15,14 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from conftest import ROOT
+
+from common.classes import UsageError
+from reporting import browser
+from survey import study, survey_app, survey_stats
+from tests.conftest import ROOT
+from tests.helpers import free_ports
 
 SURVEY_DIR = os.path.join(ROOT, "survey")
-sys.path.insert(0, SURVEY_DIR)
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-import browser  # noqa: E402
-import study  # noqa: E402
-import survey_app  # noqa: E402
-import survey_stats  # noqa: E402
-from bench_common import free_ports  # noqa: E402
-
-from common.classes import UsageError  # noqa: E402
 
 
 # ------------------------------------------------------------------ a study from fake runs

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from toy_models import Discriminator, Generator, ToyGAN, ToyGANConfig
+
+from toy2d.toy_models import Discriminator, Generator, ToyGAN, ToyGANConfig
 
 SEED = tf.constant([0, 1], tf.int64)
 

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-from vae_models import VAE, VAEConfig, bernoulli_nll, gaussian_nll, kl_to_standard_normal
+
+from vae.vae_models import VAE, VAEConfig, bernoulli_nll, gaussian_nll, kl_to_standard_normal
 
 
 def test_kl_by_hand():

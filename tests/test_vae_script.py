@@ -5,9 +5,10 @@ import os
 
 import numpy as np
 import pytest
-from conftest import VAE_DIR
-from image_fixtures import write_tiny_idx
-from script_runs import image_run_env, metrics, run_script
+
+from tests.conftest import VAE_DIR
+from tests.image_fixtures import write_tiny_idx
+from tests.script_runs import image_run_env, metrics, run_script
 
 
 @pytest.fixture(scope="module")

@@ -166,9 +166,8 @@ def check_flags():
 def main(argv):
     checked = check_flags()
     tf_env.import_tensorflow()  # after the checks: bad input fails fast, without TensorFlow
-    from vae_run import VAEExperiment, VAERunSpec
-
     from common import distribute
+    from vae.vae_run import VAEExperiment, VAERunSpec
 
     policy = distribute.set_precision(FLAGS.mixed_precision)  # before any model is built
 

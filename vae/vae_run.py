@@ -7,14 +7,14 @@ import os
 
 import numpy as np
 import tensorflow as tf
-import vae_figures
-from vae_models import VAE, VAEConfig
 
-from common import harness, io, metrics, outputs, toy_data
+from common import files, harness, metrics, outputs, toy_data
 from common.classes import check_batch, kept_index
 from common.distribute import make_strategy
 from common.image_data import load_image_data
 from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
+from vae import vae_figures
+from vae.vae_models import VAE, VAEConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,7 +336,7 @@ class VAEExperiment:
         if len(self.shots):
             extra["shots"] = self.as_float(self.shots)
             extra["near_shots"] = evals["near_shots"]
-        io.write_npz(
+        files.write_npz(
             os.path.join(self.spec.out_dir, "latent_codes.npz"),
             codes=evals["codes"],
             labels=self.test_y,

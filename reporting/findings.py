@@ -9,8 +9,9 @@ returns a Result. It never reads a number that is not in a run of this report.
 import dataclasses
 import math
 
-import bench_common  # next to this file
 import numpy as np
+
+from reporting import numbers
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_TESTABLE = (
     "reproduced",
@@ -28,9 +29,7 @@ class Number:
 
     def summary(self, digits=3):
         """'mean ± sd (n=...)' as every benchmark table writes it (NaN left out)."""
-        return bench_common.spread(
-            [v for v in self.values if v is not None and not math.isnan(float(v))], digits
-        )
+        return numbers.spread([v for v in self.values if v is not None and not math.isnan(float(v))], digits)
 
     def count(self):
         """Seeds that gave this number."""

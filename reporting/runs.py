@@ -1,4 +1,4 @@
-"""The runs behind the report page (`benchmarks/report.py`): which commands, at which settings,
+"""The runs behind the report page (`python -m reporting`): which commands, at which settings,
 over which seeds, and the runner that executes them once each.
 
 A run is one entry-script command in one seed, run as a user runs it (a subprocess in the
@@ -15,14 +15,68 @@ import subprocess
 import sys
 import time
 
+from common import files
+from common.progress import format_seconds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import bench_common  # noqa: E402  (next to this file)
-import bench_vae  # noqa: E402
+# The four-shot VAE on the 9s (report 2.6.my9): a finding of its own, and FIGR's comparison.
+VAE_FOUR_SHOT_9 = (
+    "--dataset",
+    "mnist",
+    "--encoding-vector-size",
+    "3",
+    "--remove-label",
+    "9",
+    "--few-shot",
+    "4",
+    "--epochs",
+    "50",
+)
 
-from common import io  # noqa: E402
-from common.progress import format_seconds  # noqa: E402
+
+# The VAE commands of the report's findings (report sections 2.5-2.6) and its own command,
+# {name: arguments of VAE.py}; bench_vae runs them too.
+VAE_COMMANDS = [
+    (
+        "trousers removed",
+        ["--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "1"],
+    ),
+    (
+        "sneakers removed",
+        ["--dataset", "fashion-mnist", "--encoding-vector-size", "2", "--remove-label", "7"],
+    ),
+    (
+        "one-shot trousers",
+        [
+            "--dataset",
+            "fashion-mnist",
+            "--encoding-vector-size",
+            "3",
+            "--remove-label",
+            "1",
+            "--few-shot",
+            "1",
+        ],
+    ),
+    (
+        "four-shot digit 9",
+        VAE_FOUR_SHOT_9,
+    ),
+    (
+        "report's command: four-shot dress",
+        [
+            "--dataset",
+            "fashion-mnist",
+            "--encoding-vector-size",
+            "2",
+            "--remove-label",
+            "3",
+            "--few-shot",
+            "4",
+        ],
+    ),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +150,7 @@ def run_specs(quick):
         ),
     ]
     vae_epochs = ("--epochs", "1") if quick else ()
-    vae = dict(bench_vae.FINDINGS)  # the commands of bench_vae's findings, one definition
+    vae = dict(VAE_COMMANDS)
     specs += [
         RunSpec(
             "vae_trousers_removed", "vae", "VAE.py", (*vae["trousers removed"], *vae_epochs), image_seeds, 150
@@ -116,7 +170,7 @@ def run_specs(quick):
             "vae_four_shot_9",
             "vae",
             "VAE.py",
-            (*bench_common.VAE_FOUR_SHOT_9[:-1], "2" if quick else "50"),
+            (*VAE_FOUR_SHOT_9[:-1], "2" if quick else "50"),
             image_seeds,
             45,
         ),
@@ -201,7 +255,7 @@ def record_path(runs_root, spec, seed):
 
 
 def read_record(runs_root, spec, seed):
-    return io.read_json(record_path(runs_root, spec, seed), None)
+    return files.read_json(record_path(runs_root, spec, seed), None)
 
 
 def is_done(record, retry_failed):
@@ -239,7 +293,7 @@ def execute(spec, seed, runs_root, log):
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        metrics = io.read_json(os.path.join(out_dir, spec.metrics_file), None)
+        metrics = files.read_json(os.path.join(out_dir, spec.metrics_file), None)
         if proc.returncode != 0 or metrics is None or metrics.get("diverged"):
             status = "failed"
             with open(log_path, errors="replace") as f:
@@ -258,7 +312,7 @@ def execute(spec, seed, runs_root, log):
         wall_seconds=round(time.perf_counter() - start, 1),
         load_average_end=round(os.getloadavg()[0], 2),
     )
-    io.write_json(record_path(runs_root, spec, seed), record)
+    files.write_json(record_path(runs_root, spec, seed), record)
     return record
 
 
@@ -309,10 +363,10 @@ def load(runs_root, spec):
         if record["status"] == "ok":
             names = [name for name, _ in spec.stages] if spec.stages else []
             for name in names:
-                metrics[name] = io.read_json(os.path.join(directory, f"metrics_{name}.json"), {})
-            metrics["final"] = io.read_json(os.path.join(directory, spec.metrics_file), {})
+                metrics[name] = files.read_json(os.path.join(directory, f"metrics_{name}.json"), {})
+            metrics["final"] = files.read_json(os.path.join(directory, spec.metrics_file), {})
             metrics["panels"] = {
-                name: io.read_json(os.path.join(directory, name, "metrics.json"), {})
+                name: files.read_json(os.path.join(directory, name, "metrics.json"), {})
                 for name in sorted(os.listdir(directory))
                 if os.path.exists(os.path.join(directory, name, "metrics.json"))
             }

@@ -3,8 +3,8 @@
 results page: for each finding the claim, the command, our numbers as mean ± sd over seeds, a
 verdict by a stated criterion, our figure, and how it differs from the report's figure.
 
-    python benchmarks/report.py            # make report: about 90 minutes on 2 CPU cores
-    python benchmarks/report.py --quick    # make report QUICK=1: toy settings, a few minutes
+    python -m reporting            # make report: about 90 minutes on 2 CPU cores
+    python -m reporting --quick    # make report QUICK=1: toy settings, a few minutes
 
 Writes <out>/index.html (self-contained: styles inline, figures in <out>/figures/),
 <out>/findings.json and <out>/FINDINGS.md; the runs go to <out>/runs/. A finished run is never
@@ -21,12 +21,9 @@ import shutil
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import report_findings as rf  # noqa: E402  (next to this script)
-import report_runs  # noqa: E402
-
-from common import io  # noqa: E402
+from common import files
+from reporting import findings as rf
+from reporting import runs as report_runs
 
 ROOT = report_runs.ROOT
 SOURCES = [
@@ -63,9 +60,7 @@ DOCS_FIGURES = {
     "baseline_samples.png": ("can_baseline", "samples.png"),
     "baseline_progression.png": ("can_baseline", "progression.png"),
 }
-README_BEGIN = (
-    "<!-- report:begin (written by benchmarks/report.py from report/findings.json; do not edit) -->"
-)
+README_BEGIN = "<!-- report:begin (written by python -m reporting from report/findings.json; do not edit) -->"
 README_END = "<!-- report:end -->"
 
 
@@ -87,7 +82,7 @@ def publish(findings, meta, data, runs_root, out_dir):
         if found:
             shutil.copyfile(found[0], os.path.join(docs, target))
     try:
-        import browser
+        from reporting import browser
 
         driver = browser.chromium(1200, 1000)
         try:
@@ -116,7 +111,7 @@ def publish(findings, meta, data, runs_root, out_dir):
     if README_BEGIN in readme and README_END in readme:
         head, rest = readme.split(README_BEGIN, 1)
         readme = head + "\n".join(lines) + rest.split(README_END, 1)[1]
-        io.write_bytes(readme_path, readme.encode())
+        files.write_bytes(readme_path, readme.encode())
 
 
 def machine():
@@ -395,9 +390,11 @@ def main():
         "wall_minutes": sum(p["wall_seconds"] for p in prov) / 60,
         "this_invocation_seconds": round(time.perf_counter() - started, 1),
     }
-    io.write_json(os.path.join(out_dir, "findings.json"), {"meta": meta, "findings": findings, "runs": prov})
-    io.write_bytes(os.path.join(out_dir, "index.html"), render_html(findings, prov, meta).encode())
-    io.write_bytes(os.path.join(out_dir, "FINDINGS.md"), render_markdown(findings, meta).encode())
+    files.write_json(
+        os.path.join(out_dir, "findings.json"), {"meta": meta, "findings": findings, "runs": prov}
+    )
+    files.write_bytes(os.path.join(out_dir, "index.html"), render_html(findings, prov, meta).encode())
+    files.write_bytes(os.path.join(out_dir, "FINDINGS.md"), render_markdown(findings, meta).encode())
     if not args.quick and args.out is None:  # the repository's own report: README block, docs/figures
         publish(findings, meta, data, runs_root, out_dir)
     counts = {v: sum(f["verdict"] == v for f in findings) for v in rf.VERDICTS}

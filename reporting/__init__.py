@@ -1,0 +1,3 @@
+"""The results page (`make report`, `python -m reporting`): the runs behind every finding of the
+report, its poster and seed 004 (`runs`), the findings with their sources, criteria and verdicts
+(`findings`), and the page, its Markdown table and the README's block (`report`)."""
