@@ -149,7 +149,7 @@ class ToyGAN(keras.Model):
         self.legacy_optimizer_keys = {
             "generator": "g_optimizer",
             "discriminator": "d_optimizer",
-        }  # checkpoint keys before 0.2
+        }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
             "generator": keras.optimizers.Adam(
                 self._learning_rate(c.lrg, 1), beta_1=c.beta1, epsilon=c.adam_epsilon

@@ -1,7 +1,6 @@
 """One 2-d experiment end to end: data, training through common.harness, evaluation, figures and
 the output contract. Shared by STYLEGAN.py and CGAN.py; reads no flags."""
 
-import dataclasses
 import os
 
 import numpy as np
@@ -9,7 +8,9 @@ import tensorflow as tf
 
 from common import files, harness, metrics, outputs, plotting, toy_data
 from common.distribute import make_strategy
-from toy2d.toy_models import ToyGAN, ToyGANConfig
+from common.experiment import Experiment, RunSummary
+from toy2d.spec import ToySpec
+from toy2d.toy_models import ToyGAN
 
 TOY_KEYS = [
     "modes_captured",
@@ -22,35 +23,14 @@ TOY_KEYS = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class ToyRunSpec:
-    out_dir: str
-    model: ToyGANConfig
-    dataset: str = "8Gaussians"
-    scale: float = 2.0
-    missing: tuple = ()
-    seed: int = 0
-    niters: int = 3001
-    batch_size: int = 400
-    strategy: str = "default"
-    num_eval: int = 2500  # samples the metrics are computed on (as VEEGAN / PacGAN)
-    snapshot_steps: tuple = ()
-    jit_compile: bool = True
-    progress: bool = True
-
-
-def report_snapshot_steps(niters):
-    """The report's iterations 300 / 1200 / 2400 for 3001 steps, scaled for other lengths."""
-    return tuple(sorted({max(1, round(f * (niters - 1))) for f in (0.1, 0.4, 0.8)} - {niters}))
-
-
 def loss_title(step, losses):
     return f"It #{step}: g = {losses['g_loss']:.4f}, d = {losses['d_loss']:.4f}"
 
 
-class ToyExperiment:
-    def __init__(self, spec: ToyRunSpec):
-        self.spec = spec
+class ToyExperiment(Experiment):
+    def __init__(self, spec: ToySpec):
+        super().__init__(spec)
+        self.config = spec.model_config()
         self.toy = toy_data.toy_spec(spec.dataset, spec.scale)
         self.x, self.y = toy_data.toy_training_set(spec.dataset, spec.seed, spec.scale, spec.missing)
         # Held-out real points from the training distribution: the yardstick for nn_distance.
@@ -92,18 +72,19 @@ class ToyExperiment:
             steps=spec.niters,
             seed=spec.seed,
             log_every=50,
-            jit_compile=spec.jit_compile,
+            jit_compile=spec.jit,
             progress=spec.progress,
         )
         trainer = harness.Trainer(
-            lambda: ToyGAN(spec.model),
+            lambda: ToyGAN(self.config),
             dataset,
             config,
             make_strategy(spec.strategy),
             on_step=on_step,
             hook_steps=spec.snapshot_steps,
         )
-        return trainer, trainer.run()
+        result = trainer.run()
+        return trainer.model, result
 
     def load_snapshots(self):
         snapshots = []
@@ -136,7 +117,7 @@ class ToyExperiment:
                 "data_source": f"{self.toy.name} (generated, seed {self.spec.seed})",
             }
         )
-        return samples, labels, values
+        return values, {"samples": samples, "labels": labels}
 
     def summary_text(self, values, conditional):
         """The numbers printed beside the snapshots figure."""
@@ -159,41 +140,73 @@ class ToyExperiment:
             lines += [f"  off every mode: {values[f'removed_label_{c}_off_modes']:.3f}"]
         return "\n".join(lines)
 
-    def run(self, flag_values, label=None, colour_by_label=True):
-        """Trains (or resumes), evaluates and writes the output contract. Returns a summary."""
-        trainer, result = self.train()
-        samples, labels, values = self.evaluate(trainer.model, result)
-        final_losses = (
-            result.history[-1] if result.history else {"g_loss": float("nan"), "d_loss": float("nan")}
-        )
-        title = loss_title(result.step, final_losses)
+    def describe(self):
+        spec = self.spec
+        missing = ", ".join(map(str, spec.missing)) or "none"
+        return f"{spec.title}: {self.toy.name}, mixtures removed: {missing}, {spec.niters} iterations"
+
+    def samples(self, evals):
+        return evals["samples"], evals["labels"]
+
+    def figures(self, model, values, evals, history):
+        spec = self.spec
+        samples, labels = evals["samples"], evals["labels"]
+        final_losses = history[-1] if history else {"g_loss": float("nan"), "d_loss": float("nan")}
+        title = loss_title(values["steps"], final_losses)
         snapshots = self.load_snapshots() + [
             {
-                "step": result.step,
+                "step": values["steps"],
                 "samples": samples[:600],
                 "labels": None if labels is None else labels[:600],
                 "title": title,
             }
         ]
-        panel = {
-            "name": label,
+        self.panel = {
+            "name": spec.title,
             "real": self.real_for_plots,
             "fake": samples,
             "title": title,
             "removed_centres": self.removed_centres,
             "metrics": values,
         }
-        figures = {
-            "scatter_density.png": plotting.scatter_density_figure([panel], TOY_KEYS),
+        return {
+            "scatter_density.png": plotting.scatter_density_figure([self.panel], TOY_KEYS),
             "snapshots.png": plotting.snapshots_figure(
                 snapshots,
                 self.real_for_plots,
-                self.toy.num_classes if colour_by_label else None,
-                self.spec.missing,
+                self.toy.num_classes if spec.colour_by_label else None,
+                spec.missing,
                 self.removed_centres,
                 text=self.summary_text(values, labels is not None),
             ),
-            "losses.png": plotting.loss_figure(result.history),
+            "losses.png": plotting.loss_figure(history),
         }
-        paths = outputs.write_run_outputs(self.spec.out_dir, samples, values, flag_values, labels, figures)
-        return {"metrics": values, "panel": panel, "paths": paths, "result": result}
+
+    def run(self):
+        """Trains (or resumes), evaluates, writes the output contract and says what it found."""
+        summary = super().run()
+        m, name = summary.metrics, self.spec.title
+        self.log(
+            f"{name}: {m['modes_captured']}/{m['modes_present']} modes, HQ fraction {m['hq_fraction']:.3f}, "
+            f"missing-mode hits {m['missing_mode_hits']:.4f}, mode KL {m['mode_kl']:.3f}"
+        )
+        if "present_labels_on_own_mode" in m:
+            self.log(
+                f"{name}: present labels land on their own mode {m['present_labels_on_own_mode']:.3f}; "
+                + "; ".join(
+                    f"removed label {c} on its own mode {m[f'label_{c}_on_own_mode']:.3f}, "
+                    f"off every mode {m[f'removed_label_{c}_off_modes']:.3f}"
+                    for c in self.spec.missing
+                )
+            )
+        return RunSummary(summary.metrics, summary.paths, summary.result, extra={"panel": self.panel})
+
+
+def write_comparison(out_dir, summaries, notebook=False):
+    """comparison.png: the runs' panels side by side (figure 2.2.4)."""
+    fig = plotting.scatter_density_figure([s.extra["panel"] for s in summaries], TOY_KEYS)
+    path = os.path.join(out_dir, "comparison.png")
+    files.save_figure(fig, path)
+    print(f"comparison figure: {os.path.abspath(path)}")
+    if notebook:
+        outputs.show_in_notebook([path])

@@ -171,7 +171,10 @@ class CAN(keras.Model):
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.generator(tf.zeros((2, config.z_dim)))
         self.discriminator(tf.zeros((2, config.image_size, config.image_size, 3)))
-        self.legacy_optimizer_keys = {"generator": "g", "discriminator": "d"}  # checkpoint keys before 0.2
+        self.legacy_optimizer_keys = {
+            "generator": "g",
+            "discriminator": "d",
+        }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
             "generator": optimizer(keras.optimizers.Adam(config.lr_g, beta_1=config.beta1)),
             "discriminator": optimizer(keras.optimizers.Adam(config.lr_d, beta_1=config.beta1)),

@@ -2,19 +2,17 @@
 stand-in), training through common.harness, the style-ambiguity and diversity metrics, figures
 and the output contract. Used by train.py; reads no flags."""
 
-import dataclasses
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from can.can_models import CAN, CANConfig, style_entropy
-
-# Seed 004's seven genres, in its order (`--genres N` takes the first N).
-from can.genres import SEED_GENRES  # noqa: F401  (re-exported)
+from can.can_models import CAN, style_entropy
+from can.spec import CANRunSpec
 from common import files, harness, image_plots, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
+from common.experiment import Experiment
 from common.folder_data import (
     artgan_layout,
     csv_split,
@@ -31,24 +29,6 @@ STANDIN_NOTICE = (
     "*** no --data_dir: training on a STAND-IN for WikiArt — Fashion-MNIST classes posing as "
     "genres, upsampled to {size}x{size} RGB. Pass --data_dir <WikiArt>/ for real art. ***"
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class CANRunSpec:
-    out_dir: str
-    genres: tuple = SEED_GENRES
-    data_dir: str | None = None
-    model: CANConfig = CANConfig()
-    batch_size: int = 200
-    iterations: int = 200
-    sample_every: int = 10
-    heldout_fraction: float = 0.1  # of each WikiArt genre, never trained on (nn_distance, diversity)
-    num_samples: int = 256  # generations graded at the end
-    seed: int = 0
-    strategy: str = "default"
-    judge: bool = True
-    progress: bool = True
-    log: object = print
 
 
 class ArtData:
@@ -129,12 +109,24 @@ class ArtData:
         return self.upsample(to_float(x[pick])).numpy(), y[pick]
 
 
-class CANExperiment:
+class CANExperiment(Experiment):
+    summary_keys = (
+        "style_entropy_dc",
+        "style_entropy_judge",
+        "style_entropy_max",
+        "realness",
+        "nn_distance",
+        "nn_distance_heldout_real",
+        "diversity",
+        "diversity_real",
+        "seconds_per_iteration",
+    )
+
     def __init__(self, spec: CANRunSpec):
-        self.spec = spec
+        super().__init__(spec)
         self.data = ArtData(spec)
         check_batch(spec.batch_size, self.data.num_train)
-        self.config = dataclasses.replace(spec.model, num_genres=len(spec.genres))
+        self.config = spec.model
         self.fixed_noise = tf.random.stateless_normal(
             (16, self.config.z_dim), tf.constant([spec.seed, 77], tf.int64)
         )
@@ -169,9 +161,10 @@ class CANExperiment:
             on_step=on_sample,
             hook_steps=range(spec.sample_every, spec.iterations + 1, spec.sample_every),
         )
-        return trainer, trainer.run()
+        result = trainer.run()
+        return trainer.model, result
 
-    def evaluate(self, model):
+    def evaluate(self, model, result):
         spec = self.spec
         rng = np.random.default_rng(spec.seed)
         gens = np.concatenate(
@@ -203,7 +196,19 @@ class CANExperiment:
         out["diversity_ratio"] = out["diversity"] / max(out["diversity_real"], 1e-12)
         if spec.judge:
             out.update(self.judge_metrics(gens, heldout, heldout_labels))
-        return out, gens
+        out.update(
+            {
+                "data_source": self.data.source,
+                "iterations": result.step,
+                **result.numbers(),
+                "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
+                "images_per_second": result.total_steps_per_second * spec.batch_size,
+                "genres": list(self.data.genres),
+                "train_images": self.data.num_train,
+                **{f"data_{k}": v for k, v in self.data.counts.items()},
+            }
+        )
+        return out, {"samples": gens}
 
     def judge_metrics(self, gens, heldout, heldout_labels):
         """The independent genre classifier's verdict: trained on real images only, so the style
@@ -246,7 +251,8 @@ class CANExperiment:
             out[f"judge_genre_{c}_share"] = float(share)
         return out
 
-    def figures(self, values, gens, history):
+    def figures(self, model, values, evals, history):
+        gens = evals["samples"]
         keys = [
             "style_entropy_dc",
             "style_entropy_dc_real",
@@ -287,22 +293,17 @@ class CANExperiment:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
 
-    def run(self, flag_values):
-        trainer, result = self.train()
-        values, gens = self.evaluate(trainer.model)
-        values.update(
-            {
-                "data_source": self.data.source,
-                "iterations": result.step,
-                **result.numbers(),
-                "seconds_per_iteration": 1.0 / max(result.total_steps_per_second, 1e-12),
-                "images_per_second": result.total_steps_per_second * self.spec.batch_size,
-                "genres": list(self.data.genres),
-                "train_images": self.data.num_train,
-                **{f"data_{k}": v for k, v in self.data.counts.items()},
-            }
+    def describe(self):
+        spec = self.spec
+        what = (
+            "baseline DCGAN"
+            if spec.baseline
+            else f"CAN ({spec.style_loss} style loss, lambda {spec.lambda_style})"
         )
-        paths = outputs.write_run_outputs(
-            self.spec.out_dir, gens, values, flag_values, figures=self.figures(values, gens, result.history)
+        return (
+            f"{what}: {len(spec.genres)} genres, {self.data.num_train} images, batch {spec.batch_size}, "
+            f"{spec.iterations} iterations"
         )
-        return {"metrics": values, "paths": paths}
+
+    def samples(self, evals):
+        return evals["samples"], None

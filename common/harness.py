@@ -7,10 +7,13 @@ Keras model with
     restore into existing slots; the names are the optimizers' checkpoint keys;
   * optionally `legacy_optimizer_keys`: {name: the key an older release saved it under}, so
     runs checkpointed before a rename still resume;
+  * its layers and variables as attributes: checkpoints track them by attribute name, so adding
+    a variable (an EMA copy, a new head) later still restores older runs;
   * `update(batch, seed) -> dict[str, scalar tensor]`: one update on one replica's batch.
     `seed` is a stateless RNG seed (shape [2]) unique to this step and replica, so runs are
     reproducible and a resumed run draws the same noise an uninterrupted one would. It is
-    traced without autograph unless TrainConfig.autograph is set.
+    traced without autograph: tensor-dependent control flow is written with tf.cond /
+    tf.while_loop (converting its source would cost seconds of start-up).
 The Trainer builds the model under the `tf.distribute` strategy, restores the latest checkpoint,
 runs `update` inside one `tf.function` per Trainer (`strategy.run` for multi-device), writes
 TensorBoard scalars, shows a progress bar with ETA, saves checkpoints, and stops on a NaN/Inf
@@ -43,9 +46,6 @@ class TrainConfig:
     checkpoint_every: int = 500
     max_to_keep: int = 2
     jit_compile: bool = False  # XLA-compile update
-    # Autograph lets update use Python `if`/`for` on tensors, at seconds of start-up; without
-    # it, tensor-dependent control flow must be written with tf.cond / tf.while_loop.
-    autograph: bool = False
     progress: bool = True
 
 
@@ -117,23 +117,22 @@ class Trainer:
         data = (
             {"data": self._iterator} if isinstance(self._iterator, tf.__internal__.tracking.Trackable) else {}
         )
-        # Every model variable by position, the non-trainable ones included (BatchNorm's moving
-        # statistics): tf.train.Checkpoint does not walk a Keras 3 model's layers, and the
-        # optimizers only reach the trainable weights.
+        # The model is tracked by attribute name (its layers and their variables, the
+        # non-trainable ones included), so a variable added to a model later (an EMA copy, a new
+        # head) leaves older runs restorable. Runs saved before by position are read by position.
+        legacy = getattr(self.model, "legacy_optimizer_keys", None) or {}
         self.checkpoint = tf.train.Checkpoint(
-            step=self.step, model_variables=list(self.model.variables), **data, **self.model.optimizers
+            step=self.step, model=self.model, **data, **self.model.optimizers
         )
-        legacy = getattr(self.model, "legacy_optimizer_keys", None)
-        self._legacy_checkpoint = (
+        self._older_checkpoints = [
             tf.train.Checkpoint(
                 step=self.step,
                 model_variables=list(self.model.variables),
                 **data,
-                **{legacy.get(k, k): o for k, o in self.model.optimizers.items()},
+                **{legacy.get(k, k) if renamed else k: o for k, o in self.model.optimizers.items()},
             )
-            if legacy
-            else None
-        )
+            for renamed in ((False, True) if legacy else (False,))
+        ]
         self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
         self.manager = self._open_manager()
         self.history_path = os.path.join(config.out_dir, "logs", "history.json")
@@ -141,9 +140,7 @@ class Trainer:
         # One tf.function per Trainer instance (never a module-level one shared by models). It
         # runs a chunk of steps in-graph: on small models the Python round trip per step costs
         # as much as the step itself.
-        self._replica_fn = tf.function(
-            self.model.update, jit_compile=config.jit_compile, autograph=config.autograph
-        )
+        self._replica_fn = tf.function(self.model.update, jit_compile=config.jit_compile, autograph=False)
         self._one_step = tf.function(self._one_step, autograph=False)  # traced once, called twice
         self._finite_fn = tf.function(
             lambda: tf.reduce_all(
@@ -268,15 +265,26 @@ class Trainer:
         return 0
 
     def _restore_from(self, path):
+        if by_position(path):  # written before variables were tracked by name
+            mismatch = None
+            for checkpoint in self._older_checkpoints:  # optimizers under today's names, then older ones
+                try:
+                    checkpoint.restore(path).assert_existing_objects_matched()
+                    return
+                except (AssertionError, ValueError) as error:
+                    mismatch = mismatch or error
+            raise mismatch
+        status = self.checkpoint.restore(path)
+        unused = unused_values(status)
+        if unused:  # values no variable of this model takes: another model's checkpoint
+            raise AssertionError(f"{len(unused)} saved values have no place in this model, e.g. {unused[0]}")
         try:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-        except (AssertionError, ValueError) as mismatch:
-            if self._legacy_checkpoint is None:
-                raise
-            try:  # saved before the optimizers were renamed
-                self._legacy_checkpoint.restore(path).assert_existing_objects_matched()
-            except (AssertionError, ValueError):
-                raise mismatch from None  # the mismatch under the current names
+            status.assert_existing_objects_matched()
+        except AssertionError as newer:  # variables the model gained since: they keep their initial values
+            print(
+                f"{os.path.basename(path)}: {str(newer).split(',')[0].replace('Found', 'found')} (variables "
+                "added to the model since this run was saved; they start from their initial values)"
+            )
 
     def _set_aside(self, failures, used):
         """Moves damaged checkpoints out of the way (so the manager never lists or keeps them)."""
@@ -409,6 +417,39 @@ class Trainer:
             total_steps / total_seconds if total_seconds > 0 else 0.0,
             self.workers,
         )
+
+
+def by_position(path):
+    """Whether a checkpoint lists the model's variables by position, as runs saved before they
+    were tracked by name do."""
+    return any(name.startswith("model_variables/") for name, _ in tf.train.list_variables(path))
+
+
+def unused_values(status):
+    """Checkpoint keys of saved values that no object of this program took (on a by-name
+    checkpoint: the values of variables this model does not have)."""
+    loaded = getattr(status, "_checkpoint", None)
+    graph = getattr(loaded, "object_graph_proto", None)
+    if graph is None:  # a TensorFlow without these internals: nothing to say
+        return []
+    return [
+        node.attributes[0].checkpoint_key
+        for node_id, node in enumerate(graph.nodes)
+        if node.attributes and loaded.object_by_proto_id.get(node_id) is None
+    ]
+
+
+def restore_model(model, path):
+    """Restores only the model's variables from a harness checkpoint at `path` (by name, or by
+    position for an older run); the optimizers and the data iterator in it are ignored. Raises
+    AssertionError or ValueError when the checkpoint is another model's."""
+    if by_position(path):
+        tf.train.Checkpoint(model_variables=list(model.variables)).restore(
+            path
+        ).expect_partial().assert_existing_objects_matched()
+        return
+    status = tf.train.Checkpoint(model=model).restore(path).expect_partial()
+    status.assert_existing_objects_matched()
 
 
 class _NonFinite(Exception):

@@ -10,15 +10,15 @@ a different command is refused rather than resuming someone else's run. The clai
     directory is told which process holds it and exits, even when both start at the same instant;
   * removes the temporary files of a killed write (`*.tmp` of common.io, TensorFlow's
     `*_temp*` checkpoint folders) before the run touches anything;
-  * writes run_config.json only when it is new, so re-evaluating a finished run in a read-only
-    directory works;
+  * compares only the run's identity (common.spec.identity): how long it trains, how it is
+    evaluated, the devices, XLA and the output name may change between reruns; run_config.json is
+    rewritten with the latest spec (an older release's record is read and upgraded);
   * records a run that diverged as such: metrics.json says `"diverged": true` with the reason and
     no score, and the results of an earlier invocation (samples.npz, figures) are removed, so no
     figure of an untrained or broken model stands as the run's result.
 """
 
 import contextlib
-import errno
 import fcntl
 import glob
 import json
@@ -26,9 +26,10 @@ import os
 import shutil
 
 from common import files
+from common import spec as spec_lib
 from common.classes import RunFailed, UsageError
 
-CONFIG_FILE = "run_config.json"
+CONFIG_FILE = spec_lib.CONFIG_FILE
 LOCK_FILE = ".lock"
 
 
@@ -109,10 +110,32 @@ def _lock(out_dir):
     return lock_file
 
 
+def _compare(out_dir, previous, config):
+    """UsageError when the run in out_dir was made with other settings than `config` (a run's
+    spec, or for a tool without one a plain dict compared whole)."""
+    if isinstance(config, spec_lib.Spec):
+        changed = spec_lib.differences(type(config), previous, config)
+        if changed and changed[0][0] == "experiment":
+            raise UsageError(
+                f"--out_dir {out_dir} holds the output of {changed[0][1] or 'another program'}, not of "
+                f"{config.experiment}; choose another --out_dir"
+            )
+    else:
+        keys = sorted(set(previous) | set(config))
+        changed = [(k, previous.get(k), config.get(k)) for k in keys if previous.get(k) != config.get(k)]
+    if changed:
+        details = ", ".join(f"{k}: {old} -> {new}" for k, old, new in changed[:3])
+        raise UsageError(
+            f"--out_dir {out_dir} holds a run with other settings ({details}); "
+            "choose another --out_dir or --fig_name, or delete that directory"
+        )
+
+
 @contextlib.contextmanager
 def claim(out_dir, config, log=print):
-    """Claims out_dir for a run with `config` (a JSON-able dict of the settings that change what
-    is trained) for the duration of the block. See the module docstring."""
+    """Claims out_dir for a run with `config` — its spec (common.spec), or for a tool without
+    one a JSON-able dict of what it made the directory from — for the duration of the block. See
+    the module docstring."""
     _check_path(out_dir)
     created = not os.path.exists(out_dir)
     try:
@@ -121,25 +144,21 @@ def claim(out_dir, config, log=print):
         raise UsageError(f"--out_dir {out_dir}: cannot create it ({error.strerror})") from None
     lock_file = _lock(out_dir)  # from here on this process alone works in out_dir
     handle = Claim(out_dir, lock_file, created)
+    is_spec = isinstance(config, spec_lib.Spec)
+    content = spec_lib.run_config(config) if is_spec else json.loads(json.dumps(config, default=str))
     try:
-        config = json.loads(json.dumps(config, default=str))
         path = os.path.join(out_dir, CONFIG_FILE)
         previous = read_config(path)
-        if previous is not None and previous != config:
-            changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
-            details = ", ".join(f"{k}: {previous.get(k)} -> {config.get(k)}" for k in changed[:3])
-            raise UsageError(
-                f"--out_dir {out_dir} holds a run with other settings ({details}); "
-                "choose another --out_dir or --fig_name, or delete that directory"
-            )
+        if previous is not None:
+            _compare(out_dir, previous, config if is_spec else content)
         removed = remove_stale_temporaries(out_dir)
         if removed:
             log(f"removed {removed} temporary file(s) left by an interrupted write in {out_dir}")
-        if previous is None:
-            files.write_json(path, config)
+        if previous != content:
+            files.write_json(path, content)
         yield handle
     except Diverged as error:
-        record_divergence(out_dir, config, error)
+        record_divergence(out_dir, content.get("spec", content), error)
         raise
     except UsageError:
         if created:  # a refused command leaves nothing behind
@@ -158,7 +177,3 @@ def record_divergence(out_dir, config, error):
     values = {"diverged": True, "error": str(error), "diverged_at_step": error.step}
     values.update({f"flags.{k}": v for k, v in config.items()})
     files.write_json(os.path.join(out_dir, "metrics.json"), values)
-
-
-def is_disk_full(error):
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -190,7 +190,7 @@ class FIGR(keras.Model):
         self.legacy_optimizer_keys = {
             "generator": "meta_g",
             "discriminator": "meta_d",
-        }  # checkpoint keys before 0.2
+        }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {"generator": meta_optimizer(), "discriminator": meta_optimizer()}
         self.optimizers["generator"].build(self.generator.trainable_variables)
         self.optimizers["discriminator"].build(self.discriminator.trainable_variables)

@@ -11,31 +11,13 @@ import tensorflow as tf
 from common import files, harness, image_plots, metrics, outputs, plotting
 from common.classes import UsageError, draw_shots
 from common.distribute import make_strategy
+from common.experiment import Experiment
 from common.image_data import load_image_data
 from common.pipelines import fit_images, task_dataset, to_float, unfit_images
-from figr.figr_models import FIGR, FIGRConfig
+from figr.figr_models import FIGR
+from figr.spec import FIGRRunSpec
 
 OMNIGLOT_EVAL_CLASSES = 5  # Omniglot: characters of the evaluation alphabets graded at the end
-
-
-@dataclasses.dataclass(frozen=True)
-class FIGRRunSpec:
-    out_dir: str
-    dataset: str = "mnist"
-    held_out: tuple = (9,)
-    model: FIGRConfig = FIGRConfig()
-    shots: int = 4
-    meta_iterations: int = 3000
-    gen_steps: int = 10  # inner steps of few-shot generation (Algorithm 2)
-    num_samples: int = 64  # generations per held-out class and episode
-    eval_episodes: int = 5  # shot draws per held-out class; episode 0 draws the VAE's shots
-    sample_every: int = 500  # held-out generations to TensorBoard (and the progression figure)
-    seed: int = 1
-    strategy: str = "default"
-    data_dir: str | None = None
-    judge: bool = True
-    progress: bool = True
-    log: object = print
 
 
 def few_shot_plot(shots, generations, title, text=None, rows=4):
@@ -54,9 +36,8 @@ def restore_meta_model(run_dir, config):
     if latest is None:
         raise UsageError(f"--run_dir {run_dir} has no checkpoint (run train.py first)")
     model = FIGR(config)
-    checkpoint = tf.train.Checkpoint(model_variables=list(model.variables))
     try:  # the harness's checkpoint also holds the optimizers and the data iterator: not needed here
-        checkpoint.restore(latest).expect_partial().assert_existing_objects_matched()
+        harness.restore_model(model, latest)
     except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
         raise UsageError(
             f"the checkpoint in {run_dir} does not match its run_config.json "
@@ -65,9 +46,21 @@ def restore_meta_model(run_dir, config):
     return model, int(latest.rsplit("-", 1)[-1])
 
 
-class FIGRExperiment:
+class FIGRExperiment(Experiment):
+    summary_keys = (
+        "heldout_judge_accuracy",
+        "unadapted_judge_accuracy",
+        "heldout_nn_distance",
+        "heldout_real_nn_distance_min",
+        "heldout_copy_fraction",
+        "heldout_diversity",
+        "heldout_real_diversity",
+        "heldout_frechet_judge_distance",
+        "meta_iterations_per_second",
+    )
+
     def __init__(self, spec: FIGRRunSpec):
-        self.spec = spec
+        super().__init__(spec)
         self.data = load_image_data(spec.dataset, spec.data_dir)
         spec.log(f"data: {self.data.source}")
         data, size = self.data, spec.model.image_size
@@ -153,10 +146,11 @@ class FIGRExperiment:
             on_step=on_sample,
             hook_steps=range(spec.sample_every, spec.meta_iterations + 1, spec.sample_every),
         )
-        return trainer, trainer.run()
+        result = trainer.run()
+        return trainer.model, result
 
     # ------------------------------------------------------------------------------- evaluation
-    def evaluate(self, model):
+    def evaluate(self, model, result=None):
         """Few-shot generations of every held-out class in every episode, graded. Returns
         (flat metrics, arrays for the figures)."""
         spec = self.spec
@@ -199,6 +193,15 @@ class FIGRExperiment:
                 np.mean(np.argmax(judge.probabilities(unadapted), 1) == target)
             )
             out["judge_test_accuracy"] = judge.info.test_accuracy
+        if result is not None:  # a training run (generate.py grades a restored model: no result)
+            out.update(
+                {
+                    "data_source": self.data.source,
+                    "meta_iterations": result.step,
+                    **result.numbers(),
+                    "meta_iterations_per_second": result.total_steps_per_second,
+                }
+            )
         return out, evals
 
     def grade(self, gens, shots, c, real, judge, real_features):
@@ -216,7 +219,7 @@ class FIGRExperiment:
         return values
 
     # ---------------------------------------------------------------------------------- figures
-    def figures(self, values, evals, history):
+    def figures(self, model, values, evals, history):
         spec, spec_shots = self.spec, self.spec.shots
         figures = {}
         keys = [
@@ -260,27 +263,15 @@ class FIGRExperiment:
             figures["losses.png"] = plotting.loss_figure(history)
         return figures
 
-    # ------------------------------------------------------------------------------------- run
-    def run(self, flag_values):
+    # ---------------------------------------------------------------------------- outputs
+    def describe(self):
         spec = self.spec
-        trainer, result = self.train()
-        values, evals = self.evaluate(trainer.model)
-        values.update(
-            {
-                "data_source": self.data.source,
-                "meta_iterations": result.step,
-                **result.numbers(),
-                "meta_iterations_per_second": result.total_steps_per_second,
-            }
+        held_out = ", ".join(self.name(c) for c in self.held_out)
+        return (
+            f"FIGR: {spec.dataset}, {len(self.meta_x)} meta-training images, held out {held_out}, "
+            f"{spec.meta_iterations} meta-iterations"
         )
+
+    def samples(self, evals):
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])
-        labels = np.repeat(self.held_out, spec.num_samples)
-        paths = outputs.write_run_outputs(
-            spec.out_dir,
-            samples,
-            values,
-            flag_values,
-            labels=labels,
-            figures=self.figures(values, evals, result.history),
-        )
-        return {"metrics": values, "paths": paths}
+        return samples, np.repeat(self.held_out, self.spec.num_samples)

@@ -185,7 +185,7 @@ class ImageGAN(keras.Model):
         self.legacy_optimizer_keys = {
             "generator": "g_optimizer",
             "discriminator": "d_optimizer",
-        }  # checkpoint keys before 0.2
+        }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
             "generator": optimizer(keras.optimizers.Adam(c.lr_g, beta_1=c.beta1)),
             "discriminator": optimizer(keras.optimizers.Adam(c.lr_d, beta_1=c.beta1)),

@@ -3,7 +3,6 @@ removed, training through common.harness, the judge's verdict per code or label,
 output contract. Used by main.py; reads no flags. On the 2-d toy sets the same GANs use MLPs and
 are graded by the toy metrics instead of the judge."""
 
-import dataclasses
 import os
 
 import numpy as np
@@ -12,11 +11,13 @@ import tensorflow as tf
 from common import files, harness, image_plots, metrics, outputs, toy_data
 from common.classes import check_batch, remove_classes
 from common.distribute import make_strategy
+from common.experiment import Experiment
 from common.image_data import load_image_data
 from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
 from infogan import infogan_figures
 from infogan.gan_models import GANConfig, ImageGAN
 from infogan.gan_variants import VARIANTS
+from infogan.spec import GANRunSpec
 
 WIDTHS = {  # G (FC, 7x7 channels, 14x14 channels) / D (14x14 channels, 7x7 channels, FC)
     "full": ((1024, 128, 64), (64, 128, 1024)),  # Chen et al.'s MNIST networks
@@ -36,32 +37,21 @@ def resolve_width(width, steps):
     return "full" if steps <= AUTO_FULL_WIDTH_STEPS else "quarter"
 
 
-@dataclasses.dataclass(frozen=True)
-class GANRunSpec:
-    out_dir: str
-    gan_type: str = "infoGAN"
-    dataset: str = "mnist"
-    removed: tuple = ()
-    epochs: int = 50
-    batch_size: int = 64
-    z_dim: int = 62
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    width: str = "auto"  # full | half | quarter | auto (resolve_width)
-    info_trains_d: bool = True  # infoGAN: the information loss also trains D's shared body (Chen et al.)
-    jit_compile: bool = True
-    seed: int = 0
-    strategy: str = "default"
-    data_dir: str | None = None
-    per_code: int = 100  # samples per categorical code / label graded by the judge
-    progress: bool = True
-    log: object = print
+class GANExperiment(Experiment):
+    summary_keys = (
+        "code_purity_mean",
+        "classes_covered",
+        "classes_generated",
+        "removed_class_hits",
+        "classifier_score",
+        "frechet_judge_distance",
+        "modes_captured",
+        "missing_mode_hits",
+    )
 
-
-class GANExperiment:
     def __init__(self, spec: GANRunSpec):
-        self.spec = spec
+        super().__init__(spec)
+        self.judge = None
         self.variant = VARIANTS[spec.gan_type]
         self.rng = np.random.default_rng(spec.seed)
         self.toy = spec.dataset in toy_data.TOY_DATASETS
@@ -156,7 +146,7 @@ class GANExperiment:
             seed=spec.seed,
             log_every=min(50, per_epoch),
             checkpoint_every=per_epoch,
-            jit_compile=spec.jit_compile,
+            jit_compile=self.use_xla(),
             progress=spec.progress,
         )
         trainer = None
@@ -180,7 +170,20 @@ class GANExperiment:
             on_step=on_epoch,
             hook_steps=range(per_epoch, steps + 1, per_epoch),
         )
-        return trainer, trainer.run()
+        result = trainer.run()
+        return trainer.model, result
+
+    def use_xla(self):
+        """--jit, by default on except for bfloat16 on a CPU (measured: 171 ms per full-width step
+        with XLA, 126 without; bench_roofline)."""
+        if self.spec.jit is not None:
+            return self.spec.jit
+        if self.spec.mixed_precision and not tf.config.list_physical_devices("GPU"):
+            self.log(
+                "--mixed_precision on a CPU: training without XLA (slower in bfloat16 there); --jit forces it"
+            )
+            return False
+        return True
 
     def purity(self, predicted, codes, out):
         """For each code: the majority class of its samples (predicted: a class per sample,
@@ -204,7 +207,7 @@ class GANExperiment:
         out["classes_covered"] = len(set(majority))
         out["removed_classes_covered"] = len(set(majority) & set(self.spec.removed))
 
-    def evaluate(self, model, result, judge):
+    def evaluate(self, model, result):
         """Per code (infoGAN) or label (CGAN/ACGAN): the judge's (toy: the nearest mode's)
         majority class and purity, plus the data set's metrics on all samples."""
         spec = self.spec
@@ -221,6 +224,7 @@ class GANExperiment:
                 nearest, dist = metrics.assign_modes(samples, self.toy_spec)
                 self.purity(np.where(dist < 3.0 * self.toy_spec.sigma, nearest, -1), codes, out)
         else:
+            judge = self.judge
             probs, feats = judge.outputs(samples)
             real = to_float(self.data.test_x[stratified_sample(self.data.test_y, 100, self.rng)])
             out.update(judge.grade_outputs(probs, feats, "", spec.removed, judge.features(real)))
@@ -234,7 +238,7 @@ class GANExperiment:
             out["nn_distance_heldout_real"] = metrics.nn_distance(to_float(self.data.test_x[heldout]), pool)
             out["judge_test_accuracy"] = judge.info.test_accuracy
         out.update({"steps": result.step, "epochs": spec.epochs, **result.numbers(self.steps_per_epoch())})
-        return samples, codes, out
+        return out, {"samples": samples, "codes": codes}
 
     def class_name(self, index):
         return "none" if index < 0 else self.class_names[index]
@@ -242,17 +246,19 @@ class GANExperiment:
     def is_removed_label(self, code):
         return self.variant.labelled and code in self.spec.removed
 
-    def run(self, flag_values):
-        judge = None
-        if not self.toy:
+    def describe(self):
+        spec = self.spec
+        return f"{spec.gan_type}: {spec.dataset}, {len(self.train_x)} training images, {spec.epochs} epochs"
+
+    def figures(self, model, values, evals, history):
+        return infogan_figures.figures(self, model, evals["samples"], evals["codes"], values, history)
+
+    def samples(self, evals):
+        return evals["samples"], evals["codes"]
+
+    def run(self):
+        if not self.toy:  # before training: a judge that cannot be had fails the run at once
             from common import judge as judge_lib
 
-            judge = judge_lib.load_judge(self.data, log=self.spec.log)
-        trainer, result = self.train()
-        model = trainer.model
-        samples, codes, values = self.evaluate(model, result, judge)
-        figures = infogan_figures.figures(self, model, samples, codes, values, result.history)
-        paths = outputs.write_run_outputs(
-            self.spec.out_dir, samples, values, flag_values, labels=codes, figures=figures
-        )
-        return {"metrics": values, "paths": paths, "result": result}
+            self.judge = judge_lib.load_judge(self.data, log=self.spec.log)
+        return super().run()

@@ -121,7 +121,9 @@ class VAE(keras.Model):
             )
         self.encoder(tf.zeros((1, *config.input_shape)))
         self.decoder(tf.zeros((1, config.latent_dim)))
-        self.legacy_optimizer_keys = {"vae": "optimizer"}  # checkpoint keys before 0.2
+        self.legacy_optimizer_keys = {
+            "vae": "optimizer"
+        }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {"vae": optimizer(keras.optimizers.Adam(config.lr))}
         self.optimizers["vae"].build(self.trainable_variables)
 

@@ -2,60 +2,33 @@
 of it kept), training through common.harness, the judge's verdict, figures and the output
 contract. Used by VAE.py and the benchmark; reads no flags."""
 
-import dataclasses
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from common import files, harness, metrics, outputs, toy_data
-from common.classes import check_batch, kept_index
+from common.classes import check_batch, kept_index, validate_classes
 from common.distribute import make_strategy
+from common.experiment import Experiment
 from common.image_data import load_image_data
 from common.pipelines import epoch_dataset, random_subset, stratified_sample, to_float
 from vae import vae_figures
+from vae.spec import VAERunSpec
 from vae.vae_models import VAE, VAEConfig
 
 
-@dataclasses.dataclass(frozen=True)
-class VAERunSpec:
-    out_dir: str
-    dataset: str = "fashion-mnist"  # canonical image or toy name
-    latent_dim: int = 20
-    arch: str = "conv"
-    filters: tuple = (16, 32)
-    hidden: int = 400
-    removed: tuple = ()
-    few_shot: int = 0
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    seed: int = 1
-    strategy: str = "default"
-    data_dir: str | None = None
-    num_samples: int = 2000  # prior samples graded by the judge
-    grid_size: int = 20  # the manifold figure is grid_size x grid_size
-    shot_radius: float = 0.5  # generations near a shot: z = mu(shot) + shot_radius * N(0, I)
-    per_shot: int = 8  # generations per shot in the few-shot figure and metrics
-    use_judge: bool = True
-    progress: bool = True
-    log: object = print
-    jit: str = "auto"  # XLA for the training step: "on", "off", or "auto" (on for the mlp)
+class VAEExperiment(Experiment):
+    summary_keys = (
+        "prior_removed_class_hits",
+        "grid_removed_class_hits",
+        "shots_judge_accuracy",
+        "shots_copy_fraction",
+        "prior_missing_mode_hits",
+    )
 
-    @property
-    def toy(self):
-        return self.dataset in toy_data.TOY_DATASETS
-
-    @property
-    def use_xla(self):
-        """auto: XLA for the mlp (its step is 1.3x faster compiled on a 2-core CPU), not for conv
-        (no faster: XLA's CPU convolutions do not beat oneDNN's; benchmarks/bench_roofline.py)."""
-        return self.jit == "on" or (self.jit == "auto" and self.arch == "mlp")
-
-
-class VAEExperiment:
     def __init__(self, spec: VAERunSpec):
-        self.spec = spec
+        super().__init__(spec)
         self.rng = np.random.default_rng(spec.seed)
         if spec.toy:
             self._load_toy()
@@ -136,7 +109,8 @@ class VAEExperiment:
             on_step=on_epoch,
             hook_steps=range(per_epoch, steps + 1, per_epoch),
         )
-        return trainer, trainer.run()
+        result = trainer.run()
+        return trainer.model, result
 
     # ------------------------------------------------------------------------------ evaluation
     def encode(self, model, x, batch=1000):
@@ -257,7 +231,7 @@ class VAEExperiment:
     def image_metrics(self, evals):
         spec = self.spec
         out = self.nn_distances(evals["prior"], "prior_")
-        if not spec.use_judge:
+        if not spec.judge:
             return out
         from common import judge as judge_lib
 
@@ -327,11 +301,25 @@ class VAEExperiment:
             out["shots_on_removed_mode"] = metrics.missing_mode_hits(near, self.toy_spec, spec.removed)
         return out
 
-    # ------------------------------------------------------------------------------------- run
-    def run(self, flag_values):
-        trainer, result = self.train()
-        values, evals = self.evaluate(trainer.model, result)
-        figures = vae_figures.figures(self, trainer.model, values, evals, result.history)
+    # ---------------------------------------------------------------------------- outputs
+    def describe(self):
+        spec = self.spec
+        return (
+            f"VAE: {spec.dataset}, latent {spec.latent_dim}, {spec.arch}, "
+            f"{len(self.train_index)} training examples"
+        )
+
+    def validate(self):
+        if not self.spec.toy:
+            validate_classes(self.spec.removed, len(self.class_names), "--remove-label")
+
+    def figures(self, model, values, evals, history):
+        return vae_figures.figures(self, model, values, evals, history)
+
+    def samples(self, evals):
+        return evals["prior"], None
+
+    def write_extra(self, evals):
         extra = {}
         if len(self.shots):
             extra["shots"] = self.as_float(self.shots)
@@ -342,7 +330,16 @@ class VAEExperiment:
             labels=self.test_y,
             **extra,
         )
-        paths = outputs.write_run_outputs(
-            self.spec.out_dir, evals["prior"], values, flag_values, figures=figures
+
+    def run(self):
+        summary = super().run()
+        values = summary.metrics
+        self.log(
+            f"test -ELBO {values['test_neg_elbo']:.2f} nats/image"
+            + (
+                f" (removed class {values['test_neg_elbo_removed']:.2f})"
+                if "test_neg_elbo_removed" in values
+                else ""
+            )
         )
-        return {"metrics": values, "paths": paths, "result": result}
+        return summary

@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 
 from common import metrics, outputs, plotting
+from common import spec as spec_lib
 from common.pipelines import fit_images
-from figr.figr_models import FIGRConfig
-from figr.figr_run import FIGRExperiment, FIGRRunSpec, few_shot_plot, restore_meta_model
+from figr.figr_run import FIGRExperiment, few_shot_plot, restore_meta_model
 
 SHOT_KEYS = [
     "judge_accuracy",
@@ -23,31 +23,23 @@ SHOT_KEYS = [
 ]
 
 
-def model_config(config):
-    """FIGRConfig of a run from its run_config.json (the three data sets are all one-channel)."""
-    fields = {f.name for f in dataclasses.fields(FIGRConfig)}
-    return FIGRConfig(**{k: v for k, v in config.items() if k in fields}, channels=1)
-
-
-def generate_from_class(config, run_dir, out_dir_of, target, shots, steps, num_samples, seed):
-    """Shots of class `target` (default: the run's first held-out class) drawn with `seed`."""
-    held_out = (target,) if target is not None else tuple(config["held_out_classes"])
-    spec = FIGRRunSpec(
-        out_dir=run_dir,
-        dataset=config["dataset"],
+def generate_from_class(spec, trained):
+    """Shots of class spec.target (default: the run's first held-out class) drawn with spec.seed,
+    from the run of `trained` (its FIGRRunSpec)."""
+    held_out = (spec.target,) if spec.target is not None else trained.held_out
+    steps = trained.inner_steps if spec.steps is None else spec.steps
+    graded = trained.replace(
         held_out=held_out,
-        model=model_config(config),
-        shots=shots,
+        shots=spec.shots or trained.shots,
         gen_steps=steps,
-        num_samples=num_samples,
+        num_samples=spec.num_samples,
         eval_episodes=1,
-        seed=seed,
-        data_dir=config.get("data_dir"),
+        seed=spec.seed,
         progress=False,
     )
-    experiment = FIGRExperiment(spec)
+    experiment = FIGRExperiment(graded)
     c = experiment.held_out[0]
-    model, step = restore_meta_model(run_dir, experiment.config)
+    model, step = restore_meta_model(trained.out_dir, experiment.config)
     values, evals = experiment.evaluate(model)
     values = {k[len("shots_") :]: v for k, v in values.items() if k.startswith("shots_")}
     values.update(
@@ -55,10 +47,9 @@ def generate_from_class(config, run_dir, out_dir_of, target, shots, steps, num_s
             "class": c,
             "meta_iterations": step,
             "adaptation_steps": steps,
-            "class_seen_in_meta_training": c not in config["held_out_classes"],
+            "class_seen_in_meta_training": c not in trained.held_out,
         }
     )
-    out_dir = out_dir_of(c)
     n_shots = len(experiment.episodes[0][c])
     title = f"{n_shots} shots of '{experiment.name(c)}' (boxed); generations after {steps} steps below"
     figure = few_shot_plot(
@@ -68,30 +59,31 @@ def generate_from_class(config, run_dir, out_dir_of, target, shots, steps, num_s
         plotting.metrics_text(values, SHOT_KEYS),
     )
     paths = outputs.write_run_outputs(
-        out_dir,
+        spec.out_dir,
         evals["generations"][c],
         values,
-        {"run_dir": run_dir, "seed": seed},
-        labels=np.full(num_samples, c),
+        spec_lib.record(spec),
+        labels=np.full(spec.num_samples, c),
         figures={"few_shot.png": figure},
     )
-    return {"metrics": values, "paths": paths, "out_dir": out_dir}
+    return values, paths
 
 
-def generate_from_images(config, run_dir, out_dir, images, names, steps, num_samples, seed):
+def generate_from_images(spec, trained, images, names):
     """The user's images (N, H, W) uint8 as the shots."""
     import tensorflow as tf
 
-    model_cfg = model_config(config)
+    model_cfg = dataclasses.replace(trained.model, channels=1)  # the three data sets are one-channel
+    steps = trained.inner_steps if spec.steps is None else spec.steps
     shots = fit_images(images[..., None], model_cfg.image_size)
     border = np.concatenate([shots[:, 0], shots[:, -1], shots[:, :, 0], shots[:, :, -1]], axis=1)
     inverted = bool(border.mean() > 0.5)
     if inverted:  # dark strokes on light paper -> the training data's bright strokes on black
         shots = 1.0 - shots
-    model, step = restore_meta_model(run_dir, model_cfg)
+    model, step = restore_meta_model(trained.out_dir, model_cfg)
     generate = tf.function(model.few_shot, autograph=False)
     gens = generate(
-        tf.constant(shots), tf.constant(steps), num_samples, tf.constant([seed, 100], tf.int64)
+        tf.constant(shots), tf.constant(steps), spec.num_samples, tf.constant([spec.seed, 100], tf.int64)
     ).numpy()
     _, to_shot = metrics.nearest_neighbours(gens, shots)
     values = {
@@ -108,6 +100,6 @@ def generate_from_images(config, run_dir, out_dir, images, names, steps, num_sam
     title = f"your {len(shots)} shot(s) ({boxed}); generations after {steps} steps below"
     figure = few_shot_plot(shots, gens, title, plotting.metrics_text(values, SHOT_KEYS))
     paths = outputs.write_run_outputs(
-        out_dir, gens, values, {"run_dir": run_dir, "seed": seed}, figures={"few_shot.png": figure}
+        spec.out_dir, gens, values, spec_lib.record(spec), figures={"few_shot.png": figure}
     )
-    return {"metrics": values, "paths": paths, "out_dir": out_dir}
+    return values, paths

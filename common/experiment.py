@@ -1,0 +1,117 @@
+"""The experiment protocol: data -> train -> evaluate -> figures -> outputs, the same for every
+model family, and the one way an entry script runs an experiment.
+
+An experiment is a class built from its run's spec (a `common.spec.RunSpec` subclass, which is
+also the entry script's flags) that implements the steps; `run()` strings them together and
+writes the output contract (metrics.json, samples.npz, figures):
+
+    class MyExperiment(Experiment):
+        summary_keys = (...)                # metrics printed at the end of a run
+        def __init__(self, spec):           # load the data: bad files fail here, before the run
+            super().__init__(spec)          #   directory is claimed
+        def describe(self):                 # the line printed when the run starts
+        def train(self):                    # -> (model, common.harness.TrainResult)
+        def evaluate(self, model, result):  # -> (metrics dict, evals: dict of arrays)
+        def figures(self, model, values, evals, history):  # -> {file name: matplotlib Figure}
+        def samples(self, evals):           # -> (samples, labels or None) for samples.npz
+
+An entry script is then flags -> spec -> `run_script(spec, "package.module:Class")`: TensorFlow
+is imported only after every flag was checked, the run directory is claimed for the spec (a rerun
+resumes, other settings are refused), the experiment runs and its headline numbers are printed.
+ARCHITECTURE.md's recipe "Add a model family" walks through one.
+"""
+
+import dataclasses
+import importlib
+import os
+
+from common import outputs, rundir, tf_env
+from common import spec as spec_lib
+
+
+@dataclasses.dataclass
+class RunSummary:
+    metrics: dict
+    paths: list  # the figures written
+    result: object  # the harness's TrainResult
+    extra: dict = dataclasses.field(default_factory=dict)  # what an experiment hands its script
+
+
+class Experiment:
+    summary_keys = ()
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    @property
+    def log(self):
+        return self.spec.log
+
+    # ------------------------------------------------------------------------ the protocol
+    def describe(self):
+        return type(self).__name__
+
+    def validate(self):
+        """Checks that need the loaded data (a class index beyond its classes); UsageError."""
+
+    def train(self):
+        raise NotImplementedError
+
+    def evaluate(self, model, result):
+        raise NotImplementedError
+
+    def figures(self, model, values, evals, history):
+        return {}
+
+    def samples(self, evals):
+        raise NotImplementedError
+
+    def write_extra(self, evals):
+        """Outputs beyond the contract (a file of latent codes); written before metrics.json."""
+
+    def run(self):
+        model, result = self.train()
+        values, evals = self.evaluate(model, result)
+        figures = self.figures(model, values, evals, result.history)
+        self.write_extra(evals)
+        samples, labels = self.samples(evals)
+        paths = outputs.write_run_outputs(
+            self.spec.out_dir, samples, values, spec_lib.record(self.spec), labels=labels, figures=figures
+        )
+        return RunSummary(values, paths, result)
+
+
+def load_class(path):
+    """ "package.module:Class" -> the class (imported only when asked: it imports TensorFlow)."""
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def prepare(spec, quiet_grappler=False):
+    """TensorFlow for a run of `spec`: imported quietly, grappler's remapper off where an
+    experiment asks, the precision policy set before any model is built. Returns the spec with
+    the directory this process writes (another multi_worker worker writes its own)."""
+    tf = tf_env.import_tensorflow()
+    if quiet_grappler:
+        tf_env.quiet_grappler(tf)
+    from common import distribute
+
+    if getattr(spec, "mixed_precision", False):
+        distribute.set_precision(True)
+    return spec.replace(out_dir=distribute.output_dir(spec.resolved_out_dir, spec.strategy))
+
+
+def run_script(spec, experiment, quiet_grappler=False):
+    """What an entry script does once its flags are `spec`: prepare TensorFlow, build the
+    experiment (`experiment`: "package.module:Class"; loading its data may refuse the command
+    before anything is written), claim the run directory, run, print the headline numbers."""
+    spec = prepare(spec, quiet_grappler)
+    instance = load_class(experiment)(spec)
+    instance.validate()
+    with rundir.claim(spec.out_dir, spec):
+        spec.log(f"{instance.describe()} -> {os.path.abspath(spec.out_dir)}")
+        summary = instance.run()
+    outputs.report_run(
+        summary.metrics, summary.paths, spec.out_dir, keys=instance.summary_keys, notebook=spec.notebook
+    )
+    return summary
