@@ -15,7 +15,7 @@ from toy2d.spec import CGANSpec
 
 def main(argv):
     spec = spec_lib.from_flags(CGANSpec)  # every flag checked before TensorFlow is imported
-    experiment.run_script(spec, "toy2d.toy_runs:ToyExperiment")
+    experiment.run_experiment(spec, "toy2d.toy_runs:ToyExperiment")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ EXPERIMENT = "toy2d.toy_runs:ToyExperiment"
 def main(argv):
     spec = spec_lib.from_flags(StyleGANSpec)  # every flag checked before TensorFlow is imported
     if not spec.compare:
-        experiment.run_script(spec, EXPERIMENT)
+        experiment.run_experiment(spec, EXPERIMENT)
         return
     # Figure 2.2.4 with both creativity losses: DesIGN's and what the report's code did.
     spec = spec.replace(out_dir=spec.resolved_out_dir)
-    summaries = [experiment.run_script(run, EXPERIMENT) for run in spec.compared()]
+    summaries = [experiment.run_experiment(run, EXPERIMENT) for run in spec.compared()]
     from toy2d.toy_runs import write_comparison
 
     write_comparison(spec.out_dir, summaries, spec.notebook)

@@ -20,7 +20,7 @@ from common import spec as spec_lib
 
 def main(argv):
     spec = spec_lib.from_flags(CANRunSpec)  # every flag checked before TensorFlow is imported
-    experiment.run_script(spec, "can.can_run:CANExperiment", quiet_grappler=True)
+    experiment.run_experiment(spec, "can.can_run:CANExperiment", quiet_grappler=True)
 
 
 if __name__ == "__main__":

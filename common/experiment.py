@@ -15,7 +15,7 @@ writes the output contract (metrics.json, samples.npz, figures):
         def figures(self, model, values, evals, history):  # -> {file name: matplotlib Figure}
         def samples(self, evals):           # -> (samples, labels or None) for samples.npz
 
-An entry script is then flags -> spec -> `run_script(spec, "package.module:Class")`: TensorFlow
+An entry script is then flags -> spec -> `run_experiment(spec, "package.module:Class")`: TensorFlow
 is imported only after every flag was checked, the run directory is claimed for the spec (a rerun
 resumes, other settings are refused), the experiment runs and its headline numbers are printed.
 ARCHITECTURE.md's recipe "Add a model family" walks through one.
@@ -101,10 +101,12 @@ def prepare(spec, quiet_grappler=False):
     return spec.replace(out_dir=distribute.output_dir(spec.resolved_out_dir, spec.strategy))
 
 
-def run_script(spec, experiment, quiet_grappler=False):
-    """What an entry script does once its flags are `spec`: prepare TensorFlow, build the
-    experiment (`experiment`: "package.module:Class"; loading its data may refuse the command
-    before anything is written), claim the run directory, run, print the headline numbers."""
+def run_experiment(spec, experiment, quiet_grappler=False):
+    """Runs `experiment` (its class, or "package.module:Class" so that an entry script imports
+    TensorFlow only once its flags are checked) for `spec`: prepare TensorFlow, build the
+    experiment (loading its data may refuse the command before anything is written), claim the
+    run directory (a finished run is re-evaluated, an interrupted one resumes), run, print the
+    headline numbers. What every entry script does, and the library's way to run one."""
     spec = prepare(spec, quiet_grappler)
     instance = load_class(experiment)(spec)
     instance.validate()

@@ -117,21 +117,23 @@ class Trainer:
         data = (
             {"data": self._iterator} if isinstance(self._iterator, tf.__internal__.tracking.Trackable) else {}
         )
-        # The model is tracked by attribute name (its layers and their variables, the
-        # non-trainable ones included), so a variable added to a model later (an EMA copy, a new
-        # head) leaves older runs restorable. Runs saved before by position are read by position.
+        # The model's variables are saved by attribute path (named_variables: the non-trainable
+        # ones included), so a variable added to a model later (an EMA copy, a new head) leaves
+        # older runs restorable. Runs saved before by position are read by position.
         legacy = getattr(self.model, "legacy_optimizer_keys", None) or {}
-        self.checkpoint = tf.train.Checkpoint(
-            step=self.step, model=self.model, **data, **self.model.optimizers
+        names = [self.model.optimizers] + (
+            [{legacy.get(k, k): o for k, o in self.model.optimizers.items()}] if legacy else []
         )
-        self._older_checkpoints = [
-            tf.train.Checkpoint(
-                step=self.step,
-                model_variables=list(self.model.variables),
-                **data,
-                **{legacy.get(k, k) if renamed else k: o for k, o in self.model.optimizers.items()},
-            )
-            for renamed in ((False, True) if legacy else (False,))
+        variables = self._variables = named_variables(self.model)
+        self.checkpoint = tf.train.Checkpoint(step=self.step, variables=variables, **data, **names[0])
+        # Earlier layouts it can restore from: the optimizers under their older keys; the model's
+        # variables by position (runs saved before they were tracked by name).
+        self._by_name = [self.checkpoint] + [
+            tf.train.Checkpoint(step=self.step, variables=variables, **data, **keys) for keys in names[1:]
+        ]
+        self._by_position = [
+            tf.train.Checkpoint(step=self.step, model_variables=list(self.model.variables), **data, **keys)
+            for keys in names
         ]
         self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
         self.manager = self._open_manager()
@@ -265,25 +267,33 @@ class Trainer:
         return 0
 
     def _restore_from(self, path):
-        if by_position(path):  # written before variables were tracked by name
-            mismatch = None
-            for checkpoint in self._older_checkpoints:  # optimizers under today's names, then older ones
-                try:
-                    checkpoint.restore(path).assert_existing_objects_matched()
-                    return
-                except (AssertionError, ValueError) as error:
-                    mismatch = mismatch or error
-            raise mismatch
-        status = self.checkpoint.restore(path)
-        unused = unused_values(status)
+        """Restores `path` under the first layout it fits (today's first); raises the mismatch of
+        today's layout when it fits none."""
+        mismatch = None
+        for checkpoint in self._by_position if by_position(path) else self._by_name:
+            try:
+                self._restore_one(checkpoint, path)
+                return
+            except (AssertionError, ValueError) as error:
+                mismatch = mismatch or error
+        raise mismatch
+
+    def _restore_one(self, checkpoint, path):
+        if hasattr(checkpoint, "variables"):
+            unused = unused_values(path, checkpoint, self._variables)
+        else:
+            unused = []
+        status = checkpoint.restore(path).expect_partial()  # checked below, not warned about later
         if unused:  # values no variable of this model takes: another model's checkpoint
             raise AssertionError(f"{len(unused)} saved values have no place in this model, e.g. {unused[0]}")
         try:
             status.assert_existing_objects_matched()
-        except AssertionError as newer:  # variables the model gained since: they keep their initial values
+        except AssertionError:
+            if not hasattr(checkpoint, "variables"):
+                raise  # by position, every variable must have its value
             print(
-                f"{os.path.basename(path)}: {str(newer).split(',')[0].replace('Found', 'found')} (variables "
-                "added to the model since this run was saved; they start from their initial values)"
+                f"{os.path.basename(path)}: the model has variables this run's checkpoint does not "
+                "(added since it was saved); they start from their initial values"
             )
 
     def _set_aside(self, failures, used):
@@ -419,24 +429,78 @@ class Trainer:
         )
 
 
+# Keras' own bookkeeping lists: a variable is named by the path through them only when no other
+# attribute reaches it (they hold layers and variables by position).
+_BOOKKEEPING = ("_layers", "_trainable_variables", "_non_trainable_variables", "_tracker", "_seed_generators")
+
+
+def named_variables(model):
+    """{attribute path: variable} for every variable of a Keras model, e.g. "encoder/body/0/_kernel"
+    for `model.encoder.body[0]`'s kernel: the names a checkpoint saves them under. Keras 3 tracks
+    neither lists nor dicts of layers for tf.train.Checkpoint, so the walk is done here: through
+    layers, lists, tuples and dicts, public attributes before private ones and Keras' bookkeeping
+    lists last, each variable under the first path that reaches it (optimizers are saved apart).
+    Variables no attribute reaches are named by their position in model.variables."""
+    import keras
+
+    found, seen = {}, set()
+
+    def walk(obj, path):
+        if isinstance(obj, (tf.Variable, keras.Variable)):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                found[path] = obj
+            return
+        if isinstance(obj, keras.optimizers.Optimizer) or id(obj) in seen:
+            return
+        if isinstance(obj, keras.layers.Layer):
+            seen.add(id(obj))
+            names = sorted(vars(obj), key=lambda n: (n in _BOOKKEEPING, n.startswith("_"), n))
+            for name in names:
+                walk(getattr(obj, name, None), f"{path}/{name}" if path else name)
+        elif isinstance(obj, (list, tuple)):
+            for i, item in enumerate(obj):
+                walk(item, f"{path}/{i}")
+        elif isinstance(obj, dict):
+            for key in sorted(obj, key=str):
+                walk(obj[key], f"{path}/{key}")
+
+    walk(model, "")
+    for i, variable in enumerate(model.variables):
+        if id(variable) not in seen:
+            found[f"unreached/{i}"] = variable
+    return found
+
+
 def by_position(path):
     """Whether a checkpoint lists the model's variables by position, as runs saved before they
     were tracked by name do."""
     return any(name.startswith("model_variables/") for name, _ in tf.train.list_variables(path))
 
 
-def unused_values(status):
-    """Checkpoint keys of saved values that no object of this program took (on a by-name
-    checkpoint: the values of variables this model does not have)."""
-    loaded = getattr(status, "_checkpoint", None)
-    graph = getattr(loaded, "object_graph_proto", None)
-    if graph is None:  # a TensorFlow without these internals: nothing to say
-        return []
-    return [
-        node.attributes[0].checkpoint_key
-        for node_id, node in enumerate(graph.nodes)
-        if node.attributes and loaded.object_by_proto_id.get(node_id) is None
-    ]
+def _escaped(name):
+    """A name as tf.train.Checkpoint writes it into a checkpoint key."""
+    return name.replace(".", "..").replace("/", ".S")
+
+
+def unused_values(path, checkpoint, variables):
+    """What the checkpoint at `path` holds that `checkpoint` (with the model's `variables`, by
+    name) has no place for: a variable this model does not have, or a top-level object (an
+    optimizer) under a name it does not use. Variables the model has and the checkpoint lacks
+    (added since) are not listed."""
+    wanted = {_escaped(name) for name in variables}
+    top = {name for name in vars(checkpoint) if not name.startswith("_")} | {
+        "save_counter",
+        "_CHECKPOINTABLE_OBJECT_GRAPH",
+    }
+    unused = []
+    for key, _ in tf.train.list_variables(path):
+        first, _, rest = key.partition("/")
+        if first not in top:
+            unused.append(key)
+        elif first == "variables" and rest.split("/")[0] not in wanted:
+            unused.append(key)
+    return unused
 
 
 def restore_model(model, path):
@@ -448,7 +512,7 @@ def restore_model(model, path):
             path
         ).expect_partial().assert_existing_objects_matched()
         return
-    status = tf.train.Checkpoint(model=model).restore(path).expect_partial()
+    status = tf.train.Checkpoint(variables=named_variables(model)).restore(path).expect_partial()
     status.assert_existing_objects_matched()
 
 

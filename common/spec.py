@@ -220,6 +220,17 @@ class Spec:
         """Where default run directories go."""
         return os.path.join("runs", self.experiment)
 
+    @classmethod
+    def make(cls, **values):
+        """A spec from keyword arguments, parsed and checked as the flags would be (the library's
+        way to build one, e.g. in a notebook): VAERunSpec.make(dataset="mnist", remove_label="9")."""
+        flags_ = {f.name for f in flag_fields(cls)}
+        return build(
+            cls,
+            {k: v for k, v in values.items() if k in flags_},
+            **{k: v for k, v in values.items() if k not in flags_},
+        )
+
     # ------------------------------------------------------------------------------ derived
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -312,7 +323,7 @@ def define_flags(cls, flag_values=None, module_name=None):
     key flags of the main script so `--help` lists them."""
     from absl import flags
 
-    flag_values = flag_values or flags.FLAGS
+    flag_values = flags.FLAGS if flag_values is None else flag_values
     module_name = module_name or sys.argv[0]
     common = dict(flag_values=flag_values, module_name=module_name)
     for field in flag_fields(cls):
@@ -360,10 +371,30 @@ def _finite(value, name):
         raise UsageError(f"{name} must be a finite number (got {value})")
 
 
+def _typed(kind, value, name):
+    """A record's value as the field's type (absl already typed a flag's); UsageError if it is not."""
+    if value is None or kind not in (bool, int, float) or type(value) is kind:
+        return value
+    if kind is float and type(value) is int:
+        return float(value)
+    if kind is int and type(value) is float and value.is_integer():
+        return int(value)
+    if kind is not bool and isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    raise UsageError(
+        f"{name} must be {'true or false' if kind is bool else f'a number ({kind.__name__})'} (got {value!r})"
+    )
+
+
 def _convert(field, value):
     """The field's value from a flag's (or a record's) value: parsed, then checked."""
     name = f"--{flag_name(field)}"
     meta = field.metadata
+    if meta.get("parse") is None:
+        value = _typed(_kind(field), value, name)
     _finite(value, name)
     if meta.get("parse") is not None:
         value = meta["parse"](value, name)
@@ -392,7 +423,7 @@ def from_flags(cls, flag_values=None, **state_values):
     """The spec of the parsed command line: --settings applied to the flags not given."""
     from absl import flags
 
-    flag_values = flag_values or flags.FLAGS
+    flag_values = flags.FLAGS if flag_values is None else flag_values
     given = {field.name: flag_values[flag_name(field)].value for field in flag_fields(cls)}
     if cls.PRESETS:
         preset = cls.PRESETS.get(given["settings"], {})

@@ -20,7 +20,7 @@ from figr.spec import FIGRRunSpec
 
 def main(argv):
     spec = spec_lib.from_flags(FIGRRunSpec)  # every flag checked before TensorFlow is imported
-    experiment.run_script(spec, "figr.figr_run:FIGRExperiment", quiet_grappler=True)
+    experiment.run_experiment(spec, "figr.figr_run:FIGRExperiment", quiet_grappler=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from infogan.spec import GANRunSpec
 
 def main(argv):
     spec = spec_lib.from_flags(GANRunSpec)  # every flag checked before TensorFlow is imported
-    experiment.run_script(spec, "infogan.infogan_run:GANExperiment")
+    experiment.run_experiment(spec, "infogan.infogan_run:GANExperiment")
 
 
 if __name__ == "__main__":

@@ -230,13 +230,79 @@ def test_mirrored_strategy_on_two_devices_matches_one_device(tmp_path):
 def test_checkpoint_of_another_model_is_refused(tmp_path):
     train(tmp_path, 2)
 
-    class Wider(Regression):
+    class Wider(Regression):  # another shape of the same layer
         def __init__(self):
             super().__init__()
-            self.extra = keras.layers.Dense(4)
-            self.extra(tf.zeros([1, 3]))
+            self.dense = keras.layers.Dense(2)
+            self.dense(tf.zeros([1, 3]))
+            self.optimizers[self.key].build(self.dense.trainable_variables)
 
-    config = harness.TrainConfig(out_dir=str(tmp_path), steps=4, progress=False)
-    trainer = harness.Trainer(Wider, regression_data(), config)
-    with pytest.raises(harness.CheckpointMismatch, match="does not match"):
-        trainer.run()
+    class Renamed(keras.Model):  # the same shapes under another name: another model
+        def __init__(self):
+            super().__init__()
+            self.linear = keras.layers.Dense(1)
+            self.linear(tf.zeros([1, 3]))
+            self.optimizers = {"optimizer": keras.optimizers.SGD(0.05)}
+            self.optimizers["optimizer"].build(self.linear.trainable_variables)
+
+        def update(self, batch, seed):
+            return {}
+
+    for model_fn in (Wider, Renamed):
+        config = harness.TrainConfig(out_dir=str(tmp_path), steps=4, progress=False)
+        trainer = harness.Trainer(model_fn, regression_data(), config)
+        with pytest.raises(harness.CheckpointMismatch, match="does not match"):
+            trainer.run()
+
+
+class WithEMA(Regression):
+    """Regression with a variable it did not have when older runs were saved: an exponential
+    moving average of the weights (non-trainable, kept by update)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ema = [tf.Variable(v, trainable=False, name="ema") for v in self.dense.weights]
+
+    def update(self, batch, seed):
+        losses = super().update(batch, seed)
+        for average, weight in zip(self.ema, self.dense.weights):
+            average.assign(0.9 * average + 0.1 * weight)
+        return losses
+
+
+def test_a_variable_added_to_the_model_later_still_restores_older_runs(tmp_path, capsys):
+    straight, _ = train(tmp_path / "straight", 10, log_every=5, checkpoint_every=5)
+    train(tmp_path / "old", 5, log_every=5, checkpoint_every=5)  # saved without the EMA
+    resumed, result = train(tmp_path / "old", 10, log_every=5, checkpoint_every=5, model_fn=WithEMA)
+    assert result.start_step == 5 and "start from their initial values" in capsys.readouterr().out
+    for a, b in zip(weights(straight), weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # the old weights came back, training went on
+    # The run now saves the EMA too: resuming it again restores it exactly, saying nothing.
+    again, result = train(tmp_path / "old", 12, log_every=2, checkpoint_every=2, model_fn=WithEMA)
+    assert result.start_step == 10 and "initial values" not in capsys.readouterr().out
+
+
+def test_a_run_checkpointed_by_position_resumes(tmp_path):
+    """Runs saved before variables were tracked by name listed them by position."""
+    straight, _ = train(tmp_path / "straight", 10, log_every=5, checkpoint_every=5)
+    model = Regression()
+    step = tf.Variable(0, dtype=tf.int64)
+    old = tmp_path / "old"
+    reference, _ = train(tmp_path / "reference", 5, log_every=5, checkpoint_every=5)
+    for v, value in zip(model.variables, reference.model.variables):
+        v.assign(value)
+    step.assign(5)
+    data = iter(regression_data())
+    for _ in range(5):
+        next(data)
+    layout = tf.train.Checkpoint(
+        step=step, model_variables=list(model.variables), data=data, optimizer=model.optimizers["optimizer"]
+    )
+    model.optimizers["optimizer"].iterations.assign(5)
+    tf.train.CheckpointManager(layout, str(old / "checkpoints"), max_to_keep=2).save(checkpoint_number=5)
+    resumed, result = train(old, 10, log_every=5, checkpoint_every=5)
+    assert result.start_step == 5
+    for a, b in zip(weights(straight), weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert harness.by_position(str(old / "checkpoints" / "ckpt-5"))
+    assert not harness.by_position(str(old / "checkpoints" / "ckpt-10"))

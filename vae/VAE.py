@@ -19,7 +19,7 @@ from vae.spec import VAERunSpec
 
 def main(argv):
     spec = spec_lib.from_flags(VAERunSpec)  # every flag checked before TensorFlow is imported
-    experiment.run_script(spec, "vae.vae_run:VAEExperiment")
+    experiment.run_experiment(spec, "vae.vae_run:VAEExperiment")
 
 
 if __name__ == "__main__":
