@@ -1,7 +1,7 @@
 """Benchmark of the 2-d experiments: speed of the default commands and a quality table over seeds.
 
-    python benchmarks/bench_2d.py --seeds 10          # the full table (~25 min on 2 cores)
-    python benchmarks/bench_2d.py --seeds 2 --niters 501   # a quick look
+    python -m benchmarks.bench_2d --seeds 10          # the full table (~25 min on 2 cores)
+    python -m benchmarks.bench_2d --seeds 2 --niters 501   # a quick look
 
 Every run is a subprocess, exactly as a user runs the script, into a fresh directory under
 --work_dir. Writes benchmarks/results/bench_2d.json and the Markdown table BENCHMARKS.md.

@@ -1,8 +1,8 @@
-"""Benchmark of the CAN (seed 004): seconds per training iteration at batch 200 and 64 beside the
+"""Benchmark of the CAN (Ahn et al.): seconds per training iteration at batch 200 and 64 beside the
 time its convolutions alone need, and CAN against the baseline DCGAN on the same seed.
 
-    python benchmarks/bench_can.py                    # everything (~25 min on 2 cores)
-    python benchmarks/bench_can.py --parts speed      # only the timing
+    python -m benchmarks.bench_can                    # everything (~25 min on 2 cores)
+    python -m benchmarks.bench_can --parts speed      # only the timing
 
 Speed is timed in-process on the harness's compiled loop after a warm-up (compilation excluded):
 one iteration = a D step and --g_steps 2 G steps, as train.py. "Convolutions alone" runs the
@@ -154,7 +154,7 @@ def quality(previous, args):
     base = ["--genres", "7", "--iterations", str(args.iterations), "--batch_size", str(args.batch_size)]
     if args.data_dir:
         base += ["--data_dir", args.data_dir]
-    remedies = ["--minibatch_discrimination", "--g_steps", "1"]  # seed 004's remedies for its collapse
+    remedies = ["--minibatch_discrimination", "--g_steps", "1"]  # Ahn et al.'s remedies for its collapse
     runs = [
         ("can", "CAN (binary style loss)", []),
         ("can_softmax", "CAN (softmax style loss)", ["--style_loss", "softmax"]),

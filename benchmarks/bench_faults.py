@@ -1,7 +1,7 @@
 """Fault injection across the five experiments: what happens when things go wrong.
 
-    python benchmarks/bench_faults.py                 # everything (~25 min on 2 cores)
-    python benchmarks/bench_faults.py --kills 1 --race_trials 4 --bad_limit 20   # a quick look
+    python -m benchmarks.bench_faults                 # everything (~25 min on 2 cores)
+    python -m benchmarks.bench_faults --kills 1 --race_trials 4 --bad_limit 20   # a quick look
 
 Every case runs the entry scripts as subprocesses, exactly as a user would, on small data the
 benchmark writes (tiny IDX digits, a tiny art folder) and classifies the outcome:

@@ -2,8 +2,8 @@
 held-out metrics of MNIST-without-9 at fixed meta-iteration counts, and the report's comparison
 with the four-shot VAE on the same four shots of a 9 over seeds (samples against samples).
 
-    python benchmarks/bench_figr.py                       # everything (~45 min on 2 cores)
-    python benchmarks/bench_figr.py --parts speed         # only the timing
+    python -m benchmarks.bench_figr                       # everything (~45 min on 2 cores)
+    python -m benchmarks.bench_figr --parts speed         # only the timing
 
 Speed is timed in-process on the harness's compiled loop after a warm-up (compilation is not
 counted); quality runs are subprocesses of figr/train.py and vae/VAE.py, exactly as a user runs

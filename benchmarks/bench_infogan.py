@@ -2,8 +2,8 @@
 Fashion-MNIST, and per --gan_type the judge's numbers — code (or label) purity, classes covered,
 removed-class hits, Fréchet judge distance.
 
-    python benchmarks/bench_infogan.py                  # everything (~60 min on 2 cores)
-    python benchmarks/bench_infogan.py --parts speed    # only the timing (~8 min)
+    python -m benchmarks.bench_infogan                  # everything (~60 min on 2 cores)
+    python -m benchmarks.bench_infogan --parts speed    # only the timing (~8 min)
 
 Parts:
   speed    every --gan_type on Fashion-MNIST for --speed_epochs epochs (tracing/XLA compile

@@ -46,7 +46,7 @@ CONFIGS = {
     "InfoGAN full width": ("infogan", "paper (Chen et al.)", 64),
     "FIGR dcgan 32x32": ("figr", "default (R1 10; 4 shots, 10 inner steps)", 4),
     "CAN 32x32 batch 64": ("can", "make report's", 64),
-    "CAN 64x64 batch 200": ("can", "paper (seed 004)", 200),
+    "CAN 64x64 batch 200": ("can", "paper (Ahn et al.)", 200),
     # --mixed_precision on a CPU: bfloat16 compute (oneDNN uses AMX tiles where the CPU has them)
     "InfoGAN full width bfloat16": ("infogan", "paper, `--mixed_precision --nojit`", 64),
     "CAN 64x64 batch 200 bfloat16": ("can", "paper, `--mixed_precision`", 200),

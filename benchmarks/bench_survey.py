@@ -1,7 +1,7 @@
 """Load test of the survey server (`survey/serve.py`, waitress on 127.0.0.1): simulated
 participants answer a whole study at once; every answer acknowledged must be stored exactly once.
 
-    python benchmarks/bench_survey.py      # make bench-survey (~2 min)
+    python -m benchmarks.bench_survey      # make bench-survey (~2 min)
 
 The study is CAN against its baseline from `make report`'s runs (report/runs/can/seed0 and
 report/runs/can_baseline/seed0; --runs for others). Each participant: start, the tutorial, then

@@ -1,2 +1,3 @@
-"""The Creative Adversarial Network on art genres, after seed 004 (Ahn, Lee and Huang's UCLA
-implementation of Elgammal et al. 2017); `train.py` runs it."""
+"""The Creative Adversarial Network of Elgammal et al. 2017 on art genres, as Ahn, Lee and Huang's
+UCLA implementation ("Implementing Creative Adversarial Networks", seed 004) built it; `train.py`
+runs it."""

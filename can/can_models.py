@@ -5,12 +5,12 @@ for images the genre head cannot place ("style ambiguity").
   D(x) -> (K genre logits, one real/fake logit). D maximises
         log D_r(x) + log D_c(c = ĉ | x)  on real art,   log(1 - D_r(G(z)))  on fakes.
   G minimises  -log D_r(G(z))  (non-saturating)  +  lambda_style * style_loss(D_c(. | G(z))),
-  style_loss "binary" (seed 004, eq. 2-3; the CAN paper's):
+  style_loss "binary" (Ahn, Lee and Huang's eq. 2-3, from Elgammal et al. 2017):
         -sum_c [ (1/K) log D_c(c|G(z)) + (1 - 1/K) log(1 - D_c(c|G(z))) ]
   or "softmax": the cross-entropy against the uniform distribution, -(1/K) sum_c log D_c(c|G(z)).
 D_c is the softmax of the genre logits. The baseline is the same networks with lambda_style 0.
 
-Images are in [0, 1] everywhere, real and generated alike. G ends, as the seed's, with its
+Images are in [0, 1] everywhere, real and generated alike. G ends, as Ahn et al.'s, with its
 logits squashed into [-4, 4] and a sigmoid, but that alone leaves G's pixels in [0.018, 0.982]
 while about half of the real pixels are exactly 0 (black backgrounds, the stand-in's borders):
 D could then tell real from fake by range alone. So the sigmoid's output is stretched back onto
@@ -44,7 +44,7 @@ class CANConfig:
     lr_g: float = 1e-3
     lr_d: float = 1e-4
     beta1: float = 0.5
-    g_steps: int = 2  # generator steps per discriminator step (seed 004)
+    g_steps: int = 2  # generator steps per discriminator step (Ahn et al.)
     minibatch_discrimination: bool = False
 
     @property
@@ -79,7 +79,7 @@ SIGMOID_4 = 0.9820137900379085  # sigmoid(4): the largest value of sigmoid(4 tan
 
 
 def range_matched_sigmoid(logits):
-    """sigmoid(4 tanh(x / 4)) (the seed's output layer) stretched from [1 - s(4), s(4)] onto [0, 1],
+    """sigmoid(4 tanh(x / 4)) (Ahn et al.'s output layer) stretched from [1 - s(4), s(4)] onto [0, 1],
     the range of the real images."""
     stretched = (tf.sigmoid(4.0 * tf.tanh(logits / 4.0)) - (1.0 - SIGMOID_4)) / (2.0 * SIGMOID_4 - 1.0)
     return tf.clip_by_value(stretched, 0.0, 1.0)  # float32 rounding can overshoot by an ulp
@@ -208,7 +208,7 @@ class CAN(keras.Model):
             d_loss, d_adversarial, d_genre = self.d_loss(images, genres, fakes)
             scaled = scale_loss(d_loss, self.optimizers["discriminator"])
         self.optimizers["discriminator"].apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
-        for i in range(self.config.g_steps):  # seed 004: two generator steps per discriminator step
+        for i in range(self.config.g_steps):  # Ahn et al.: two generator steps per discriminator step
             with tf.GradientTape() as tape:
                 g_loss, style = self.g_loss(self.generator(self.noise(n, seeds[1 + i])))
                 scaled = scale_loss(g_loss, self.optimizers["generator"])

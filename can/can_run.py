@@ -144,7 +144,7 @@ class CANExperiment(Experiment):
         )
         trainer = None
 
-        def on_sample(step, losses):  # seed 004's 4x4 grid every --sample_every iterations, same noise
+        def on_sample(step, losses):  # Ahn et al.'s 4x4 grid every --sample_every iterations, same noise
             grid = trainer.model.generator(self.fixed_noise).numpy()
             files.write_npz(os.path.join(spec.out_dir, "samples", f"iter_{step:06d}.npz"), samples=grid)
             files.save_figure(
@@ -287,7 +287,7 @@ class CANExperiment(Experiment):
         )
         if rows:
             figures["progression.png"] = image_plots.rows_figure(
-                rows, title="the same noise through training (seed 004's Figures 2-4)"
+                rows, title="the same noise through training (Ahn et al.'s Figures 2-4)"
             )
         if history:
             figures["losses.png"] = plotting.loss_figure(history)

@@ -9,14 +9,14 @@ from common.classes import UsageError
 
 
 def genre_list(value, name):
-    """A number N (the first N of seed 004's genres) or a comma list of genre names."""
+    """A number N (the first N of Ahn et al.'s genres) or a comma list of genre names."""
     if isinstance(value, (list, tuple)):
         return tuple(value)
     text = str(value).strip()
     if text.lstrip("-").isdigit():
         n, limit = int(text), len(SEED_GENRES)
         if not 1 <= n <= limit:
-            raise UsageError(f"{name} {n}: choose 1..{limit} (the seed's genres), or list names")
+            raise UsageError(f"{name} {n}: choose 1..{limit} (Ahn et al.'s genres), or list names")
         return SEED_GENRES[:n]
     names = tuple(g.strip() for g in text.split(",") if g.strip())
     if not names or len(set(names)) != len(names):
@@ -31,7 +31,7 @@ class CANRunSpec(o.RunSpec):
     batch_size: int = o.batch_size_option(200)
     genres: tuple = o.option(
         "7",
-        "A number N (the first N of seed 004's genres: "
+        "A number N (the first N of Ahn et al.'s genres: "
         + ", ".join(SEED_GENRES)
         + ") or a comma list of genre names (directory names matched ignoring case, spaces, _ and -).",
         parse=genre_list,
@@ -55,7 +55,7 @@ class CANRunSpec(o.RunSpec):
     )
     style_loss: str = o.option(
         "binary",
-        "binary: seed 004's eq. 2-3 (per genre, (1/K) log D_c + (1 - 1/K) log(1 - D_c)); softmax: "
+        "binary: Ahn et al.'s eq. 2-3 (per genre, (1/K) log D_c + (1 - 1/K) log(1 - D_c)); softmax: "
         "cross-entropy against the uniform distribution.",
         choices=("binary", "softmax"),
     )
@@ -67,12 +67,12 @@ class CANRunSpec(o.RunSpec):
     lr_d: float = o.option(1e-4, "Adam learning rate of D.", check=o.above_zero)
     g_steps: int = o.option(
         2,
-        "Generator steps per discriminator step (seed 004: 2; 1 is its remedy for collapse).",
+        "Generator steps per discriminator step (Ahn et al.: 2; 1 is its remedy for collapse).",
         check=o.positive,
     )
     minibatch_discrimination: bool = o.option(
         False,
-        "Minibatch discrimination in D's real/fake head (Salimans et al. 2016), seed 004's suggested "
+        "Minibatch discrimination in D's real/fake head (Salimans et al. 2016), Ahn et al.'s suggested "
         "remedy for mode collapse.",
     )
     image_size: int = o.option(

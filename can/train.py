@@ -1,6 +1,6 @@
-"""CAN: the Creative Adversarial Network on art genres (seed 004; report section 2.2's style loss).
+"""CAN: the Creative Adversarial Network on art genres (Ahn et al.; report section 2.2's style loss).
 
-    python train.py --genres 7                                  # the seed's seven genres
+    python train.py --genres 7                                  # Ahn et al.'s seven genres
     python train.py --genres 7 --data_dir ~/wikiart             # real WikiArt (<dir>/<Genre>/*.jpg)
     python train.py --genres cubism,fauvism --data_dir ~/wikiart
     python train.py --genres 7 --baseline                       # the same DCGAN without the style term

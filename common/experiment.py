@@ -82,7 +82,10 @@ class Experiment:
 
 
 def load_class(path):
-    """ "package.module:Class" -> the class (imported only when asked: it imports TensorFlow)."""
+    """The class at "package.module:Class", imported only when asked (it imports TensorFlow); a
+    class is returned as it is."""
+    if not isinstance(path, str):
+        return path
     module, name = path.split(":")
     return getattr(importlib.import_module(module), name)
 

@@ -1,5 +1,7 @@
-"""Flag definitions shared by every entry script, and the wrapper that turns bad input into one
-clear line and a non-zero exit. Only entry scripts call these, under `__main__`."""
+"""The wrapper every entry script runs under (`run(main)`): bad input becomes one clear line and
+exit status 2, a failed run one line and status 3. Flags themselves are declared once, on the
+run's spec (common/spec.py); the checks here serve the survey's scripts. Only entry scripts call
+these, under `__main__`."""
 
 import os
 import sys
@@ -8,78 +10,6 @@ from absl import app, flags
 from absl import logging as absl_logging
 
 from common.classes import RunFailed, UsageError
-
-# Kept here (not imported from common.distribute) so that checking flags does not import TensorFlow.
-STRATEGIES = ("default", "mirrored", "multi_worker")
-
-
-def define_run_flags(default_batch_size, default_seed=0):
-    """--out_dir, --fig_name, --seed, --batch_size (unless default_batch_size is None: FIGR's batch
-    is its --shots), --strategy, --notebook."""
-    flags.DEFINE_string(
-        "out_dir",
-        None,
-        "Where this run writes metrics.json, samples.npz, figures, "
-        "checkpoints/ and logs/. Default: runs/<experiment>/<fig_name, or a name made "
-        "from the flags>, so rerunning the same command resumes the same run.",
-    )
-    flags.DEFINE_string("fig_name", None, "Name of the run: names the output directory (and figures).")
-    flags.DEFINE_integer(
-        "seed", default_seed, "Random seed: the same seed and flags give the same numbers on the CPU."
-    )
-    if default_batch_size is not None:
-        flags.DEFINE_integer("batch_size", default_batch_size, "Global batch size (split across devices).")
-    flags.DEFINE_enum(
-        "strategy",
-        "default",
-        STRATEGIES,
-        "tf.distribute strategy: default (one device), "
-        "mirrored (all local GPUs; on a CPU-only machine CREATIVE_GANS_CPU_DEVICES=2 makes two "
-        "logical devices), multi_worker (the processes listed in TF_CONFIG, or Slurm's tasks; "
-        "only the chief writes --out_dir).",
-    )
-    flags.DEFINE_boolean(
-        "notebook",
-        False,
-        "Show the figures inline when running under IPython/Jupyter "
-        "(they are always saved; a plain script never blocks).",
-    )
-
-
-def define_download_flag():
-    """--download/--nodownload for the scripts that read MNIST or Fashion-MNIST."""
-    flags.DEFINE_boolean(
-        "download",
-        True,
-        "Fetch the real MNIST / Fashion-MNIST once into the cache when the network answers "
-        "(--nodownload or CREATIVE_GANS_NODOWNLOAD=1: never; offline, the smaller fallback is used "
-        "and said).",
-    )
-
-
-def define_mixed_precision_flag():
-    """--mixed_precision for the image experiments with Keras layers (VAE, InfoGAN, CAN)."""
-    flags.DEFINE_boolean(
-        "mixed_precision",
-        False,
-        "Half-precision compute on float32 weights: mixed_float16 with dynamic loss scaling on GPUs, "
-        "mixed_bfloat16 on CPUs; losses stay in float32.",
-    )
-
-
-def define_settings_flag(presets, about):
-    """--settings default|<preset>: a named set of other flags' values (presets: {name: {flag:
-    value}}), e.g. `report` = what the report's own code ran where our defaults differ. `about`
-    says what each preset sets; flags given on the command line win over the preset."""
-    flags.DEFINE_enum("settings", "default", ["default", *presets], about)
-
-
-def apply_settings(flag_values, presets):
-    """Sets the flags of the chosen --settings preset that the command line did not give (the
-    resolved values are what the run records, like any flag's)."""
-    for name, value in presets.get(flag_values.settings, {}).items():
-        if name in flag_values and not flag_values[name].present:
-            flag_values[name].value = value
 
 
 def check_float_flags(flag_values):
@@ -112,10 +42,6 @@ def require(condition, message):
 
 def check_positive(name, value):
     require(value >= 1, f"--{name} must be a positive integer (got {value})")
-
-
-def check_non_negative(name, value):
-    require(value >= 0, f"--{name} must not be negative (got {value})")
 
 
 def run(main):

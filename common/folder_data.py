@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from common import files
 from common.classes import UsageError
 
 STREAMED_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
@@ -93,7 +94,7 @@ def _classify(path, size, convert_dir):
 
 def scan_folders(class_dirs, size, cache_dir, log=print):
     """Scans {class name: directory} (label = position in the dict); cached."""
-    files, broken = [], 0
+    found, broken = [], 0
     for label, folder in enumerate(class_dirs.values()):
         for root, _, names in os.walk(folder):  # does not follow symlinked folders: no loops
             for n in sorted(names):
@@ -103,13 +104,13 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
                 if not os.path.isfile(path):  # a dangling symlink, a symlink loop, a socket...
                     broken += 1
                     continue
-                files.append((path, label))
+                found.append((path, label))
     if broken:
         log(f"data: skipped {broken} entries that are not readable files (dangling or looping symlinks)")
     stamp = hashlib.sha1(
         json.dumps(
             [SCAN_VERSION, size]
-            + [(p, label, os.path.getsize(p), int(os.path.getmtime(p))) for p, label in files]
+            + [(p, label, os.path.getsize(p), int(os.path.getmtime(p))) for p, label in found]
         ).encode()
     ).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")
@@ -119,10 +120,10 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
         return FolderScan(cached["paths"], cached["labels"], cached["counts"], cached["origins"])
     convert_dir = os.path.join(cache_dir, "converted")
     os.makedirs(convert_dir, exist_ok=True)
-    counts = {"files_seen": len(files)}
+    counts = {"files_seen": len(found)}
     paths, labels, origins = [], [], []
-    log(f"data: scanning {len(files)} files (once; cached in {cache_dir})")
-    for path, label in files:
+    log(f"data: scanning {len(found)} files (once; cached in {cache_dir})")
+    for path, label in found:
         verdict, usable = _classify(path, size, convert_dir)
         counts[verdict.replace(":", "_")] = counts.get(verdict.replace(":", "_"), 0) + 1
         if usable:
@@ -195,9 +196,9 @@ def stream_dataset(paths, labels, size, batch_size, seed):
 
     if len(paths) < batch_size:
         raise UsageError(f"--batch_size {batch_size} is larger than the {len(paths)} training images")
-    files = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.int32)))
-    files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
-    images = files.map(
+    entries = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.int32)))
+    entries = entries.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
+    images = entries.map(
         lambda p, y: (decode(p, size), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return images.batch(batch_size, drop_remainder=True).prefetch(2)

@@ -69,6 +69,7 @@ class TrainResult:
         loss (`final_<name>`) and, given the epoch length, seconds per epoch."""
         speed = self.total_steps_per_second
         out = {
+            "dtype_policy": keras.mixed_precision.dtype_policy().name,
             "resumed_from_step": self.start_step,
             "train_seconds": round(self.total_seconds, 3),
             "steps_per_second": round(speed, 2),

@@ -1,6 +1,6 @@
 """Image data sets: Fashion-MNIST, MNIST and the tensorflow-datasets sets the report listed.
 
-Where the pixels come from, in order (DESIGN.md "Data"):
+Where the pixels come from, in order (docs/data.md):
   1. `data_dir` (the `--data_dir` flag) or the CREATIVE_GANS_DATA_DIR environment variable: the
      four IDX files (`train-images-idx3-ubyte[.gz]`, ...) in that directory or in its
      sub-directory named after the data set. A directory given but missing or holding broken

@@ -1,5 +1,5 @@
 """The judge: a small CNN classifier trained on the *full* data set (every class, the removed ones
-too) that grades generated images (DESIGN.md "Metrics").
+too) that grades generated images.
 
 It is trained once per data set and source and cached on disk (CREATIVE_GANS_CACHE, default
 ~/.cache/creative-gans/judge), keyed by the data's name, source and fingerprint, so a judge is

@@ -1,4 +1,4 @@
-"""Metrics of DESIGN.md. Toy (2-d): a generated point is assigned to its nearest reference point
+"""The metrics. Toy (2-d): a generated point is assigned to its nearest reference point
 (mixture centre, or a point of the swiss-roll curve); it is "high quality" (HQ) when that distance
 is below 3 sigma, the convention of VEEGAN and PacGAN. `nn_distance` is DesIGN's creativity score
 and works on any array of samples (images are flattened)."""
@@ -212,7 +212,7 @@ def precision_recall(generated_features, real_features, k=3, max_samples=2000):
 
 def saturated_fraction(images):
     """Share of pixel values (images in [0, 1]) at the ends of an 8-bit range: <= 1/255 or >=
-    254/255 (seed 004's failure: outputs of 0 or 255 only)."""
+    254/255 (Ahn et al.'s failure: outputs of 0 or 255 only)."""
     x = np.asarray(images, np.float64)
     return float(np.mean((x <= 1 / 255) | (x >= 254 / 255)))
 

@@ -1,4 +1,4 @@
-"""The output contract of a run (DESIGN.md): metrics.json, samples.npz, figures, checkpoints/,
+"""The output contract of a run (docs/outputs.md): metrics.json, samples.npz, figures, checkpoints/,
 logs/ in one directory; a directory holds one configuration, so rerunning resumes it."""
 
 import hashlib

@@ -342,7 +342,7 @@ def define_flags(cls, flag_values=None, module_name=None):
         if meta["existing"]:
             flag_values[name].help = meta["help"]
             flag_values.set_default(name, default)
-            flags.declare_key_flag(name, flag_values=flag_values)
+            flag_values.register_key_flag_for_module(module_name, flag_values[name])
             continue
         if meta["choices"]:
             flags.DEFINE_enum(name, default, list(meta["choices"]), meta["help"], **common)

@@ -29,7 +29,7 @@ ROOT = report_runs.ROOT
 SOURCES = [
     ("report", "The report (seed 001): “Creativity in Generative Adversarial Networks”"),
     ("poster", "Its poster (seed 000)"),
-    ("CAN paper", "The CAN paper (seed 004)"),
+    ("CAN paper", "Implementing Creative Adversarial Networks (Ahn, Lee and Huang, UCLA; seed 004)"),
 ]
 VERDICT_CLASS = {
     rf.REPRODUCED: "yes",

@@ -71,12 +71,12 @@ ARTGAN_STYLES = ["Cubism", "Early_Renaissance", "Fauvism", "Pointillism", "Pop_A
 
 def test_wikiart_as_artgan_distributes_it_with_its_csv_split(tmp_path):
     """ArtGAN's layout: wikiart/<Style>/*.jpg beside wikiart_csv/style_{train,val}.csv; --genres 7
-    finds seed 004's seven among the styles, and the held-out images are the ones style_val.csv
+    finds Ahn et al.'s seven among the styles, and the held-out images are the ones style_val.csv
     lists."""
     from PIL import Image
 
-    from can.can_models import CANConfig
-    from can.can_run import ArtData, CANRunSpec
+    from can.can_run import ArtData
+    from can.spec import CANRunSpec
 
     rng = np.random.default_rng(0)
     val = []
@@ -91,8 +91,8 @@ def test_wikiart_as_artgan_distributes_it_with_its_csv_split(tmp_path):
     os.makedirs(tmp_path / "wikiart_csv")
     (tmp_path / "wikiart_csv" / "style_val.csv").write_text("".join(f"{n},{k}\n" for k, n in enumerate(val)))
     logs = []
-    spec = CANRunSpec(
-        out_dir=str(tmp_path / "run"), data_dir=str(tmp_path), model=CANConfig(image_size=16), log=logs.append
+    spec = CANRunSpec.make(
+        out_dir=str(tmp_path / "run"), data_dir=str(tmp_path), image_size=16, log=logs.append
     )
     data = ArtData(spec)
     assert data.num_train == 7 * 3 and len(data.heldout_paths) == 7

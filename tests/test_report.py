@@ -126,7 +126,7 @@ def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "quick"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "benchmarks", "report.py"), "--quick", "--out", str(out)],
+        [sys.executable, "-m", "reporting", "--quick", "--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -155,7 +155,7 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
     assert "http://" not in page and "https://" not in page  # self-contained
     # Rerunning reuses every run: no training, the page again.
     again = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "benchmarks", "report.py"), "--quick", "--out", str(out)],
+        [sys.executable, "-m", "reporting", "--quick", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

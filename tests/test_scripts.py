@@ -50,7 +50,7 @@ def test_stylegan_writes_the_output_contract(style_run):
     assert samples.shape == (2500, 2) and samples.dtype == np.float32
     m = metrics(out)
     assert m["steps"] == 30 and m["modes_present"] == 7 and 0.0 <= m["hq_fraction"] <= 1.0
-    assert m["flags.missing_mixt"] == ["1"] and m["flags.label"] is True
+    assert m["flags.missing_mixt"] == [1] and m["flags.label"] is True
     assert "metrics.json" in proc.stdout and "modes" in proc.stdout
     assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
 
