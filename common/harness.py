@@ -122,20 +122,14 @@ class Trainer:
         # ones included), so a variable added to a model later (an EMA copy, a new head) leaves
         # older runs restorable. Runs saved before by position are read by position.
         legacy = getattr(self.model, "legacy_optimizer_keys", None) or {}
-        names = [self.model.optimizers] + (
+        self._optimizer_keys = [self.model.optimizers] + (
             [{legacy.get(k, k): o for k, o in self.model.optimizers.items()}] if legacy else []
         )
-        variables = self._variables = named_variables(self.model)
-        self.checkpoint = tf.train.Checkpoint(step=self.step, variables=variables, **data, **names[0])
-        # Earlier layouts it can restore from: the optimizers under their older keys; the model's
-        # variables by position (runs saved before they were tracked by name).
-        self._by_name = [self.checkpoint] + [
-            tf.train.Checkpoint(step=self.step, variables=variables, **data, **keys) for keys in names[1:]
-        ]
-        self._by_position = [
-            tf.train.Checkpoint(step=self.step, model_variables=list(self.model.variables), **data, **keys)
-            for keys in names
-        ]
+        self._data = data
+        self._variables = named_variables(self.model)
+        self.checkpoint = tf.train.Checkpoint(
+            step=self.step, variables=self._variables, **data, **self.model.optimizers
+        )
         self.checkpoint_dir = os.path.join(config.out_dir, "checkpoints")
         self.manager = self._open_manager()
         self.history_path = os.path.join(config.out_dir, "logs", "history.json")
@@ -268,29 +262,42 @@ class Trainer:
         return 0
 
     def _restore_from(self, path):
-        """Restores `path` under the first layout it fits (today's first); raises the mismatch of
-        today's layout when it fits none."""
+        """Restores `path` under the first layout it fits (today's first): the optimizers under
+        today's keys or older ones, the variables by name or (runs saved before they were tracked
+        by name) by position, with or without the data iterator (a run saved across several
+        devices has none: its data stream starts afresh). Raises the mismatch of today's layout
+        when it fits none."""
+        saved = {name for name, _ in tf.train.list_variables(path)}
+        by_name = not any(name.startswith("model_variables/") for name in saved)
+        data = self._data if any(name.startswith("data/") for name in saved) else {}
         mismatch = None
-        for checkpoint in self._by_position if by_position(path) else self._by_name:
+        for keys in self._optimizer_keys:
+            model = (
+                {"variables": self._variables} if by_name else {"model_variables": list(self.model.variables)}
+            )
+            checkpoint = tf.train.Checkpoint(step=self.step, **model, **data, **keys)
             try:
-                self._restore_one(checkpoint, path)
-                return
+                self._restore_one(checkpoint, path, by_name)
             except (AssertionError, ValueError) as error:
                 mismatch = mismatch or error
+                continue
+            if self._data and not data:
+                print(
+                    f"{os.path.basename(path)} holds no data position (saved across devices): the data "
+                    "stream starts afresh"
+                )
+            return
         raise mismatch
 
-    def _restore_one(self, checkpoint, path):
-        if hasattr(checkpoint, "variables"):
-            unused = unused_values(path, checkpoint, self._variables)
-        else:
-            unused = []
+    def _restore_one(self, checkpoint, path, by_name):
+        unused = unused_values(path, checkpoint, self._variables) if by_name else []
         status = checkpoint.restore(path).expect_partial()  # checked below, not warned about later
         if unused:  # values no variable of this model takes: another model's checkpoint
             raise AssertionError(f"{len(unused)} saved values have no place in this model, e.g. {unused[0]}")
         try:
             status.assert_existing_objects_matched()
         except AssertionError:
-            if not hasattr(checkpoint, "variables"):
+            if not by_name:
                 raise  # by position, every variable must have its value
             print(
                 f"{os.path.basename(path)}: the model has variables this run's checkpoint does not "

@@ -95,10 +95,14 @@ def test_train_writes_the_output_contract(ctx, run):
 
 def test_rerun_with_more_iterations_resumes(ctx, run):
     out, _ = run
-    proc = train(ctx, out, "--iterations", "6")
+    proc = train(
+        ctx, out, "--iterations", "6", "--sample_every", "3"
+    )  # --sample_every: not the run's identity
     assert proc.returncode == 0, proc.stderr
     values = metrics(out)
-    assert values["resumed_from_step"] == 4 and values["iterations"] == 6
+    assert (
+        values["resumed_from_step"] == 4 and values["iterations"] == 6 and values["flags.sample_every"] == 3
+    )
 
 
 def test_baseline_softmax_and_mirrored(ctx):

@@ -104,10 +104,14 @@ def test_vae_and_figr_draw_the_same_shots(run):
 
 def test_rerun_with_more_meta_iterations_resumes(ctx, run):
     out, _ = run
-    proc = train(ctx, out, "--dataset", "mnist", "--meta_iterations", "6")
+    # --sample_every and the evaluation's flags do not define the run: it continues.
+    proc = train(
+        ctx, out, "--dataset", "mnist", "--meta_iterations", "6", "--sample_every", "3", "--gen_steps", "1"
+    )
     assert proc.returncode == 0, proc.stderr
     values = metrics(out)
     assert values["resumed_from_step"] == 4 and values["meta_iterations"] == 6
+    assert values["flags.sample_every"] == 3 and values["flags.gen_steps"] == 1
 
 
 def test_wgan_gp_resnet_on_two_logical_devices(ctx):

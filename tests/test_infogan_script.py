@@ -129,6 +129,13 @@ def test_resume_and_mirrored_strategy_on_two_logical_cpus(env):
     assert proc.returncode == 0, proc.stderr
     second = metrics(out)
     assert second["steps"] == 20 and second["resumed_from_step"] == 10 and second["replicas"] == 2
+    # The strategy and XLA say how to train, not what: on one device with --jit the run continues.
+    default = [a for a in args if a not in ("--strategy", "mirrored")]
+    proc = run(env, *default, "--epoch", "3", "--jit")
+    assert proc.returncode == 0, proc.stderr
+    third = metrics(out)
+    assert third["steps"] == 30 and third["resumed_from_step"] == 20 and third["replicas"] == 1
+    assert "data stream starts afresh" in proc.stdout
 
 
 def test_mixed_precision_on_a_cpu_trains_without_xla_unless_asked(env):

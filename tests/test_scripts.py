@@ -90,12 +90,15 @@ def test_rerunning_resumes(style_run):
         "1",
         "--niters",
         "40",
+        "--nojit",  # how to train, not what: the run continues
         "--out_dir",
         out,
     )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
-    assert m["resumed_from_step"] == 30 and m["steps"] == 40
+    assert m["resumed_from_step"] == 30 and m["steps"] == 40 and m["flags.jit"] is False
+    with open(os.path.join(out, "run_config.json")) as f:
+        assert json.load(f)["spec"]["jit"] is False  # the record follows the latest command
 
 
 @pytest.mark.parametrize(

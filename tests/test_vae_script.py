@@ -128,10 +128,12 @@ def test_rerun_with_more_epochs_resumes(env, few_shot_run):
         "--epochs",
         "3",
         *TINY[2:],
+        "--jit",  # XLA says how to train, not what: the run continues
+        "on",
     )
     assert proc.returncode == 0, proc.stderr
     m = metrics(out)
-    assert m["resumed_from_step"] == 20 and m["steps"] == 30
+    assert m["resumed_from_step"] == 20 and m["steps"] == 30 and m["flags.jit"] == "on"
     assert "cached classifier" in proc.stdout  # the judge is not trained twice
 
 
