@@ -64,43 +64,43 @@ report: setup
 
 # Speed + 10-seed quality tables for the 2-d experiments (~25 min on 2 cores).
 bench: setup
-	$(PY) -m benchmarks.bench_2d --seeds 10
+	$(PY) -m benchmarks.bench_2d --write_docs --seeds 10
 
 # VAE: seconds per epoch, the -ELBO table and the report's four findings (~35 min on 2 cores).
 bench-vae: setup
-	$(PY) -m benchmarks.bench_vae
+	$(PY) -m benchmarks.bench_vae --write_docs
 
 # InfoGAN family: seconds per epoch, the report's command for every --gan_type, Fashion-MNIST
 # infoGAN at 50 epochs (~60 min on 2 cores).
 bench-infogan: setup
-	$(PY) -m benchmarks.bench_infogan
+	$(PY) -m benchmarks.bench_infogan --write_docs
 
 # FIGR: meta-iterations/s per --loss, held-out metrics at fixed meta-iteration counts, the
 # comparison with the four-shot VAE (~45 min on 2 cores).
 bench-figr: setup
-	$(PY) -m benchmarks.bench_figr
+	$(PY) -m benchmarks.bench_figr --write_docs
 
 # CAN: seconds per iteration at batch 200 and 64 beside the convolutions alone, CAN vs the
 # baseline DCGAN on the stand-in (~25 min on 2 cores).
 bench-can: setup
-	$(PY) -m benchmarks.bench_can
+	$(PY) -m benchmarks.bench_can --write_docs
 
 # The survey server under 50 simulated participants at once (needs make report's CAN runs; ~2 min).
 bench-survey: setup
-	$(PY) -m benchmarks.bench_survey
+	$(PY) -m benchmarks.bench_survey --write_docs
 
 # A roofline: the machine's float32 peaks beside every experiment's step at default and paper
 # settings (FLOPs, s/step, GFLOP/s, peak RSS; ~10 min).
 # BEFORE=rev also measures the code at git revision rev in the same run (before/after columns).
 bench-roofline: setup
-	$(PY) -m benchmarks.bench_roofline $(if $(BEFORE),--before $(BEFORE))
+	$(PY) -m benchmarks.bench_roofline --write_docs $(if $(BEFORE),--before $(BEFORE))
 
 # Fault injection: kill -9, damaged checkpoints, races, a full disk, 100+ bad inputs (~25 min).
 bench-faults: setup
-	$(PY) -m benchmarks.bench_faults
+	$(PY) -m benchmarks.bench_faults --write_docs
 
 bench-quick: setup
-	$(PY) -m benchmarks.bench_2d --seeds 2 --niters 501
+	$(PY) -m benchmarks.bench_2d --write_docs --seeds 2 --niters 501
 
 clean:
 	rm -rf runs 2D-codes/runs vae/runs infogan/runs figr/runs figr/Runs can/runs .pytest_cache

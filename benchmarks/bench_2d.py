@@ -235,8 +235,8 @@ def main():
         "--parallel", type=int, default=2, help="quality runs at once (timing runs are alone)"
     )
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_2d"), help="scratch output")
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "bench_2d.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_2d")
     parts = set(args.parts.split(","))
     previous = files.read_json(args.out, {})
     speed_rows = speed(args.work_dir, args.speed_repeats) if "speed" in parts else previous.get("speed", [])

@@ -378,8 +378,8 @@ def main():
     )
     parser.add_argument("--data_dir", default=None, help="a WikiArt folder (default: the stand-in)")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_can"), help="scratch output")
-    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_can.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_can")
     parts = {
         "speed": lambda prev: speed(prev, args),
         "quality": lambda prev: quality(prev, args),

@@ -14,6 +14,11 @@ from tests.helpers import free_ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
+FIGURES = os.path.join(ROOT, "docs", "figures")
+SCRATCH = os.path.join(ROOT, "runs", "benchmarks")  # tables and JSON without --write_docs
+# --write_docs: the benchmark writes benchmarks/results/, BENCHMARKS.md and the figures the
+# documents show (the make targets pass it); without it nothing tracked by git is touched.
+WRITE_DOCS = False
 SECTIONS = [
     ("before_after.md", "Before and after the fidelity fixes (issue 18)"),
     ("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
@@ -130,6 +135,29 @@ def finished(out_dir, key):
     return values if key in values and not values.get("diverged") else None
 
 
+def parse_args(parser, name):
+    """The benchmark's arguments, with --write_docs added and --out (where the parser has one)
+    defaulting to benchmarks/results/<name>.json with it and runs/benchmarks/<name>.json without."""
+    global WRITE_DOCS
+    parser.add_argument(
+        "--write_docs",
+        action="store_true",
+        help="write benchmarks/results/, BENCHMARKS.md and the figures in docs/figures/ (the make "
+        "targets do); without it the tables are printed and the JSON goes to runs/benchmarks/",
+    )
+    args = parser.parse_args()
+    WRITE_DOCS = args.write_docs
+    if getattr(args, "out", "") is None:
+        args.out = os.path.join(RESULTS if WRITE_DOCS else SCRATCH, f"{name}.json")
+    return args
+
+
+def copy_figure(source, name):
+    """A figure the documents show, into docs/figures/<name> (only with --write_docs)."""
+    if WRITE_DOCS and os.path.exists(source):
+        shutil.copyfile(source, os.path.join(FIGURES, name))
+
+
 def run_parts(out_json, wanted, parts, markdown, markdown_name):
     """Runs the wanted parts ({name: function(previous rows of that part) -> its rows}) in order,
     keeping the other parts' last numbers from out_json and saving after each part (a long
@@ -146,11 +174,13 @@ def run_parts(out_json, wanted, parts, markdown, markdown_name):
 
 
 def publish(markdown_name, text):
-    """benchmarks/results/<markdown_name> = text, BENCHMARKS.md reassembled, text printed."""
+    """The table printed; with --write_docs also benchmarks/results/<markdown_name> and
+    BENCHMARKS.md reassembled."""
     from common import files
 
-    files.write_bytes(os.path.join(RESULTS, markdown_name), text.encode())
-    write_benchmarks_md()
+    if WRITE_DOCS:
+        files.write_bytes(os.path.join(RESULTS, markdown_name), text.encode())
+        write_benchmarks_md()
     print(text)
 
 

@@ -650,8 +650,8 @@ def main():
     parser.add_argument(
         "--work_dir", default=os.path.join(ROOT, "runs", "bench_faults"), help="scratch output"
     )
-    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_faults.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_faults")
     os.makedirs(args.work_dir, exist_ok=True)
     data_dir, art_dir = prepare(args.work_dir)
     env = environment(os.path.join(args.work_dir, "cache"))

@@ -25,7 +25,6 @@ from reporting.runs import VAE_FOUR_SHOT_9  # next to this script
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGR_DIR = os.path.join(ROOT, "figr")
 VAE_DIR = os.path.join(ROOT, "vae")
-FIGURES = os.path.join(ROOT, "docs", "figures")
 VAE_FOUR_SHOT = VAE_FOUR_SHOT_9
 HELD_OUT_KEYS = [
     "heldout_judge_accuracy",
@@ -129,9 +128,7 @@ def wgan(previous, args):
         ["--dataset", "Mnist", "--loss", "wgan-gp", "--meta_iterations", str(args.wgan_count)],
         out_dir,
     )
-    shutil.copy(
-        os.path.join(out_dir, "progression.png"), os.path.join(FIGURES, "figr_mnist_wgan_progression.png")
-    )
+    bench_common.copy_figure(os.path.join(out_dir, "progression.png"), "figr_mnist_wgan_progression.png")
     return [
         {
             "meta_iterations": args.wgan_count,
@@ -307,8 +304,8 @@ def main():
         "--speed_iterations", type=int, default=200, help="timed meta-iterations per configuration"
     )
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_figr"), help="scratch output")
-    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_figr.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_figr")
     args.counts = [int(c) for c in args.counts.split(",")]
     parts = {
         "speed": lambda prev: speed(prev, args),

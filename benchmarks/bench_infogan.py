@@ -24,14 +24,12 @@ Nothing here asserts a number.
 
 import argparse
 import os
-import shutil
 
 from benchmarks import bench_common
 from infogan.gan_variants import GAN_TYPES  # the registry; no TensorFlow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
-FIGURES = os.path.join(ROOT, "docs", "figures")
 
 KEYS = [
     "width",
@@ -78,7 +76,7 @@ def copy_figures(out_dir, names):
     for source, target in names.items():
         path = os.path.join(out_dir, source)
         if os.path.exists(path):
-            shutil.copyfile(path, os.path.join(FIGURES, target))
+            bench_common.copy_figure(path, target)
 
 
 def merge(previous, rows):
@@ -368,8 +366,8 @@ def main():
     parser.add_argument(
         "--work_dir", default=os.path.join(ROOT, "runs", "bench_infogan"), help="scratch output"
     )
-    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_infogan.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_infogan")
     types = args.types.split(",")
     for gan_type in types + args.fashion_types.split(","):
         if gan_type not in GAN_TYPES:

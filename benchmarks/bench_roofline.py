@@ -488,7 +488,12 @@ def main():
     )
     parser.add_argument("--noprofile", action="store_true", help="skip the per-op profiles")
     parser.add_argument("--novae_runs", action="store_true", help="skip the whole VAE runs")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--write_docs",
+        action="store_true",
+        help="write benchmarks/results/ and BENCHMARKS.md (the make target does)",
+    )
+    args = parser.parse_args()  # measuring children import nothing of this tree's benchmarks
     if args.one:
         one(args.one, args.root, args.steps, None if args.xla is None else args.xla == "on")
         return
@@ -506,6 +511,7 @@ def main():
         return
     from benchmarks import bench_common
 
+    bench_common.WRITE_DOCS = args.write_docs
     names = args.configs.split(",")
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
@@ -551,7 +557,8 @@ def main():
     result["load"] = load
     from common import files
 
-    files.write_json(os.path.join(bench_common.RESULTS, "bench_roofline.json"), result)
+    folder = bench_common.RESULTS if bench_common.WRITE_DOCS else bench_common.SCRATCH
+    files.write_json(os.path.join(folder, "bench_roofline.json"), result)
     bench_common.publish("bench_roofline.md", markdown(result))
 
 

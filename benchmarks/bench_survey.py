@@ -30,7 +30,6 @@ from tests.helpers import free_ports
 
 ROOT = bench_common.ROOT
 SURVEY_DIR = os.path.join(ROOT, "survey")
-FIGURES = os.path.join(ROOT, "docs", "figures")
 SIMULATED = "SIMULATED answers from the load test (bench_survey.py), not people"
 
 
@@ -119,7 +118,7 @@ def run(args):
             results = list(pool.map(lambda n: participant(port, n, n in careless), range(args.participants)))
         wall = time.perf_counter() - started
         load.append(os.getloadavg()[0])
-        screenshot(port)
+        screenshot(port, args.work_dir)
     finally:
         server.terminate()
         server.wait(10)
@@ -137,9 +136,7 @@ def run(args):
         [sys.executable, "analyze.py", "--study", study_dir, "--note", SIMULATED],
         cwd=SURVEY_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    shutil.copyfile(
-        os.path.join(study_dir, "results.png"), os.path.join(FIGURES, "survey_results_simulated.png")
-    )
+    bench_common.copy_figure(os.path.join(study_dir, "results.png"), "survey_results_simulated.png")
     answers = [s for r in results for s in r["answer_s"]]
     pages = [s for r in results for s in r["page_s"]]
     return {
@@ -164,8 +161,9 @@ def run(args):
     }
 
 
-def screenshot(port):
-    """The question page a participant sees, in headless Chromium at a phone's width."""
+def screenshot(port, work_dir):
+    """The question page a participant sees, in headless Chromium at a phone's width (into
+    docs/figures with --write_docs, else into the work directory)."""
     from reporting import browser
 
     try:
@@ -182,7 +180,8 @@ def screenshot(port):
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         time.sleep(0.5)
         browser.load_all_images(driver)
-        driver.save_screenshot(os.path.join(FIGURES, "survey_question.png"))
+        folder = bench_common.FIGURES if bench_common.WRITE_DOCS else work_dir
+        driver.save_screenshot(os.path.join(folder, "survey_question.png"))
     finally:
         driver.quit()
 
@@ -226,11 +225,12 @@ def main():
     parser.add_argument(
         "--work_dir", default=os.path.join(ROOT, "runs", "bench_survey"), help="scratch output"
     )
-    args = parser.parse_args()
+    args = bench_common.parse_args(parser, "bench_survey")
     row = run(args)
     from common import files
 
-    files.write_json(os.path.join(bench_common.RESULTS, "bench_survey.json"), row)
+    folder = bench_common.RESULTS if bench_common.WRITE_DOCS else bench_common.SCRATCH
+    files.write_json(os.path.join(folder, "bench_survey.json"), row)
     bench_common.publish("bench_survey.md", markdown(row))
 
 

@@ -12,14 +12,12 @@ BENCHMARKS.md. Benchmarks are not tests: nothing here asserts a number.
 
 import argparse
 import os
-import shutil
 
 from benchmarks import bench_common
 from reporting.runs import VAE_COMMANDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAE_DIR = os.path.join(ROOT, "vae")
-FIGURES = os.path.join(ROOT, "docs", "figures")
 
 
 # The report's VAE findings and its own four-shot-dress command (the report page runs them too).
@@ -136,7 +134,7 @@ def findings(work_dir, seeds, previous):
                 wall, _, m = vae([*args, "--seed", str(seed)], out_dir)
             figure = os.path.join(out_dir, "few_shot.png")
             if name.startswith("report's command") and seed == seeds[0] and os.path.exists(figure):
-                shutil.copyfile(figure, os.path.join(FIGURES, "vae_four_shot_dress.png"))  # README's figure
+                bench_common.copy_figure(figure, "vae_four_shot_dress.png")
             rows.append(
                 {
                     "finding": name,
@@ -265,8 +263,8 @@ def main():
     parser.add_argument("--speed_epochs", type=int, default=3, help="epochs of the timed runs")
     parser.add_argument("--seeds", default="1,2,3", help="seeds of the findings part")
     parser.add_argument("--work_dir", default=os.path.join(ROOT, "runs", "bench_vae"), help="scratch output")
-    parser.add_argument("--out", default=os.path.join(bench_common.RESULTS, "bench_vae.json"))
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_vae")
     bench_common.run_parts(
         args.out,
         set(args.parts.split(",")),

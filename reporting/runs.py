@@ -80,7 +80,7 @@ VAE_COMMANDS = [
 
 
 @dataclasses.dataclass(frozen=True)
-class RunSpec:
+class ReportRun:
     """One command over seeds. `stages` run in the same directory one after another (a longer
     run continues the shorter one); after each stage metrics.json is kept as metrics_<name>.json.
     `seconds` is the expected wall time of one seed on 2 CPU cores (the progress bar's weights)."""
@@ -105,7 +105,7 @@ class RunSpec:
 
 
 def _toy(run_id, args, seeds, seconds, script="STYLEGAN.py", metrics_file="metrics.json"):
-    return RunSpec(run_id, "2D-codes", script, tuple(args), seeds, seconds, metrics_file=metrics_file)
+    return ReportRun(run_id, "2D-codes", script, tuple(args), seeds, seconds, metrics_file=metrics_file)
 
 
 def run_specs(quick):
@@ -132,7 +132,7 @@ def run_specs(quick):
             metrics_file=compare,
         ),
         _toy("cgan", ["--label", "--missing_mixt", "4", *toy_iters], toy_seeds, 25, script="CGAN.py"),
-        RunSpec(
+        ReportRun(
             "infogan",
             "infogan",
             "main.py",
@@ -152,13 +152,13 @@ def run_specs(quick):
     vae_epochs = ("--epochs", "1") if quick else ()
     vae = dict(VAE_COMMANDS)
     specs += [
-        RunSpec(
+        ReportRun(
             "vae_trousers_removed", "vae", "VAE.py", (*vae["trousers removed"], *vae_epochs), image_seeds, 150
         ),
-        RunSpec(
+        ReportRun(
             "vae_sneakers_removed", "vae", "VAE.py", (*vae["sneakers removed"], *vae_epochs), image_seeds, 150
         ),
-        RunSpec(
+        ReportRun(
             "vae_one_shot_trousers",
             "vae",
             "VAE.py",
@@ -166,7 +166,7 @@ def run_specs(quick):
             image_seeds,
             100,
         ),
-        RunSpec(
+        ReportRun(
             "vae_four_shot_9",
             "vae",
             "VAE.py",
@@ -178,7 +178,7 @@ def run_specs(quick):
     meta = (20, 40) if quick else (1000, 2000)
     figr_small = ["--eval_episodes", "1", "--num_samples", "16"] if quick else []
     specs += [
-        RunSpec(
+        ReportRun(
             "figr",
             "figr",
             "train.py",
@@ -190,7 +190,7 @@ def run_specs(quick):
                 (f"at_{meta[1]}", ("--meta_iterations", str(meta[1]))),
             ),
         ),
-        RunSpec(
+        ReportRun(
             "figr_report_settings",
             "figr",
             "train.py",
@@ -213,8 +213,8 @@ def run_specs(quick):
         ]
     )
     specs += [
-        RunSpec("can", "can", "train.py", tuple(can), gan_seeds, 180),
-        RunSpec("can_baseline", "can", "train.py", (*can, "--baseline"), gan_seeds, 150),
+        ReportRun("can", "can", "train.py", tuple(can), gan_seeds, 180),
+        ReportRun("can_baseline", "can", "train.py", (*can, "--baseline"), gan_seeds, 150),
     ]
     return specs
 

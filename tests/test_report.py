@@ -37,7 +37,7 @@ def tiny_spec(tmp_path, run_id, *args, stages=()):
     folder = tmp_path / "exp"
     folder.mkdir(exist_ok=True)
     (folder / "tiny.py").write_text(SCRIPT)
-    return report_runs.RunSpec(run_id, str(folder), "tiny.py", tuple(args), (0, 1), 1.0, stages=stages)
+    return report_runs.ReportRun(run_id, str(folder), "tiny.py", tuple(args), (0, 1), 1.0, stages=stages)
 
 
 def calls(tmp_path):
