@@ -75,6 +75,33 @@ def positive_ints(value, name):
     return out
 
 
+def is_toy(value):
+    """Whether a --dataset value names one of the 2-d toy sets (any case, - and _ ignored)."""
+    from common import toy_data
+
+    return str(value).lower().replace("-", "").replace("_", "") in {n.lower() for n in toy_data.TOY_DATASETS}
+
+
+def dataset(experiment, toys=True):
+    """A parser for --dataset: the canonical name of an image set `experiment` takes
+    (image_data.IMAGE_SETS' `experiments`) or, with `toys`, of a 2-d toy set."""
+    from common import image_data, toy_data
+
+    def parse(value, name):
+        if toys and is_toy(value):
+            return toy_data.canonical_name(value)
+        try:
+            canonical = image_data.canonical_name(value)
+        except UsageError as error:
+            raise UsageError(f"{name}: {error}") from None
+        if canonical not in image_data.sets_for(experiment):
+            choices = ", ".join([*image_data.sets_for(experiment), *(toy_data.TOY_DATASETS if toys else ())])
+            raise UsageError(f"{name}: {canonical} is not a data set of {experiment}; use {choices}")
+        return canonical
+
+    return parse
+
+
 def lower(value, name):
     return None if value is None else str(value).strip().lower()
 

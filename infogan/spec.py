@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from common import image_data, resources, toy_data
+from common import resources, toy_data
 from common import spec as o
 from common.classes import UsageError, validate_classes
 from infogan import gan_variants
@@ -13,18 +13,6 @@ def gan_type(value, name):
     if variant is None:
         raise UsageError(f"{name}: unknown type '{value}'; choose one of {', '.join(gan_variants.GAN_TYPES)}")
     return variant.name
-
-
-def is_toy(value):
-    return str(value).lower().replace("-", "").replace("_", "") in {n.lower() for n in toy_data.TOY_DATASETS}
-
-
-def dataset_name(value, name):
-    canonical = toy_data.canonical_name(value) if is_toy(value) else image_data.canonical_name(value)
-    if not is_toy(value) and canonical not in image_data.sets_for("infogan"):
-        choices = ", ".join(image_data.sets_for("infogan") + toy_data.TOY_DATASETS)
-        raise UsageError(f"{name}: {canonical} is not supported here; use {choices}")
-    return canonical
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +34,7 @@ class GANRunSpec(o.RunSpec):
         "mnist",
         "mnist, fashion-mnist or 8Gaussians (case-insensitive; the toy sets 25Gaussians and swissroll "
         "work too, with MLP networks).",
-        parse=dataset_name,
+        parse=o.dataset("infogan"),
     )
     missing_mixt: tuple = o.option(
         (), "Classes removed from training (an index or a list like 3 or 3,5).", parse=o.classes

@@ -4,21 +4,7 @@ import dataclasses
 
 from common import image_data, resources, toy_data
 from common import spec as o
-from common.classes import UsageError, validate_classes
-
-
-def is_toy(name):
-    return str(name).lower().replace("-", "").replace("_", "") in {n.lower() for n in toy_data.TOY_DATASETS}
-
-
-def dataset_name(value, name):
-    """The canonical name of an image set VAE.py takes (image_data.sets_for("vae")) or a toy set."""
-    if is_toy(value):
-        return toy_data.canonical_name(value)
-    canonical = image_data.canonical_name(value)
-    if canonical not in image_data.sets_for("vae"):
-        raise UsageError(f"{name}: {canonical} is not a data set of the VAE")
-    return canonical
+from common.classes import validate_classes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +17,7 @@ class VAERunSpec(o.RunSpec):
         "Data set (case-insensitive): "
         + ", ".join([*image_data.sets_for("vae"), *toy_data.TOY_DATASETS])
         + ". cifar10 ... lsun-bed come from tensorflow-datasets when prepared on this machine.",
-        parse=dataset_name,
+        parse=o.dataset("vae"),
     )
     encoding_vector_size: int = o.option(
         20,
