@@ -110,6 +110,7 @@ def run_experiment(spec, experiment, quiet_grappler=False):
     experiment (loading its data may refuse the command before anything is written), claim the
     run directory (a finished run is re-evaluated, an interrupted one resumes), run, print the
     headline numbers. What every entry script does, and the library's way to run one."""
+    rundir.check_path(spec.resolved_out_dir)  # a file or an unwritable folder: refused before TensorFlow
     spec = prepare(spec, quiet_grappler)
     instance = load_class(experiment)(spec)
     instance.validate()

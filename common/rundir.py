@@ -41,7 +41,7 @@ class Diverged(RunFailed):
         self.step = step
 
 
-def _check_path(out_dir):
+def check_path(out_dir):
     """One line for an --out_dir that is a file, lies under a file, or cannot be written."""
     path = os.path.abspath(out_dir)
     if os.path.exists(path) and not os.path.isdir(path):
@@ -136,7 +136,7 @@ def claim(out_dir, config, log=print):
     """Claims out_dir for a run with `config` — its spec (common.spec), or for a tool without
     one a JSON-able dict of what it made the directory from — for the duration of the block. See
     the module docstring."""
-    _check_path(out_dir)
+    check_path(out_dir)
     created = not os.path.exists(out_dir)
     try:
         os.makedirs(out_dir, exist_ok=True)
