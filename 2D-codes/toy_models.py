@@ -6,7 +6,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from common import losses
+from common import losses, optimizers
 from common.distribute import scale_loss, split_seed
 from common.layers import MinibatchDiscrimination
 
@@ -151,10 +151,10 @@ class ToyGAN(keras.Model):
             "discriminator": "d_optimizer",
         }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
-            "generator": keras.optimizers.Adam(
+            "generator": optimizers.Adam(
                 self._learning_rate(c.lrg, 1), beta_1=c.beta1, epsilon=c.adam_epsilon
             ),
-            "discriminator": keras.optimizers.Adam(
+            "discriminator": optimizers.Adam(
                 self._learning_rate(c.lrd, c.d_steps), beta_1=c.beta1, epsilon=c.adam_epsilon
             ),
         }

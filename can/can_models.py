@@ -24,7 +24,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from common import losses
+from common import losses, optimizers
 from common.distribute import optimizer, scale_loss, split_seed
 from common.layers import MinibatchDiscrimination
 
@@ -176,8 +176,8 @@ class CAN(keras.Model):
             "discriminator": "d",
         }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
-            "generator": optimizer(keras.optimizers.Adam(config.lr_g, beta_1=config.beta1)),
-            "discriminator": optimizer(keras.optimizers.Adam(config.lr_d, beta_1=config.beta1)),
+            "generator": optimizer(optimizers.Adam(config.lr_g, beta_1=config.beta1)),
+            "discriminator": optimizer(optimizers.Adam(config.lr_d, beta_1=config.beta1)),
         }
         self.optimizers["generator"].build(self.generator.trainable_variables)
         self.optimizers["discriminator"].build(self.discriminator.trainable_variables)

@@ -21,7 +21,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from common import losses
+from common import losses, optimizers
 from common.distribute import split_seed
 
 LOSSES = ("dcgan", "wgan-gp")
@@ -185,7 +185,7 @@ class FIGR(keras.Model):
         def meta_optimizer():
             if config.meta_optimizer == "sgd":
                 return keras.optimizers.SGD(config.meta_lr)
-            return keras.optimizers.Adam(config.meta_lr, beta_1=config.meta_beta1)
+            return optimizers.Adam(config.meta_lr, beta_1=config.meta_beta1)
 
         self.legacy_optimizer_keys = {
             "generator": "meta_g",

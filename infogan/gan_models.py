@@ -21,7 +21,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from common import losses
+from common import losses, optimizers
 from common.distribute import optimizer, scale_loss, split_seed
 from infogan.gan_variants import GAN_TYPES, VARIANTS  # noqa: F401  (GAN_TYPES re-exported)
 
@@ -187,8 +187,8 @@ class ImageGAN(keras.Model):
             "discriminator": "d_optimizer",
         }  # the keys of runs saved before the optimizers were renamed
         self.optimizers = {
-            "generator": optimizer(keras.optimizers.Adam(c.lr_g, beta_1=c.beta1)),
-            "discriminator": optimizer(keras.optimizers.Adam(c.lr_d, beta_1=c.beta1)),
+            "generator": optimizer(optimizers.Adam(c.lr_g, beta_1=c.beta1)),
+            "discriminator": optimizer(optimizers.Adam(c.lr_d, beta_1=c.beta1)),
         }
         self.optimizers["generator"].build(self.g_variables)
         self.optimizers["discriminator"].build(self.d_variables)

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import optimizers
 from common.distribute import optimizer, scale_loss
 
 ARCHS = ("conv", "mlp")
@@ -124,7 +125,7 @@ class VAE(keras.Model):
         self.legacy_optimizer_keys = {
             "vae": "optimizer"
         }  # the keys of runs saved before the optimizers were renamed
-        self.optimizers = {"vae": optimizer(keras.optimizers.Adam(config.lr))}
+        self.optimizers = {"vae": optimizer(optimizers.Adam(config.lr))}
         self.optimizers["vae"].build(self.trainable_variables)
 
     def encode(self, x):
