@@ -46,6 +46,9 @@ class CANConfig:
     beta1: float = 0.5
     g_steps: int = 2  # generator steps per discriminator step (Ahn et al.)
     minibatch_discrimination: bool = False
+    # G's last mapping of its logits to pixels: "mapped", Ahn et al.'s fix (4 tanh(x / 4) into the
+    # sigmoid, stretched onto [0, 1]); "sigmoid", the plain sigmoid they had before it.
+    output: str = "mapped"
 
     @property
     def base(self):
@@ -75,6 +78,7 @@ def style_ambiguity_loss(genre_logits, kind="binary"):
     return tf.reduce_mean(per_image)
 
 
+OUTPUTS = ("mapped", "sigmoid")
 SIGMOID_4 = 0.9820137900379085  # sigmoid(4): the largest value of sigmoid(4 tanh(x / 4))
 
 
@@ -136,6 +140,9 @@ class Generator(keras.Model):
 
     def __init__(self, config: CANConfig, **kwargs):
         super().__init__(**kwargs)
+        if config.output not in OUTPUTS:
+            raise ValueError(f"unknown output '{config.output}'; choose one of {', '.join(OUTPUTS)}")
+        self.output_mapping = config.output
         b, channels = config.base, config.d_channels
         self.fc = [
             keras.layers.Dense(config.fc),
@@ -157,7 +164,7 @@ class Generator(keras.Model):
         x = z
         for layer in self.fc + self.up:
             x = layer(x)
-        return range_matched_sigmoid(x)
+        return range_matched_sigmoid(x) if self.output_mapping == "mapped" else tf.sigmoid(x)
 
 
 class CAN(keras.Model):

@@ -192,6 +192,8 @@ class CANExperiment(Experiment):
             "diversity_real": metrics.mean_pairwise_distance(heldout),
             "saturated_fraction": metrics.saturated_fraction(gens),
             "saturated_fraction_heldout_real": metrics.saturated_fraction(heldout),
+            "saturated_foreground": metrics.foreground_saturated_fraction(gens),
+            "saturated_foreground_heldout_real": metrics.foreground_saturated_fraction(heldout),
         }
         out["diversity_ratio"] = out["diversity"] / max(out["diversity_real"], 1e-12)
         if spec.judge:
@@ -211,43 +213,66 @@ class CANExperiment(Experiment):
         return out, {"samples": gens}
 
     def judge_metrics(self, gens, heldout, heldout_labels):
-        """The independent genre classifier's verdict: trained on real images only, so the style
-        entropy of the generations is not graded by the discriminator that G was trained against."""
+        """The independent genre classifier's verdict: trained on real images of the K genres only
+        (the stand-in: Fashion-MNIST restricted to its first K classes, so no probability is left
+        on classes that are not genres), so the style entropy of the generations is graded neither
+        by the discriminator G was trained against nor by classes outside the genres. The entropy
+        is also given among the generations the judge finds realistic (inside the real images'
+        manifold in its feature space: improved precision's membership), so an image that is
+        ambiguous only because it is no picture of anything is told apart."""
         from common import judge as judge_lib
         from common.image_data import ImageData
 
         k = len(self.spec.genres)
-        if hasattr(self.data, "fashion"):  # stand-in: the Fashion-MNIST judge on 28x28 gray images
-            judge = judge_lib.load_judge(self.data.fashion, log=self.spec.log)
+        if hasattr(self.data, "fashion"):  # stand-in: a K-class judge on 28x28 gray images
+            f = self.data.fashion
+            keep, keep_test = f.train_y < k, f.test_y < k
+            data = ImageData(
+                f"{f.name}-first{k}",
+                f.train_x[keep],
+                f.train_y[keep],
+                f.test_x[keep_test],
+                f.test_y[keep_test],
+                f.class_names[:k],
+                f.source,
+                f.source_key,
+            )
             to_judge = lambda x: tf.image.resize(tf.image.rgb_to_grayscale(x), (28, 28)).numpy()  # noqa: E731
         else:
             rng = np.random.default_rng(self.spec.seed + 1)
             x, y = self.data.real_sample("train", 1000 * k, rng)
-            hx, hy = heldout, heldout_labels
             data = ImageData(
                 "wikiart-" + "-".join(g.replace(" ", "") for g in self.spec.genres),
                 (x * 255).astype(np.uint8),
                 y.astype(np.int64),
-                (hx * 255).astype(np.uint8),
-                hy.astype(np.int64),
+                (heldout * 255).astype(np.uint8),
+                heldout_labels.astype(np.int64),
                 tuple(self.spec.genres),
                 self.data.source,
                 "folder",
             )
-            judge = judge_lib.load_judge(data, log=self.spec.log)
             to_judge = lambda x: x  # noqa: E731
-        probs_gen = judge.probabilities(to_judge(gens))[:, :k]
-        probs_real = judge.probabilities(to_judge(heldout))[:, :k]
+        judge = judge_lib.load_judge(data, log=self.spec.log)
+        probs_gen, features_gen = judge.outputs(to_judge(gens))
+        probs_real, features_real = judge.outputs(to_judge(heldout))
+        realistic = metrics.realistic(features_gen, features_real)
         out = {
             "judge_test_accuracy": judge.info.test_accuracy,
+            "judge_classes": k,
             "judge_accuracy_heldout_real": float(np.mean(np.argmax(probs_real, 1) == heldout_labels)),
+            "realistic_fraction": float(np.mean(realistic)),
+            "frechet_judge_distance": metrics.frechet_distance(features_gen, features_real),
         }
-        for name, probs in (("style_entropy_judge", probs_gen), ("style_entropy_judge_real", probs_real)):
-            p = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)  # over the K genres
-            out[name] = float(np.mean(-np.sum(p * np.log(np.maximum(p, 1e-12)), axis=1)))
-        for c, share in enumerate(
-            metrics.class_histogram(probs_gen / np.maximum(probs_gen.sum(1, keepdims=True), 1e-12))
-        ):
+
+        def entropy(p):
+            return -np.sum(p * np.log(np.maximum(p, 1e-12)), axis=1)
+
+        out["style_entropy_judge"] = float(np.mean(entropy(probs_gen)))
+        out["style_entropy_judge_real"] = float(np.mean(entropy(probs_real)))
+        out["style_entropy_judge_realistic"] = (
+            float(np.mean(entropy(probs_gen[realistic]))) if realistic.any() else None
+        )
+        for c, share in enumerate(metrics.class_histogram(probs_gen)):
             out[f"judge_genre_{c}_share"] = float(share)
         return out
 

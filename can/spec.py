@@ -75,6 +75,13 @@ class CANRunSpec(o.RunSpec):
         "Minibatch discrimination in D's real/fake head (Salimans et al. 2016), Ahn et al.'s suggested "
         "remedy for mode collapse.",
     )
+    output: str = o.option(
+        "mapped",
+        "G's last mapping of its logits to pixels: mapped = Ahn et al.'s fix for over-saturated "
+        "outputs (the sigmoid's input mapped into (-4, 4) by 4 tanh(x / 4)), stretched onto [0, 1]; "
+        "sigmoid = the plain sigmoid they had before it (the report's control for that fix).",
+        choices=("mapped", "sigmoid"),
+    )
     image_size: int = o.option(
         64, "Images are resized to this square size (a multiple of 8).", check=o.multiple_of(8, 8)
     )
@@ -98,6 +105,7 @@ class CANRunSpec(o.RunSpec):
             lr_d=self.lr_d,
             g_steps=self.g_steps,
             minibatch_discrimination=self.minibatch_discrimination,
+            output=self.output,
         )
 
     def check(self):
@@ -119,4 +127,5 @@ class CANRunSpec(o.RunSpec):
 
     def name_parts(self):
         kind = "baseline" if self.baseline else f"can-{self.style_loss}"
-        return [kind, f"{len(self.genres)}genres"] + ([] if self.data_dir else ["standin"])
+        output = [] if self.output == "mapped" else [f"{self.output}-output"]
+        return [kind, f"{len(self.genres)}genres", *output] + ([] if self.data_dir else ["standin"])

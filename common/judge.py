@@ -20,6 +20,10 @@ from common.pipelines import to_float
 
 CACHE_ENV = files.CACHE_ENV
 VERSION = 1  # bump when the architecture or training recipe changes: old caches are then ignored
+# CREATIVE_GANS_QUICK_JUDGE=1 (QUICK reports and leagues, the tests): a judge of one epoch on at most
+# 5,000 images, cached apart: seconds instead of minutes, for machinery whose numbers mean nothing.
+QUICK_ENV = "CREATIVE_GANS_QUICK_JUDGE"
+QUICK_IMAGES = 5000
 
 
 def cache_dir():
@@ -116,8 +120,15 @@ class Judge:
         return out
 
 
-def cache_key(data):
-    return f"{data.name}-{data.source_key}-{data.fingerprint()}-v{VERSION}"
+def quick():
+    return os.environ.get(QUICK_ENV) == "1"
+
+
+def cache_key(data, seed=0):
+    """The data's name, source and fingerprint, the recipe's version; other seeds of the ensemble
+    and quick judges carry a suffix (seed 0's key is the one every run has always used)."""
+    suffix = (f"-s{seed}" if seed else "") + ("-quick" if quick() else "")
+    return f"{data.name}-{data.source_key}-{data.fingerprint()}-v{VERSION}{suffix}"
 
 
 def _accuracy(net, x, y, batch_size=1000):
@@ -130,29 +141,34 @@ def _accuracy(net, x, y, batch_size=1000):
 
 
 def train_judge(data, epochs=8, batch_size=128, seed=0, log=print):
-    """Trains a JudgeNet on all of data.train_x; returns (net, test accuracy, seconds)."""
+    """Trains a JudgeNet on all of data.train_x (quick(): one epoch on at most QUICK_IMAGES);
+    returns (net, test accuracy, seconds)."""
     keras.utils.set_random_seed(seed)
     net = JudgeNet(data.num_classes)
-    steps = epochs * -(-len(data.train_x) // batch_size)
+    train_x, train_y = data.train_x, data.train_y
+    if quick():
+        epochs = 1
+        pick = np.random.default_rng(seed).permutation(len(train_x))[:QUICK_IMAGES]
+        train_x, train_y = train_x[pick], train_y[pick]
+    steps = epochs * -(-len(train_x) // batch_size)
     net.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     started = time.perf_counter()
     log(
-        f"judge: training a classifier on all {len(data.train_x)} {data.name} training images "
+        f"judge: training a classifier (seed {seed}) on {len(train_x)} {data.name} training images "
         f"({epochs} epochs; once, then cached in {cache_dir()})"
     )
-    net.fit(
-        to_float(data.train_x), data.train_y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True
-    )
+    net.fit(to_float(train_x), train_y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
     seconds = time.perf_counter() - started
     return net, _accuracy(net, data.test_x, data.test_y), seconds
 
 
-def load_judge(data, epochs=8, log=print):
-    """The cached judge for `data`, training (and caching) it first if there is none."""
-    key = cache_key(data)
+def load_judge(data, epochs=8, log=print, seed=0):
+    """The cached judge for `data` (of ensemble member `seed`), training (and caching) it first
+    if there is none."""
+    key = cache_key(data, seed)
     weights = os.path.join(cache_dir(), f"{key}.weights.h5")
     info_path = os.path.join(cache_dir(), f"{key}.json")
     saved = files.read_json(info_path)
@@ -167,7 +183,7 @@ def load_judge(data, epochs=8, log=print):
             return Judge(net, data.num_classes, info)
         except (ValueError, OSError) as error:  # a damaged cache is rebuilt, not trusted
             log(f"judge: ignoring unreadable cache {weights} ({error})")
-    net, accuracy, seconds = train_judge(data, epochs=epochs, log=log)
+    net, accuracy, seconds = train_judge(data, epochs=epochs, seed=seed, log=log)
     net.input_image_shape = data.image_shape
     os.makedirs(cache_dir(), exist_ok=True)
     temporary = os.path.join(cache_dir(), f".{key}.{os.getpid()}.weights.h5")
@@ -180,8 +196,16 @@ def load_judge(data, epochs=8, log=print):
             "test_accuracy": accuracy,
             "train_seconds": seconds,
             "source": data.source,
-            "epochs": epochs,
+            "epochs": 1 if quick() else epochs,
+            "seed": seed,
+            "quick": quick(),
         },
     )
     log(f"judge: test accuracy {accuracy:.4f} after {seconds:.0f} s")
     return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False))
+
+
+def load_ensemble(data, members=3, log=print):
+    """The judges of seeds 0 .. members-1 for `data` (seed 0 is every run's own judge): a finding
+    graded by several judges shows how much of a number is the judge's."""
+    return [load_judge(data, log=log, seed=seed) for seed in range(members)]

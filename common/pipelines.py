@@ -86,11 +86,12 @@ def unfit_images(x, shape):
     return tf.image.resize(x, (h, w), antialias=True).numpy().clip(0.0, 1.0)
 
 
-def task_dataset(x, y, shots, seed, tasks=1):
+def task_dataset(x, y, shots, seed, tasks=1, mixed=False):
     """Infinite tf.data pipeline of few-shot tasks for meta-learning: each element holds `tasks`
     tasks, shape (tasks, shots, H, W, C); a task is `shots` distinct images of one class drawn at
-    random among the classes of y. Task i comes from a stateless RNG seeded with (seed, i), so the
-    iterator's state is one counter and a resumed run sees the tasks an uninterrupted one would."""
+    random among the classes of y (mixed: `shots` distinct images of any classes, a plain
+    minibatch). Task i comes from a stateless RNG seeded with (seed, i), so the iterator's state
+    is one counter and a resumed run sees the tasks an uninterrupted one would."""
     import tensorflow as tf
 
     y = np.asarray(y)
@@ -104,6 +105,8 @@ def task_dataset(x, y, shots, seed, tasks=1):
     starts = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
     sizes = tf.constant(counts, tf.int32)
     images = tf.constant(np.asarray(x)[order])
+    if mixed:  # one block: every image a candidate
+        starts, sizes, classes = tf.constant([0], tf.int32), tf.constant([len(y)], tf.int32), classes[:1]
 
     def task(i):
         key = tf.stack([tf.constant(seed, tf.int64), i])

@@ -131,6 +131,22 @@ def _compare(out_dir, previous, config):
         )
 
 
+def lock_holder(out_dir):
+    """The process id holding out_dir's lock (a run under way), or None when no live process
+    holds it (no run, a finished one, or one whose process died: the kernel drops its lock)."""
+    path = os.path.join(out_dir, LOCK_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, "a+") as lock_file:
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.seek(0)
+            return lock_file.read().strip() or "unknown"
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+        return None
+
+
 @contextlib.contextmanager
 def claim(out_dir, config, log=print):
     """Claims out_dir for a run with `config` — its spec (common.spec), or for a tool without

@@ -136,7 +136,12 @@ class FIGRExperiment(Experiment):
 
         # One task per replica: with N devices each meta-step averages N tasks' Reptile gradients.
         dataset = task_dataset(
-            self.meta_x, self.meta_y, spec.shots, spec.seed, tasks=strategy.num_replicas_in_sync
+            self.meta_x,
+            self.meta_y,
+            spec.shots,
+            spec.seed,
+            tasks=strategy.num_replicas_in_sync,
+            mixed=spec.pretraining == "plain",
         )
         trainer = harness.Trainer(
             lambda: FIGR(self.config),
@@ -162,12 +167,13 @@ class FIGRExperiment(Experiment):
             judge = judge_lib.load_judge(self.data, log=spec.log)
         real = {c: to_float(self.real[c]) for c in self.held_out}
         real_features = {c: judge.features(real[c]) for c in self.held_out} if judge is not None else {}
-        per_episode, evals = [], {"generations": {}, "unadapted": {}}
+        per_episode, evals = [], {"generations": {}, "unadapted": {}, "episodes": {}}
         for e, shots_of in enumerate(self.episodes):
             for c in self.held_out:
                 gens = generate(shots_of[c], spec.gen_steps, spec.num_samples, 100 + e)
                 values = self.grade(gens, shots_of[c], c, real[c], judge, real_features.get(c))
                 per_episode.append((e, c, values))
+                evals["episodes"].setdefault(c, []).append(self.native(gens))
                 if e == 0:
                     evals["generations"][c] = gens
                     evals["unadapted"][c] = generate(shots_of[c], 0, spec.num_samples, 100)
@@ -271,6 +277,17 @@ class FIGRExperiment(Experiment):
             f"FIGR: {spec.dataset}, {len(self.meta_x)} meta-training images, held out {held_out}, "
             f"{spec.meta_iterations} meta-iterations"
         )
+
+    def write_extra(self, evals):
+        """few_shot.npz: per held-out class c, every episode's shots (`shots_c`, uint8 at the data's
+        size), generations (`generations_c`) and episode 0's unadapted generations
+        (`unadapted_c`), at the data's size in [0, 1]: what the report grades again."""
+        arrays = {}
+        for c in self.held_out:
+            arrays[f"shots_{c}"] = np.stack([episode[c] for episode in self.episodes])
+            arrays[f"generations_{c}"] = np.stack(evals["episodes"][c])
+            arrays[f"unadapted_{c}"] = self.native(evals["unadapted"][c])
+        files.write_npz(os.path.join(self.spec.out_dir, "few_shot.npz"), **arrays)
 
     def samples(self, evals):
         samples = np.concatenate([evals["generations"][c] for c in self.held_out])

@@ -101,6 +101,15 @@ class FIGRRunSpec(o.RunSpec):
         "(0: none; without it G collapsed within 1,500 meta-iterations).",
         check=o.non_negative,
     )
+    pretraining: str = o.option(
+        "reptile",
+        "reptile: FIGR's meta-training (a task is --shots images of one class; Reptile's meta-step). "
+        "plain: the control without meta-learning, a GAN pre-trained conventionally on the same "
+        "classes: tasks of --shots images of mixed classes, each task's adapted weights kept as they "
+        "are (meta-step SGD at rate 1; --meta_optimizer/--meta_lr are not used), then adapted to the "
+        "shots by the same inner loop: plain fine-tuning.",
+        choices=("reptile", "plain"),
+    )
     gen_steps: int | None = o.option(
         None,
         "Inner steps when generating for an unseen class (default: --inner_steps).",
@@ -151,8 +160,8 @@ class FIGRRunSpec(o.RunSpec):
             inner_steps=self.inner_steps,
             inner_optimizer=self.inner_optimizer,
             inner_lr=self.inner_lr,
-            meta_optimizer=self.meta_optimizer,
-            meta_lr=self.meta_lr,
+            meta_optimizer="sgd" if self.pretraining == "plain" else self.meta_optimizer,
+            meta_lr=1.0 if self.pretraining == "plain" else self.meta_lr,
             r1_gamma=self.r1_gamma if self.loss == "dcgan" else 0.0,
         )
 
@@ -181,9 +190,9 @@ class FIGRRunSpec(o.RunSpec):
         return self.log_dir
 
     def name_parts(self):
-        return [self.dataset, self.loss] + (
-            ["heldout" + "-".join(map(str, self.held_out))] if self.held_out else []
-        )
+        plain = ["plain"] if self.pretraining == "plain" else []
+        held_out = ["heldout" + "-".join(map(str, self.held_out))] if self.held_out else []
+        return [self.dataset, self.loss, *plain, *held_out]
 
 
 def from_run_dir(run_dir, **changes):

@@ -190,3 +190,41 @@ def test_nearest_neighbours_on_image_sized_data_match_float64_brute_force():
     brute = np.sqrt(((points[:, None].astype(np.float64) - refs[None].astype(np.float64)) ** 2).sum(-1))
     np.testing.assert_allclose(dist, brute.min(1), rtol=1e-12)
     np.testing.assert_allclose(brute[np.arange(len(points)), index], brute.min(1), rtol=1e-12)
+
+
+def test_copy_rate_does_not_depend_on_how_many_real_images_there_are():
+    rng = np.random.default_rng(0)
+    shots = rng.normal(size=(4, 8))
+    copies = np.repeat(shots, 10, axis=0) + 0.01 * rng.normal(size=(40, 8))
+    new = rng.normal(size=(40, 8))  # drawn as the real images are
+    for n_real in (50, 5000):
+        real = rng.normal(size=(n_real, 8))
+        assert metrics.copy_rate(copies, shots, real) == 1.0
+        assert metrics.copy_rate(new, shots, real) < 0.2
+    # The old measure (nearer than the nearest real image) falls as real images are added.
+    few, many = rng.normal(size=(20, 8)), rng.normal(size=(20000, 8))
+    near = shots + 0.5 * rng.normal(size=(4, 8))
+    old_few = metrics.shot_metrics(near, shots, few)["copy_fraction"]
+    old_many = metrics.shot_metrics(near, shots, many)["copy_fraction"]
+    assert old_many < old_few
+
+
+def test_foreground_saturation_ignores_a_black_background():
+    garment = np.zeros((2, 8, 8, 1))
+    garment[:, 2:6, 2:6] = 0.6  # a mid-grey object on black: nothing saturated
+    assert metrics.saturated_fraction(garment) > 0.7  # the old measure counts the background
+    assert metrics.foreground_saturated_fraction(garment) == 0.0
+    burnt = garment.copy()
+    burnt[:, 2:6, 2:6] = 1.0  # the object at 255: all of the foreground saturated
+    assert metrics.foreground_saturated_fraction(burnt) == 1.0
+    blank = np.zeros((1, 8, 8, 3))
+    assert metrics.foreground_saturated_fraction(blank) == 1.0
+
+
+def test_realistic_membership_is_the_precision_of_each_sample():
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(300, 2))
+    gen = np.concatenate([rng.normal(size=(50, 2)), 20 + rng.normal(size=(50, 2))])
+    inside = metrics.realistic(gen, real)
+    assert inside[:50].mean() > 0.8 and not inside[50:].any()
+    assert metrics.precision_recall(gen, real)[0] == pytest.approx(inside.mean())

@@ -84,7 +84,12 @@ class VAERunSpec(o.RunSpec):
         choices=("auto", "on", "off"),
     )
     judge: bool = o.judge_option()
-    per_shot: int = o.state(8)  # generations per shot in the few-shot figure and metrics
+    per_shot: int = o.option(
+        8,
+        "Few-shot: generations decoded near each shot (figure and metrics).",
+        identity=False,
+        check=o.positive,
+    )
 
     # ---------------------------------------------------------------------------- derived
     @property

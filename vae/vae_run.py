@@ -328,6 +328,7 @@ class VAEExperiment(Experiment):
             os.path.join(self.spec.out_dir, "latent_codes.npz"),
             codes=evals["codes"],
             labels=self.test_y,
+            grid=evals["grid"],  # the decoded manifold (manifold.png), graded again by the report
             **extra,
         )
 
