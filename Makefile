@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data browser demo lint format test report bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults clean
+.PHONY: setup data browser demo lint format test report league bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults clean
 
 setup: data browser $(VENV)/.installed
 
@@ -56,11 +56,16 @@ TEST_WORKERS ?= 2
 test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
-# Every finding of the report, its poster and the CAN paper over seeds -> report/index.html,
-# report/findings.json, report/FINDINGS.md (~90 min on 2 cores; finished runs are reused, so a rerun
-# resumes). QUICK=1: the same at toy settings in ~4 min, into runs/report-quick/.
+# Every finding of the report, its poster and Ahn et al.'s CAN over confirmatory seeds ->
+# report/index.html, report/findings.json, report/FINDINGS.md (~2.5 h on 2 cores; finished runs are
+# reused, so a rerun resumes). QUICK=1: the same at toy settings in ~4 min, into runs/report-quick/.
 report: setup
 	$(PY) -m reporting $(if $(QUICK),--quick)
+
+# Every model family on every held-out class, one protocol, one table -> league/results/index.html
+# (the CPU league: ~3 h on 2 cores). QUICK=1: toy budgets, one class (~4 min), into runs/league-quick/.
+league: setup
+	$(PY) -m league $(if $(QUICK),--quick)
 
 # Speed + 10-seed quality tables for the 2-d experiments (~25 min on 2 cores).
 bench: setup

@@ -89,9 +89,14 @@ def set_seed(seed):
 
 
 class Trainer:
-    def __init__(self, model_fn, dataset, config, strategy=None, on_step=None, hook_steps=()):
+    def __init__(
+        self, model_fn, dataset, config, strategy=None, on_step=None, hook_steps=(), initialize=None
+    ):
         """model_fn() -> model (called inside the strategy scope); dataset: tf.data of global
-        batches; on_step(step, losses): host callback after each step in hook_steps (snapshots)."""
+        batches; on_step(step, losses): host callback after each step in hook_steps (snapshots);
+        initialize(model): called once on a fresh run (no checkpoint yet), before its first save —
+        e.g. weights from another run to fine-tune."""
+        self.initialize = initialize
         self.strategy = strategy or tf.distribute.get_strategy()
         self.workers = getattr(self.strategy.extended, "_num_workers", 1)
         # On CPUs XLA cannot serve several replicas: TensorFlow has no collectives for XLA-compiled
@@ -356,6 +361,8 @@ class Trainer:
     def run(self):
         config = self.config
         start_step = self.restore()
+        if start_step == 0 and self.initialize is not None and self.manager.latest_checkpoint is None:
+            self.initialize(self.model)
         if start_step > config.steps:
             raise UsageError(
                 f"{config.out_dir} is already trained for {start_step} steps, more than the {config.steps} "

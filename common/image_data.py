@@ -74,7 +74,7 @@ class ImageSetSpec:
     experiments: tuple = ("vae",)
 
 
-GRAY_28 = ("vae", "infogan", "figr")
+GRAY_28 = ("vae", "infogan", "figr", "diffusion")
 
 
 IMAGE_SETS = {

@@ -220,6 +220,16 @@ def realistic(generated_features, real_features, k=3, max_samples=2000):
     return np.any(_pairwise_distances(gen, real) <= radii[None, :], axis=1)
 
 
+def coverage(generated_features, real_features, k=5, max_samples=2000):
+    """Coverage (Naeem et al. 2020): the fraction of real samples whose k-nearest-neighbour ball
+    (among the real samples) holds at least one generated sample. Unlike recall it is built on the
+    real samples' balls only, so outlying generations — noise — cannot inflate it."""
+    gen = np.asarray(generated_features, np.float64).reshape(len(generated_features), -1)[:max_samples]
+    real = np.asarray(real_features, np.float64).reshape(len(real_features), -1)[:max_samples]
+    radii = np.sort(_pairwise_distances(real, real), axis=1)[:, min(k, len(real) - 1)]
+    return float(np.mean(np.any(_pairwise_distances(real, gen) <= radii[:, None], axis=1)))
+
+
 def saturated_fraction(images):
     """Share of pixel values (images in [0, 1]) at the ends of an 8-bit range: <= 1/255 or >=
     254/255 (Ahn et al.'s failure: outputs of 0 or 255 only)."""

@@ -69,8 +69,8 @@ class GANExperiment(Experiment):
             self.width = "mlp"
         else:
             self.data = load_image_data(spec.dataset, spec.data_dir)
-            self.train_x, self.train_y, _ = remove_classes(
-                self.data.train_x, self.data.train_y, spec.removed, 0, self.rng
+            self.train_x, self.train_y, self.shots = remove_classes(
+                self.data.train_x, self.data.train_y, spec.removed, spec.few_shot, self.rng
             )
             self.class_names = self.data.class_names
             self.source = self.data.source
@@ -216,6 +216,8 @@ class GANExperiment(Experiment):
             "train_examples": int(len(self.train_x)),
             "removed_classes": list(spec.removed),
             "width": self.width,
+            "few_shot": spec.few_shot,
+            **{f"class_{c}_shot_indices": v.tolist() for c, v in getattr(self, "shots", {}).items()},
         }
         samples, codes = self.sample_codes(model)
         if self.toy:

@@ -39,6 +39,12 @@ class GANRunSpec(o.RunSpec):
     missing_mixt: tuple = o.option(
         (), "Classes removed from training (an index or a list like 3 or 3,5).", parse=o.classes
     )
+    few_shot: int = o.option(
+        0,
+        "Keep this many images of each removed class, repeated until the class is about as frequent "
+        "as the others (as the report's few-shot VAE; the league's few-shot setting). 0: zero-shot.",
+        check=o.non_negative,
+    )
     epoch: int = o.option(50, "Passes over the training set.", identity=False, check=o.positive)
     z_dim: int = o.option(62, "Size of the noise vector z.", check=o.positive)
     lr_g: float = o.option(
@@ -95,7 +101,13 @@ class GANRunSpec(o.RunSpec):
         )
         classes = toy_data.toy_spec(self.dataset).num_classes if self.toy else 10
         validate_classes(self.missing_mixt, classes)
+        o.require(
+            not (self.few_shot and not self.missing_mixt),
+            "--few_shot needs --missing_mixt: the shots are examples of the removed class",
+        )
+        o.require(not (self.few_shot and self.toy), "--few_shot: images only")
 
     def name_parts(self):
         removed = ["remove" + "-".join(map(str, self.removed))] if self.removed else []
-        return [self.gan_type, self.dataset, *removed]
+        shots = [f"{self.few_shot}shot"] if self.few_shot else []
+        return [self.gan_type, self.dataset, *removed, *shots]

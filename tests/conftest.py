@@ -12,6 +12,7 @@ VAE_DIR = os.path.join(ROOT, "vae")
 INFOGAN_DIR = os.path.join(ROOT, "infogan")
 FIGR_DIR = os.path.join(ROOT, "figr")
 CAN_DIR = os.path.join(ROOT, "can")
+DIFFUSION_DIR = os.path.join(ROOT, "diffusion")
 
 import tensorflow as tf  # noqa: E402  (after the environment above is set)
 

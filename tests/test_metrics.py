@@ -228,3 +228,15 @@ def test_realistic_membership_is_the_precision_of_each_sample():
     inside = metrics.realistic(gen, real)
     assert inside[:50].mean() > 0.8 and not inside[50:].any()
     assert metrics.precision_recall(gen, real)[0] == pytest.approx(inside.mean())
+
+
+def test_coverage_is_not_inflated_by_noise():
+    rng = np.random.default_rng(2)
+    real = rng.normal(size=(400, 4))
+    good = rng.normal(size=(400, 4))
+    collapsed = np.repeat(rng.normal(size=(1, 4)), 400, axis=0)
+    noise = 30 * rng.normal(size=(400, 4))  # far-flung outliers: a large recall ball, no coverage
+    assert metrics.coverage(good, real) > 0.8
+    assert metrics.coverage(collapsed, real) < 0.1
+    assert metrics.coverage(noise, real) < 0.05
+    assert metrics.precision_recall(noise, real)[1] > metrics.coverage(noise, real)
