@@ -182,20 +182,41 @@ def judge_validation(grader, log):
     return out
 
 
-def evaluate(specs, runs_root, grade=True, log=print):
+def select_findings(text):
+    """`--findings a,b` -> the findings of those ids (in the page's order); None -> all."""
+    if not text:
+        return list(rf.FINDINGS)
+    wanted = [t.strip() for t in text.split(",") if t.strip()]
+    known = {f.finding_id for f in rf.FINDINGS}
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise ValueError(f"unknown finding(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return [f for f in rf.FINDINGS if f.finding_id in wanted]
+
+
+def needed_runs(specs, chosen):
+    """The run specs the chosen findings read: their runs, controls and figure runs."""
+    ids = set()
+    for f in chosen:
+        ids.update(f.runs, f.controls, f.figure[:1])
+    return [spec for spec in specs if spec.run_id in ids]
+
+
+def evaluate(specs, runs_root, grade=True, log=print, chosen=None):
+    chosen = list(rf.FINDINGS) if chosen is None else chosen
     data = {spec.run_id: report_runs.load(runs_root, spec) for spec in specs}
     by_id = {spec.run_id: spec for spec in specs}
     grader = grading.Grader(log=log) if grade else None
     ctx = rf.Context(data, runs_root, grader)
-    results = {f.finding_id: f.evaluate(ctx) for f in rf.FINDINGS if f.kind != "claim"}
+    results = {f.finding_id: f.evaluate(ctx) for f in chosen if f.kind != "claim"}
     validation = judge_validation(grader, log) if grader else {}
     ctx.validation = validation
-    results.update({f.finding_id: f.evaluate(ctx) for f in rf.FINDINGS if f.kind == "claim"})
-    for f in rf.FINDINGS:  # the readings' floors too, now that the judges are validated
+    results.update({f.finding_id: f.evaluate(ctx) for f in chosen if f.kind == "claim"})
+    for f in chosen:  # the readings' floors too, now that the judges are validated
         if f.kind != "claim":
             results[f.finding_id] = f.evaluate(ctx)
     findings = []
-    for finding in rf.FINDINGS:
+    for finding in chosen:
         result = results[finding.finding_id]
         findings.append(
             {
@@ -404,6 +425,11 @@ def render_html(findings, prov, meta, validation):
             "<p class='verdict no'>QUICK mode: toy settings and one seed that exercise the code; these "
             "numbers and verdicts mean nothing about the findings.</p>"
         )
+    if meta.get("subset"):
+        parts.append(
+            f"<p class='verdict no' id='subset'>A partial page: {len(meta['subset'])} of the "
+            f"{meta['findings_total']} findings (--findings); the others were not run or graded here.</p>"
+        )
     parts.append(
         f"<p id='headline'><b>{len(claims)} claims of the sources: {esc(headline(claims))}.</b> Made by "
         f"<code>{esc(meta['command'])}</code> at commit <code>{esc(meta['commit'])}</code> "
@@ -547,6 +573,12 @@ def main():
     parser.add_argument(
         "--parallel", type=int, default=2, help="runs at a time (local: each on cores / parallel threads)"
     )
+    parser.add_argument(
+        "--findings",
+        default=None,
+        help="comma-separated finding ids (e.g. 2.3-cgan,2.5-no-trousers): run and show only those "
+        "and the runs they read; default: every finding",
+    )
     parser.add_argument("--slurm_partition", default=None, help="with --engine slurm: the partition")
     parser.add_argument(
         "--reference_figures",
@@ -559,6 +591,12 @@ def main():
         parser.error("--parallel must be at least 1")
     if args.reference_figures and not os.path.isdir(args.reference_figures):
         parser.error(f"--reference_figures {args.reference_figures} is not a directory")
+    try:
+        chosen = select_findings(args.findings)
+    except ValueError as e:
+        parser.error(f"--findings: {e}")
+    if args.findings and args.out is None:
+        parser.error("--findings builds a partial page: give it its own --out (never the whole report's)")
     out_dir = os.path.abspath(
         args.out or os.path.join(ROOT, "runs", "report-quick" if args.quick else "report")
     )
@@ -568,7 +606,7 @@ def main():
     os.makedirs(runs_root, exist_ok=True)
     if args.quick:
         os.environ["CREATIVE_GANS_QUICK_JUDGE"] = "1"  # the runs' judges and the page's: seconds, not minutes
-    specs = report_runs.run_specs(args.quick)
+    specs = needed_runs(report_runs.run_specs(args.quick), chosen)
     started = time.perf_counter()
     if not args.page_only:
         threads = 0 if args.engine != "local" else max(1, (os.cpu_count() or 2) // args.parallel)
@@ -581,11 +619,17 @@ def main():
             slurm_partition=args.slurm_partition,
             title="report",
         )
-    findings, data, validation = evaluate(specs, runs_root, log=lambda text: print(text, file=sys.stderr))
+    findings, data, validation = evaluate(
+        specs, runs_root, log=lambda text: print(text, file=sys.stderr), chosen=chosen
+    )
     copy_figures(findings, data, runs_root, out_dir, args.reference_figures)
     prov = provenance(specs, data)
     meta = {
-        "command": "make report" + (" QUICK=1" if args.quick else ""),
+        "command": "make report"
+        + (" QUICK=1" if args.quick else "")
+        + (f" (--findings {args.findings})" if args.findings else ""),
+        "subset": [f.finding_id for f in chosen] if args.findings else None,
+        "findings_total": len(rf.FINDINGS),
         "quick": args.quick,
         "commit": engine.git_commit(),
         "criteria_commit": criteria_commit(),

@@ -230,12 +230,61 @@ def test_every_quote_is_verbatim_in_its_source():
 
 
 # ------------------------------------------------------------------ QUICK, end to end, in a browser
+# The suite runs a partial QUICK page (`make report QUICK=1` runs all 24): every experiment family,
+# every kind of finding, each "no X" with its control; 12 of the 23 runs.
+SUBSET = (
+    "2.2-no-sample-in-missing-mixture",
+    "2.2-samples-in-between",
+    "2.2-nn-distance-vague",
+    "2.3-cgan",
+    "2.5-no-trousers",
+    "2.6-figr-copies",
+    "poster-creativity-loss",
+    "004-mode-collapse",
+    "poster-human-evaluation",
+    "2.2.4-style-covers-more",
+    "2.4-infogan-no-3",
+    "can-ambiguity",
+    "elgammal-human",
+)
+
+
+def test_a_subset_of_findings_runs_only_their_runs_and_unknown_ids_are_one_line(tmp_path):
+    from reporting import report
+
+    chosen = report.select_findings(",".join(SUBSET))
+    assert [f.finding_id for f in chosen] == [f.finding_id for f in rf.FINDINGS if f.finding_id in SUBSET]
+    assert {f.kind for f in chosen} == set(rf.KINDS)
+    runs = {spec.run_id for spec in report.needed_runs(report_runs.run_specs(True), chosen)}
+    assert len(runs) == 12 and {"toy_compare_all", "cgan_all", "vae_all_classes", "infogan_all"} <= runs
+    assert len(report.select_findings("")) == len(rf.FINDINGS)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reporting",
+            "--quick",
+            "--findings",
+            "2.3-cgan,nonsense",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "unknown finding(s) nonsense" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x").exists()
+
+
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "quick"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     reference = os.path.join(ROOT, "..", "shared", "reference-figures")
-    extra = ["--reference_figures", reference] if os.path.isdir(reference) else []
+    extra = ["--findings", ",".join(SUBSET)]
+    extra += ["--reference_figures", reference] if os.path.isdir(reference) else []
     proc = subprocess.run(
         [sys.executable, "-m", "reporting", "--quick", "--out", str(out), *extra],
         cwd=ROOT,
@@ -254,10 +303,11 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
     with open(out / "findings.json") as f:
         report = json.load(f)
     findings = report["findings"]
-    assert len(findings) == len(rf.FINDINGS)
+    assert [f["id"] for f in findings] == [f.finding_id for f in rf.FINDINGS if f.finding_id in SUBSET]
+    assert report["meta"]["subset"] == [f["id"] for f in findings] and len(findings) == len(SUBSET)
     assert all(f["verdict"] in stats.VERDICTS for f in findings)
     measured = [f for f in findings if f["verdict"] != stats.NOT_TESTABLE]
-    assert len(measured) >= 18 and all(f["numbers"] for f in measured)
+    assert len(measured) >= 10 and all(f["numbers"] for f in measured)
     assert report["meta"]["runs_failed"] == 0 and report["meta"]["criteria_commit"]
     assert set(report["judges"]) == {"fashion-mnist", "mnist"}
     assert all(run["data_source"] and run["commits"] for run in report["runs"])
@@ -280,7 +330,8 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
 def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdict_and_controls(
     quick_report, tmp_path
 ):
-    out, _, with_reference = quick_report
+    out, _, extra = quick_report
+    with_reference = "--reference_figures" in extra
     try:
         driver = browser.chromium()
     except browser.NoBrowser as missing:
@@ -301,7 +352,8 @@ def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdic
             "intervals: d.querySelectorAll('td.interval').length,"
             "controls: d.querySelectorAll('tr.control').length}));"
         )
-        assert len(rows) == len(rf.FINDINGS)
+        assert len(rows) == len(SUBSET)
+        assert "13 of the 24 findings" in driver.find_element("id", "subset").text
         by_id = {f.finding_id: f for f in rf.FINDINGS}
         for row in rows:
             finding = by_id[row["id"]]
