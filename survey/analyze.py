@@ -1,7 +1,8 @@
-"""Analyses a study's answers: per source the mean of Q1-Q5 and the rate of "made by a designer"
-with bootstrapped 95 % intervals (resampling participants), the real images' rate as reference,
-answer distributions, and Krippendorff's alpha (ordinal) per question, excluding participants who
-failed the attention check (counted).
+"""Analyses a study's answers: per source the mean of each scale (Q1-Q5) and the rate of "made by
+a designer" (Q6) with 95 % intervals that account for participants and images (a crossed
+bootstrap), the real images' rate as reference, answer distributions, and Krippendorff's alpha
+(ordinal) per question, excluding participants the quality checks flag (counted by reason).
+Below --min_participants kept participants it gives no intervals and says so.
 
     python analyze.py --study study/
 
@@ -22,6 +23,7 @@ def define_flags():
     flags.DEFINE_string("study", None, "The study directory (made by make_study.py, answered via serve.py).")
     flags.DEFINE_integer("resamples", 2000, "Bootstrap resamples.")
     flags.DEFINE_integer("seed", 0, "Seed of the bootstrap.")
+    flags.DEFINE_integer("min_participants", 10, "Kept participants needed before intervals are given.")
     flags.DEFINE_string(
         "note", None, "A line for the figure and results.md (e.g. that the answers are simulated)."
     )
@@ -31,6 +33,7 @@ def main(argv):
     del argv
     common_flags.require(FLAGS.study, "--study: give the study directory")
     common_flags.check_positive("resamples", FLAGS.resamples)
+    common_flags.check_positive("min_participants", FLAGS.min_participants)
     from survey import study, survey_app, survey_stats
 
     manifest = study.load_manifest(FLAGS.study)
@@ -38,7 +41,12 @@ def main(argv):
     common_flags.require(os.path.exists(db), f"--study {FLAGS.study} has no answers yet (serve it first)")
     participants, answers = survey_app.Store(db).rows()
     results = survey_stats.analyze(
-        manifest, participants, answers, seed=FLAGS.seed, resamples=FLAGS.resamples
+        manifest,
+        participants,
+        answers,
+        seed=FLAGS.seed,
+        resamples=FLAGS.resamples,
+        min_participants=FLAGS.min_participants,
     )
     if FLAGS.note:
         results["note"] = FLAGS.note

@@ -2,8 +2,10 @@
 written as PNGs under random ids, with a manifest that maps each id to its source.
 
 Nothing a participant's browser receives names a source: image files are <random id>.png, the
-manifest stays on the server. The tutorial's four images (two real, two generated, labelled)
-are drawn apart from the study's. One study image is shown twice (an attention check).
+manifest stays on the server. Every source is put into one format (the real images' channels,
+one size, PNG files of one length) and checked for tells (survey/tells.py). The tutorial's four
+images (two real, two generated, labelled) are drawn apart from the study's, the least telling
+ones. A few study images are shown twice (a consistency check).
 """
 
 import dataclasses
@@ -11,6 +13,7 @@ import io as pyio
 import json
 import os
 import secrets
+import zipfile
 
 import numpy as np
 
@@ -18,7 +21,7 @@ from common import files
 from common.classes import UsageError
 
 MANIFEST = "manifest.json"
-VERSION = 1
+VERSION = 2
 VIEW_SIZE = 256  # pixels a side in the PNGs (images are upscaled with nearest-neighbour)
 
 
@@ -31,6 +34,7 @@ class RunImages:
     fit: str  # how real images are brought to the run's size: "resize" or "pad"
     data_source: str
     classes: tuple | None = None  # the data set's classes the run used (None: all)
+    data_dir: str | None = None  # the run's --data_dir (its real images are read from there too)
 
 
 def read_run(run_dir, label=None):
@@ -43,15 +47,17 @@ def read_run(run_dir, label=None):
     try:
         with np.load(path) as data:
             samples = np.asarray(data["samples"], np.float32)
-    except (OSError, ValueError, KeyError) as error:
-        raise UsageError(f"--runs: {path} is unreadable ({error})") from error
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise UsageError(f"--runs: {path} is unreadable ({type(error).__name__}: {error})") from error
     if samples.ndim != 4 or samples.shape[-1] not in (1, 3) or len(samples) == 0:
         raise UsageError(
             f"--runs: {path} holds no images (shape {samples.shape}); 2-d runs cannot be surveyed"
         )
     metrics = files.read_json(os.path.join(run_dir, "metrics.json"), {}) or {}
     config = files.read_json(os.path.join(run_dir, "run_config.json"), {}) or {}
+    config = config.get("spec", config) if isinstance(config, dict) else {}  # format 2 keeps the spec apart
     source = str(metrics.get("data_source", ""))
+    data_dir = metrics.get("flags.data_dir") or config.get("data_dir") or None
     dataset = metrics.get("flags.dataset") or config.get("dataset")
     if source.startswith("STAND-IN"):  # CAN without WikiArt: Fashion-MNIST classes as genres
         dataset = "fashion-mnist"
@@ -69,11 +75,13 @@ def read_run(run_dir, label=None):
         fit,
         source,
         classes,
+        data_dir,
     )
 
 
 def fit_images(images, size, channels, mode):
-    """uint8 or float images (N, h, w, c) -> float (N, size, size, channels) in [0, 1]."""
+    """uint8 or float images (N, h, w, c) -> float (N, size, size, channels) in [0, 1]. Colour to
+    grey by luminance (ITU-R 601), grey to colour by repeating the channel."""
     x = np.asarray(images)
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
     if x.ndim == 3:
@@ -103,8 +111,16 @@ def fit_images(images, size, channels, mode):
     if x.shape[-1] == 1 and channels == 3:
         x = np.repeat(x, 3, axis=-1)
     elif x.shape[-1] == 3 and channels == 1:
-        x = x.mean(-1, keepdims=True)
+        x = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
     return np.clip(x, 0.0, 1.0)
+
+
+def is_grey(images, tolerance=2 / 255):
+    """True when every image's channels agree (grey stored as RGB counts as grey)."""
+    x = np.asarray(images, np.float32)
+    if x.shape[-1] == 1:
+        return True
+    return float(np.abs(x - x.mean(-1, keepdims=True)).max()) <= tolerance
 
 
 def stratified(labels, count, rng):
@@ -122,9 +138,9 @@ def stratified(labels, count, rng):
 
 def real_images(runs, count, rng, real_dir=None, load=None):
     """`count` held-out real images of the runs' data set, balanced over classes, at the runs'
-    size, or images from real_dir (any PNG/JPEG files); returns (images, source, [(index or file
-    name, class or None)])."""
-    size, channels, fit = runs[0].samples.shape[1], runs[0].samples.shape[-1], runs[0].fit
+    size in the data set's own channels, or images from real_dir (any PNG/JPEG files, as RGB);
+    returns (images, source, [(index or file name, class or None)])."""
+    size, fit = runs[0].samples.shape[1], runs[0].fit
     if real_dir is not None:
         from PIL import Image, UnidentifiedImageError
 
@@ -140,13 +156,12 @@ def real_images(runs, count, rng, real_dir=None, load=None):
         for name in chosen:
             try:
                 with Image.open(os.path.join(real_dir, name)) as img:
-                    mode = "RGB" if channels == 3 else "L"
-                    images.append(np.asarray(img.convert(mode).resize((size, size)), np.uint8))
+                    images.append(np.asarray(img.convert("RGB").resize((size, size)), np.uint8))
             except (OSError, UnidentifiedImageError) as error:
                 raise UsageError(f"--real_dir: {name} is not a readable image ({error})") from error
         meta = [(name, None) for name in chosen]
         return (
-            fit_images(np.stack(images), size, channels, "resize"),
+            fit_images(np.stack(images), size, 3, "resize"),
             f"images in {os.path.abspath(real_dir)}",
             meta,
         )
@@ -160,11 +175,15 @@ def real_images(runs, count, rng, real_dir=None, load=None):
             f"the runs trained on different data sets ({', '.join(sorted(datasets))}): a study compares "
             "runs on one data set (or give --real_dir)"
         )
+    data_dirs = {r.data_dir for r in runs}
+    if len(data_dirs) > 1:
+        raise UsageError(f"the runs read their data from different --data_dir {sorted(map(str, data_dirs))}")
+    data_dir = data_dirs.pop()
     if load is None:
         from common.image_data import load_image_data
 
         load = load_image_data
-    data = load(datasets.pop())
+    data = load(datasets.pop()) if data_dir is None else load(datasets.pop(), data_dir=data_dir)
     labels = np.asarray(data.test_y)
     candidates = np.arange(len(labels))
     if runs[0].classes is not None:
@@ -173,10 +192,13 @@ def real_images(runs, count, rng, real_dir=None, load=None):
         raise UsageError(f"the held-out split has {len(candidates)} images; the study needs {count}")
     picked = [int(candidates[i]) for i in stratified(labels[candidates], count, rng)]
     meta = [(i, int(data.test_y[i])) for i in picked]
-    return fit_images(data.test_x[picked], size, channels, fit), f"{data.source}, held-out (test) split", meta
+    native = data.test_x.shape[-1] if np.ndim(data.test_x) == 4 else 1
+    return fit_images(data.test_x[picked], size, native, fit), f"{data.source}, held-out (test) split", meta
 
 
-def to_png(image, path, view=VIEW_SIZE):
+def to_png(image, view=VIEW_SIZE):
+    """One image in [0, 1] (H, W, 1 or 3) -> PNG bytes, upscaled (nearest) to about `view` pixels,
+    8-bit grey or RGB, no metadata."""
     from PIL import Image
 
     x = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
@@ -185,55 +207,102 @@ def to_png(image, path, view=VIEW_SIZE):
     img = img.resize((x.shape[1] * scale, x.shape[0] * scale), Image.NEAREST)
     buffer = pyio.BytesIO()
     img.save(buffer, format="PNG")
-    files.write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
-def build(runs, out_dir, per_run, real_count, seed, real_dir=None, load=None):
-    """Writes the study into out_dir (images/, manifest.json); returns the manifest."""
+TUTORIAL_CANDIDATES = 12  # per side: the tutorial's images are the least telling of these
+
+
+def build(
+    runs,
+    out_dir,
+    per_run,
+    real_count,
+    seed,
+    real_dir=None,
+    load=None,
+    questions=None,
+    consent=None,
+    repeats=2,
+    accept_tells=False,
+    tell_threshold=0.75,
+):
+    """Writes the study into out_dir (images/, manifest.json); returns the manifest. Refuses (one
+    line, nothing written) when the tell check finds that a simple classifier on low-level
+    statistics tells a generated source from the real images, unless accept_tells."""
+    from survey import questions as questions_lib
+    from survey import tells
+
     if per_run < 1 or real_count < 1:
         raise UsageError("--per_run and --real must be at least 1")
+    if not 1 <= repeats <= 5:
+        raise UsageError("--repeats must be 1 to 5")
     labels = [r.label for r in runs]
-    if len(set(labels)) != len(labels):
-        raise UsageError(f"two runs share the label {labels}; give distinct --labels")
-    shapes = {r.samples.shape[1:] for r in runs}
+    if len(set(labels)) != len(labels) or "real" in labels:
+        raise UsageError(f"the runs' labels must be distinct and not 'real': {labels}; give --labels")
+    shapes = {r.samples.shape[1:3] for r in runs}
     if len(shapes) > 1:
-        raise UsageError(f"the runs' images differ in shape {sorted(shapes)}; a study needs one shape")
-    rng = np.random.default_rng(seed)
-    tutorial_fake = 2
-    for r in runs:
-        if len(r.samples) < per_run + tutorial_fake:
-            raise UsageError(
-                f"{r.label}: {len(r.samples)} samples, the study needs {per_run} "
-                f"(+{tutorial_fake} for the tutorial)"
-            )
-    reals, real_source, real_meta = real_images(runs, real_count + 2, rng, real_dir=real_dir, load=load)
+        raise UsageError(f"the runs' images differ in size {sorted(shapes)}; a study needs one size")
     if os.path.exists(os.path.join(out_dir, MANIFEST)):
         raise UsageError(f"--out {out_dir} already holds a study; choose a new directory")
-    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
-    entries, tutorial = [], []
+    rng = np.random.default_rng(seed)
+    for r in runs:
+        if len(r.samples) < per_run + 2:
+            raise UsageError(
+                f"{r.label}: {len(r.samples)} samples, the study needs {per_run} (+2 for the tutorial)"
+            )
+    extra_real = min(TUTORIAL_CANDIDATES, 2 + real_count)
+    reals, real_source, real_meta = real_images(
+        runs, real_count + extra_real, rng, real_dir=real_dir, load=load
+    )
+    # One format for every source: the real images' channels (grey when they are grey), one size.
+    channels = 1 if is_grey(reals) else 3
+    size = runs[0].samples.shape[1]
 
-    def add(image, source, origin, index, into, label=None):
-        image_id = secrets.token_hex(8)  # unguessable and meaningless: the file name a browser sees
-        to_png(image, os.path.join(out_dir, "images", f"{image_id}.png"))
-        entry = {"id": image_id, "source": source, "origin": origin, "index": index}
-        if label is not None:
-            entry["class"] = label
-        into.append(entry)
+    def render(images):
+        return [to_png(x) for x in fit_images(images, size, channels, "resize")]
 
-    leftovers = []
+    study, candidates = [], []  # (source, origin, index, class, png)
     for r in runs:
         order = rng.permutation(len(r.samples))
-        for i in order[:per_run]:
-            add(r.samples[i], r.label, r.run_dir, int(i), entries)
-        leftovers.append((r, list(order[per_run:])))
-    while len(tutorial) < tutorial_fake:  # generated tutorial images, taken from the runs in turn
-        for r, rest in leftovers:
-            if rest and len(tutorial) < tutorial_fake:
-                i = rest.pop(0)
-                add(r.samples[i], r.label, r.run_dir, int(i), tutorial)
-    for i in range(real_count + 2):
+        pick, spare = order[:per_run], order[per_run : per_run + TUTORIAL_CANDIDATES]
+        for i, png in zip(pick, render(r.samples[pick])):
+            study.append((r.label, r.run_dir, int(i), None, png))
+        for i, png in zip(spare, render(r.samples[spare])):
+            candidates.append((r.label, r.run_dir, int(i), None, png))
+    for i, png in enumerate(render(reals)):
         index, label = real_meta[i]
-        add(reals[i], "real", real_source, index, entries if i < real_count else tutorial, label)
+        (study if i < real_count else candidates).append(("real", real_source, index, label, png))
+    # The tell check, on the files as served (equal lengths).
+    padded = tells.equal_lengths([e[4] for e in study + candidates])
+    study = [(*e[:4], png) for e, png in zip(study, padded[: len(study)])]
+    candidates = [(*e[:4], png) for e, png in zip(candidates, padded[len(study) :])]
+    stats = {e: tells.features(e[4]) for e in study + candidates}
+    by_source = {}
+    for e in study:
+        by_source.setdefault(e[0], []).append(stats[e])
+    report = tells.check(by_source, threshold=tell_threshold, seed=seed)
+    if report["tells"] and not accept_tells:
+        raise UsageError(
+            "participants could tell the sources apart without judging the images: "
+            + "; ".join(report["tells"])
+            + ". Nothing was written; --accept_tells builds it anyway (the manifest and the analysis say so)"
+        )
+    tutorial = choose_tutorial(study, candidates, stats)
+    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+
+    def entry(e):
+        image_id = secrets.token_hex(8)  # unguessable and meaningless: the file name a browser sees
+        files.write_bytes(os.path.join(out_dir, "images", f"{image_id}.png"), e[4])
+        out = {"id": image_id, "source": e[0], "origin": e[1], "index": e[2]}
+        if e[3] is not None:
+            out["class"] = e[3]
+        return out
+
+    order = rng.permutation(len(study))  # file ids in no order that follows the sources
+    entries = [entry(study[i]) for i in order]
+    picked = [int(i) for i in rng.choice(len(entries), size=min(repeats, len(entries)), replace=False)]
+    spec = questions or questions_lib.load(None)
     manifest = {
         "version": VERSION,
         "seed": seed,
@@ -243,16 +312,46 @@ def build(runs, out_dir, per_run, real_count, seed, real_dir=None, load=None):
             for r in runs
         ],
         "real_source": real_source,
+        "format": {"channels": channels, "png_bytes": len(study[0][4]), "size": size},
         "images": entries,
-        "tutorial": tutorial,
-        "attention_repeat": entries[int(rng.integers(len(entries)))]["id"],
+        "tutorial": [entry(e) for e in tutorial],
+        "repeats": [entries[i]["id"] for i in picked],
+        "questions": spec,
+        "consent": consent or questions_lib.DEFAULT_CONSENT,
+        "tells": report,
+        "tells_accepted": bool(report["tells"]),
     }
     files.write_json(os.path.join(out_dir, MANIFEST), manifest)
     return manifest
 
 
+def choose_tutorial(study, candidates, stats):
+    """Two generated and two real images for the labelled tutorial, from images the study does not
+    show: those the tell classifier (fitted on the study's images) finds least telling, so the
+    examples teach no low-level difference."""
+    from survey import tells
+
+    x = np.array([stats[e] for e in study])
+    y = np.array([e[0] == "real" for e in study], np.float64)
+    score = tells.fit_scorer(x, y)
+    chosen = []
+    for real in (False, True):
+        side = [e for e in candidates if (e[0] == "real") == real]
+        sources = sorted({e[0] for e in side})
+        ranked = sorted(side, key=lambda e: float(abs(score(stats[e])[0] - 0.5)))
+        for source in sources * 2:  # spread the generated examples over the runs
+            pick = next((e for e in ranked if e[0] == source and e not in chosen), None)
+            if pick is not None and sum((c[0] == "real") == real for c in chosen) < 2:
+                chosen.append(pick)
+    if len(chosen) != 4:
+        raise UsageError("too few spare images for the tutorial (two generated and two real)")
+    return chosen
+
+
 def load_manifest(study_dir):
     """The manifest of a study directory, checked; UsageError with one line when it is not one."""
+    from survey import questions as questions_lib
+
     if not os.path.isdir(study_dir):
         raise UsageError(f"--study {study_dir} is not a directory")
     path = os.path.join(study_dir, MANIFEST)
@@ -261,12 +360,20 @@ def load_manifest(study_dir):
     try:
         with open(path) as f:
             manifest = json.load(f)
+        if manifest.get("version") != VERSION:
+            raise UsageError(
+                f"--study: {path} was made by an older make_study.py (version {manifest.get('version')}); "
+                "make the study again"
+            )
         images = manifest["images"] + manifest["tutorial"]
         ids = [e["id"] for e in images]
-        assert len(set(ids)) == len(ids) and manifest["attention_repeat"] in ids
+        assert len(set(ids)) == len(ids) and set(manifest["repeats"]) <= set(ids)
         assert all(e["source"] in manifest["sources"] for e in images)
-        assert manifest["version"] == VERSION and len(manifest["tutorial"]) == 4
-    except (OSError, ValueError, KeyError, TypeError, AssertionError) as error:
+        assert len(manifest["tutorial"]) == 4 and isinstance(manifest["consent"], str)
+        manifest["questions"] = questions_lib.check(manifest["questions"], path)
+    except UsageError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, AssertionError) as error:
         raise UsageError(f"--study: {path} is broken ({type(error).__name__}: {error})") from error
     missing = [i for i in ids if not os.path.exists(os.path.join(study_dir, "images", f"{i}.png"))]
     if missing:
