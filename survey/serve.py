@@ -37,7 +37,7 @@ def define_flags():
         "completion_url",
         None,
         "Where a participant who finished is sent, with {code} (their completion code) and {id} (their "
-        "platform id) filled in, e.g. Prolific's https://app.prolific.com/submissions/complete?cc={code}.",
+        "platform id) filled in where they appear, e.g. https://app.prolific.com/submissions/complete?cc=C0DE.",
     )
     flags.DEFINE_list(
         "id_params",
@@ -74,8 +74,8 @@ def main(argv):
         common_flags.check_positive(name, FLAGS[name].value)
     url = FLAGS.completion_url
     common_flags.require(
-        url is None or (url.startswith(("https://", "http://")) and "{code}" in url),
-        "--completion_url must be an http(s) URL with {code} in it",
+        url is None or url.startswith(("https://", "http://")),
+        "--completion_url must be an http(s) URL ({code} and {id} are filled in where they appear)",
     )
     config = survey_app.AppConfig(
         completion_url=url,
