@@ -14,7 +14,8 @@ benchmark writes (tiny IDX digits, a tiny art folder) and classifies the outcome
                      was accepted
   data lost          an earlier finished run's metrics.json or checkpoints were destroyed
 
-Cases: kill -9 at random moments (then rerun), each damaged-checkpoint kind, damaged history and
+Cases: kill -9 at random moments (then rerun), Ctrl-C at random moments (one line, exit status
+130, then rerun), stdout closed by its reader after one line (`| head -1`), each damaged-checkpoint kind, damaged history and
 run_config files, two processes started at once on one directory, a full disk (a small tmpfs
 when mounting works, else a file-size limit that makes writes fail the same way), and a list of
 bad inputs across the scripts. Writes benchmarks/results/bench_faults.{json,md} and
@@ -223,6 +224,64 @@ def kills(specs, work, env, references, per_script, rng):
                     "outcome": classify_rerun(code, err, out, references[name]["metrics"]),
                 }
             )
+    return rows
+
+
+INTERRUPTED = 130
+
+
+def interrupts(specs, work, env, references, per_script, rng):
+    """Ctrl-C at a random moment (one line, exit status 130, then the rerun finishes with the
+    undisturbed numbers) and a reader that closes the pipe after the first line (`| head -1`: the
+    run must still finish, exit 0, with the same numbers)."""
+    rows = []
+    for name, spec in specs.items():
+        for trial in range(per_script):
+            out = os.path.join(work, "interrupt", f"{name}-{trial}")
+            shutil.rmtree(out, ignore_errors=True)
+            proc = start(spec, out, env)
+            time.sleep(rng.uniform(2.0, references[name]["seconds"] * 0.9))
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode == 0:  # it finished before the signal: nothing was interrupted
+                outcome = classify_rerun(0, err, out, references[name]["metrics"])
+            elif "Traceback" in err or not one_line_error(proc.returncode, err):
+                outcome = "traceback"
+            elif proc.returncode != INTERRUPTED or "interrupted" not in err:
+                outcome = "silently wrong"
+            else:
+                code, _, err = run(spec, out, env)
+                outcome = classify_rerun(code, err, out, references[name]["metrics"])
+            rows.append(
+                {
+                    "case": "Ctrl-C at a random moment, then rerun",
+                    "script": name,
+                    "outcome": outcome,
+                    "interrupted": proc.returncode == INTERRUPTED,
+                }
+            )
+        out = os.path.join(work, "pipe", name)
+        shutil.rmtree(out, ignore_errors=True)
+        folder, script, args = spec
+        proc = subprocess.Popen(
+            [sys.executable, script, *args, "--out_dir", out],
+            cwd=os.path.join(ROOT, folder),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        proc.stdout.readline()
+        proc.stdout.close()  # the reader goes away, as `head -1` does
+        err = proc.stderr.read()
+        proc.wait(timeout=600)
+        rows.append(
+            {
+                "case": "stdout closed after one line (| head -1)",
+                "script": name,
+                "outcome": classify_rerun(proc.returncode, err, out, references[name]["metrics"]),
+            }
+        )
     return rows
 
 
@@ -609,6 +668,8 @@ def part_of(row):
         return row["part"]
     for prefix, part in (
         ("kill", "kills"),
+        ("Ctrl-C", "interrupts"),
+        ("stdout closed", "interrupts"),
         ("damaged", "damage"),
         ("two processes", "race"),
         ("disk", "disk"),
@@ -636,8 +697,8 @@ def main():
     )
     parser.add_argument(
         "--parts",
-        default="kills,damage,race,disk,bad",
-        help="comma list of kills, damage, race, "
+        default="kills,interrupts,damage,race,disk,bad",
+        help="comma list of kills, interrupts, damage, race, "
         "disk, bad (the other parts' rows are kept from the last run)",
     )
     parser.add_argument("--kills", type=int, default=3, help="kill -9 trials per script")
@@ -671,6 +732,7 @@ def main():
     rng = random.Random(args.seed)
     parts = {
         "kills": lambda: kills(specs, args.work_dir, env, references, args.kills, rng),
+        "interrupts": lambda: interrupts(specs, args.work_dir, env, references, args.kills, rng),
         "damage": lambda: damaged(specs, args.work_dir, env, args.damage_scripts.split(",")),
         "race": lambda: race(specs, args.work_dir, env, args.race_trials),
         "disk": lambda: disk_full(specs, args.work_dir, env),

@@ -114,6 +114,10 @@ def run_experiment(spec, experiment, quiet_grappler=False):
     spec = prepare(spec, quiet_grappler)
     instance = load_class(experiment)(spec)
     instance.validate()
+    if getattr(spec, "judge", False):
+        from common import judge
+
+        judge.check_cache_writable()  # found now, not after the training it would waste
     with rundir.claim(spec.out_dir, spec):
         spec.log(f"{instance.describe()} -> {os.path.abspath(spec.out_dir)}")
         summary = instance.run()

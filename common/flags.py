@@ -58,6 +58,12 @@ def run(main):
             absl_logging.set_verbosity(absl_logging.WARNING)
         script = os.path.basename(sys.argv[0])
         try:
+            return _guarded(argv, script)
+        except KeyboardInterrupt:
+            interrupted(script)
+
+    def _guarded(argv, script):
+        try:
             check_float_flags(flags.FLAGS)
             if "seed" in flags.FLAGS:
                 check_seed(flags.FLAGS.seed)
@@ -99,6 +105,7 @@ def run(main):
                 sys.exit(3)
             raise
 
+    sys.stdout = QuietPipe(sys.stdout)
     if any(arg in ("-h", "-?", "--help", "--helpshort") for arg in sys.argv[1:]):
         # absl exits 1 after help; a user asking for help did nothing wrong.
         doc = (sys.modules["__main__"].__doc__ or "").strip()
@@ -109,4 +116,65 @@ def run(main):
     except flags.Error as error:
         print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
         sys.exit(2)
-    app.run(guarded)
+    except KeyboardInterrupt:
+        interrupted(os.path.basename(sys.argv[0]))
+    try:
+        app.run(guarded)
+    except KeyboardInterrupt:  # between absl's start and our guard
+        interrupted(os.path.basename(sys.argv[0]))
+
+
+INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
+
+
+def interrupted(script):
+    """Ctrl-C: one line and exit status 130, never a traceback. A run resumes from its last
+    checkpoint when the same command runs again (a half-written file is removed then). The exit
+    skips the interpreter's clean-up, whose TensorFlow threads could print or block."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while saying so: still one line
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    sys.stderr.write(f"\n{script}: interrupted; run the same command again to resume\n")
+    sys.stderr.flush()
+    os._exit(INTERRUPTED)
+
+
+class QuietPipe:
+    """sys.stdout that survives a reader who stops reading (`script.py | head -1`): once the pipe
+    is closed, what the run prints is dropped and the run carries on to its end (and its exit
+    status), instead of failing on "Broken pipe"."""
+
+    def __init__(self, stream):
+        self._stream, self._closed = stream, False
+
+    def _drop(self):
+        self._closed = True
+        try:  # the interpreter's own last flush must not fail either
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text):
+        if self._closed:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self):
+        if self._closed:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import files, metrics
+from common.classes import UsageError
 from common.pipelines import to_float
 
 CACHE_ENV = files.CACHE_ENV
@@ -165,35 +166,96 @@ def train_judge(data, epochs=8, batch_size=128, seed=0, log=print):
     return net, _accuracy(net, data.test_x, data.test_y), seconds
 
 
+CHECK_IMAGES = 2000  # test images whose accuracy a cached judge must reproduce
+
+
+def _sha256(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _set_aside(paths, why, log):
+    """Moves a damaged cache entry out of the way (kept for inspection), in one line."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    moved = []
+    for path in paths:
+        if os.path.exists(path):
+            os.replace(path, f"{path}.damaged-{stamp}")
+            moved.append(os.path.basename(path))
+    names = ", ".join(moved) or "?"
+    log(f"judge: the cached classifier {names} is damaged ({why}); set aside, training anew")
+
+
+def _verified(net, data, saved, weights, info_path, log):
+    """None when the cached entry holds: its weights' SHA-256 is the recorded one and they
+    reproduce the recorded accuracy on the first CHECK_IMAGES test images (an entry from before
+    checksums is verified by its accuracy and then given them); else the reason."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("test_accuracy"), (int, float)):
+        return "its record lacks the test accuracy"
+    digest = _sha256(weights)
+    if saved.get("weights_sha256") not in (None, digest):
+        return "its weights are not the ones recorded (SHA-256)"
+    try:
+        net.load_weights(weights)
+    except (ValueError, OSError) as error:
+        return f"unreadable weights: {str(error)[:80]}"
+    check = _accuracy(net, data.test_x[:CHECK_IMAGES], data.test_y[:CHECK_IMAGES])
+    recorded = saved.get("check_accuracy")
+    if recorded is not None and abs(check - recorded) > 1e-3:
+        return f"accuracy {check:.4f} on the check images, recorded {recorded:.4f}"
+    if recorded is None:  # an entry from before checksums: held to its whole-test accuracy
+        if abs(check - saved["test_accuracy"]) > 0.05:
+            return f"accuracy {check:.4f} on the check images, {saved['test_accuracy']:.4f} recorded overall"
+        files.write_json(info_path, dict(saved, weights_sha256=digest, check_accuracy=check))
+        log(f"judge: verified the cached classifier {os.path.basename(weights)} and recorded its checksum")
+    return None
+
+
 def load_judge(data, epochs=8, log=print, seed=0):
     """The cached judge for `data` (of ensemble member `seed`), training (and caching) it first
-    if there is none."""
+    if there is none. A cached entry is verified, not trusted: a damaged one (garbled record,
+    other weights than recorded, weights that no longer reproduce their accuracy) is set aside
+    and the judge trained anew."""
     key = cache_key(data, seed)
     weights = os.path.join(cache_dir(), f"{key}.weights.h5")
     info_path = os.path.join(cache_dir(), f"{key}.json")
-    saved = files.read_json(info_path)
     net = JudgeNet(data.num_classes)
     net(tf.zeros((1, *data.image_shape)))  # build the variables before loading
     net.input_image_shape = data.image_shape
-    if saved is not None and os.path.isfile(weights):
+    if os.path.exists(info_path) or os.path.exists(weights):
         try:
-            net.load_weights(weights)
+            saved = files.read_json(info_path)
+            problem = "its record is missing" if saved is None else None
+        except (ValueError, UnicodeDecodeError):
+            saved, problem = None, "its record is not JSON"
+        if problem is None and not os.path.isfile(weights):
+            problem = "its weights are missing"
+        problem = problem or _verified(net, data, saved, weights, info_path, log)
+        if problem is None:
             info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True)
             log(f"judge: cached classifier {key} (test accuracy {info.test_accuracy:.4f})")
             return Judge(net, data.num_classes, info)
-        except (ValueError, OSError) as error:  # a damaged cache is rebuilt, not trusted
-            log(f"judge: ignoring unreadable cache {weights} ({error})")
+        _set_aside([weights, info_path], problem, log)
+        net = None
     net, accuracy, seconds = train_judge(data, epochs=epochs, seed=seed, log=log)
     net.input_image_shape = data.image_shape
     os.makedirs(cache_dir(), exist_ok=True)
     temporary = os.path.join(cache_dir(), f".{key}.{os.getpid()}.weights.h5")
     net.save_weights(temporary)
+    digest = _sha256(temporary)
     os.replace(temporary, weights)
     files.write_json(
         info_path,
         {
             "key": key,
             "test_accuracy": accuracy,
+            "check_accuracy": _accuracy(net, data.test_x[:CHECK_IMAGES], data.test_y[:CHECK_IMAGES]),
+            "weights_sha256": digest,
             "train_seconds": seconds,
             "source": data.source,
             "epochs": 1 if quick() else epochs,
@@ -203,6 +265,23 @@ def load_judge(data, epochs=8, log=print, seed=0):
     )
     log(f"judge: test accuracy {accuracy:.4f} after {seconds:.0f} s")
     return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False))
+
+
+def check_cache_writable():
+    """UsageError before a run trains when the judges' cache can neither be written nor already
+    holds judges (it would fail only after training)."""
+    folder = cache_dir()
+    probe = folder
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if os.path.isdir(probe) and os.access(probe, os.W_OK | os.X_OK):
+        return
+    if os.path.isdir(folder) and any(n.endswith(".weights.h5") for n in os.listdir(folder)):
+        return  # a read-only cache that holds judges: used as it is (a missing one fails later)
+    raise UsageError(
+        f"the judge's cache {folder} is not writable: set {files.CACHE_ENV} to a writable folder, "
+        "or pass --nojudge"
+    )
 
 
 def load_ensemble(data, members=3, log=print):

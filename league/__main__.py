@@ -5,4 +5,8 @@ import sys
 from league.league import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the engine has stopped its jobs; finished runs are kept
+        print("\nleague: interrupted; run the same command again to continue", file=sys.stderr)
+        sys.exit(130)

@@ -53,6 +53,22 @@ def test_a_killed_run_resumes_identically(ctx):
     assert [r["outcome"] for r in rows] == ["resumed identical"]
 
 
+def test_ctrl_c_is_one_line_and_resumes_and_a_closed_pipe_does_not_stop_the_run(ctx):
+    rows = bench_faults.interrupts(
+        {"STYLEGAN": ctx["specs"]["STYLEGAN"]},
+        ctx["work"],
+        ctx["env"],
+        ctx["references"],
+        1,
+        random.Random(1),
+    )
+    assert [(r["case"].split()[0], r["outcome"]) for r in rows] == [
+        ("Ctrl-C", "resumed identical"),
+        ("stdout", "resumed identical"),
+    ]
+    assert rows[0]["interrupted"]  # the signal came before the run's end
+
+
 def test_two_processes_on_one_directory(ctx):
     rows = bench_faults.race(ctx["specs"], ctx["work"], ctx["env"], 2)
     assert all(r["outcome"] in ("clean error", "resumed identical") for r in rows), rows

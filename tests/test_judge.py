@@ -31,27 +31,75 @@ def test_judge_learns_trains_once_and_is_cached(tiny):
     np.testing.assert_allclose(again.probabilities(images), first.probabilities(images), atol=1e-5)
 
 
-def test_a_damaged_cache_is_retrained(tiny):
+def _entry(judge):
+    base = os.path.join(judge_lib.cache_dir(), judge.info.key)
+    return base + ".weights.h5", base + ".json"
+
+
+@pytest.mark.parametrize("damage", ["not weights", "bit rot", "garbled record", "no accuracy", "no record"])
+def test_a_damaged_cache_is_set_aside_and_retrained_never_trusted(tiny, damage):
+    import json
+
     judge = judge_lib.load_judge(tiny, epochs=2, log=lambda _: None)
-    with open(os.path.join(judge_lib.cache_dir(), f"{judge.info.key}.weights.h5"), "wb") as f:
-        f.write(b"not a weights file")
+    weights, record = _entry(judge)
+    if damage == "not weights":
+        with open(weights, "wb") as f:
+            f.write(b"not a weights file")
+    elif damage == "bit rot":  # still a loadable file: only the checksum and the accuracy tell
+        import h5py
+
+        with h5py.File(weights, "r+") as f:
+            names = []
+            f.visititems(
+                lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and o.ndim == 2 else None
+            )
+            f[names[0]][...] = -np.asarray(f[names[0]])
+    elif damage == "garbled record":
+        with open(record, "w") as f:
+            f.write('{"test_accuracy": 0.9')
+    elif damage == "no accuracy":
+        with open(record, "w") as f:
+            json.dump({"key": judge.info.key}, f)
+    else:
+        os.remove(record)
     logs = []
     rebuilt = judge_lib.load_judge(tiny, epochs=2, log=logs.append)
-    assert not rebuilt.info.cached and any("ignoring unreadable cache" in line for line in logs)
+    assert not rebuilt.info.cached and any("is damaged" in line and "set aside" in line for line in logs), (
+        logs
+    )
+    assert len([n for n in os.listdir(judge_lib.cache_dir()) if ".damaged-" in n]) >= 1
+    assert judge_lib.load_judge(tiny, epochs=2, log=lambda _: None).info.cached  # the new entry holds
 
 
-def test_cache_key_names_data_set_source_and_contents(tiny):
-    key = judge_lib.cache_key(tiny)
-    assert key.startswith("mnist-data_dir-") and tiny.fingerprint() in key
+def test_an_entry_from_before_checksums_is_verified_by_its_accuracy(tiny):
+    import json
 
-
-def test_grade_reports_every_image_metric(tiny):
     judge = judge_lib.load_judge(tiny, epochs=6, log=lambda _: None)
-    real = to_float(tiny.test_x)
-    only_nines = to_float(tiny.test_x[tiny.test_y == 9])
-    graded = judge.grade(only_nines, "gen_", removed=(9,), real_features=judge.features(real))
-    assert graded["gen_class_9_share"] > 0.8 and graded["gen_removed_class_hits"] > 0.8
-    assert graded["gen_classifier_score"] < 1.5  # all one class
-    balanced = judge.grade(real, "real_", removed=(9,), real_features=judge.features(real))
-    assert balanced["real_classifier_score"] > 7.0 and balanced["real_removed_class_hits"] < 0.2
-    assert balanced["real_frechet_judge_distance"] < graded["gen_frechet_judge_distance"]
+    weights, record = _entry(judge)
+    with open(record) as f:
+        saved = json.load(f)
+    legacy = {k: v for k, v in saved.items() if k not in ("weights_sha256", "check_accuracy")}
+    with open(record, "w") as f:
+        json.dump(legacy, f)
+    logs = []
+    assert judge_lib.load_judge(tiny, epochs=6, log=logs.append).info.cached
+    assert any("recorded its checksum" in line for line in logs)
+    with open(record) as f:
+        assert json.load(f)["weights_sha256"] == saved["weights_sha256"]
+    with open(record, "w") as f:  # legacy, and the weights no longer match the recorded accuracy
+        json.dump(dict(legacy, test_accuracy=0.2), f)
+    logs = []
+    assert not judge_lib.load_judge(tiny, epochs=6, log=logs.append).info.cached
+    assert any("is damaged" in line for line in logs)
+
+
+def test_an_unwritable_cache_is_found_before_training(tmp_path, monkeypatch):
+    from common.classes import UsageError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache cannot be made under a file, even by root")
+    monkeypatch.setenv(judge_lib.CACHE_ENV, str(blocker / "cache"))
+    with pytest.raises(UsageError, match="not writable"):
+        judge_lib.check_cache_writable()
+    monkeypatch.setenv(judge_lib.CACHE_ENV, str(tmp_path / "new" / "cache"))
+    judge_lib.check_cache_writable()  # a cache that does not exist yet but can be made
