@@ -13,7 +13,18 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     # The experiments are packages; 2D-codes keeps the report's folder name and is imported as toy2d.
-    packages=["common", "toy2d", "vae", "infogan", "figr", "can", "diffusion", "survey", "reporting", "league"],
+    packages=[
+        "common",
+        "toy2d",
+        "vae",
+        "infogan",
+        "figr",
+        "can",
+        "diffusion",
+        "survey",
+        "reporting",
+        "league",
+    ],
     package_dir={"toy2d": "2D-codes"},
     install_requires=[
         "tensorflow>=2.16,<3",  # 2.16 is the first release with Keras 3 as tf.keras

@@ -15,10 +15,10 @@ benchmark writes (tiny IDX digits, a tiny art folder) and classifies the outcome
   data lost          an earlier finished run's metrics.json or checkpoints were destroyed
 
 Cases: kill -9 at random moments (then rerun), Ctrl-C at random moments (one line, exit status
-130, then rerun), stdout closed by its reader after one line (`| head -1`), each damaged-checkpoint kind, damaged history and
-run_config files, two processes started at once on one directory, a full disk (a small tmpfs
-when mounting works, else a file-size limit that makes writes fail the same way), and a list of
-bad inputs across the scripts. Writes benchmarks/results/bench_faults.{json,md} and
+130, then rerun), stdout closed by its reader after one line (`| head -1`), each
+damaged-checkpoint kind, damaged history and run_config files, two processes started at once
+on one directory, a full disk (a small tmpfs when mounting works, else a file-size limit that
+makes writes fail the same way), and a list of bad inputs across the scripts. Writes benchmarks/results/bench_faults.{json,md} and
 BENCHMARKS.md. tests/test_faults.py runs a fast subset. Nothing here asserts.
 """
 

@@ -2,11 +2,12 @@
 tf.data, for data sets that do not fit in memory.
 
 A scan opens every file once with Pillow: files that are not images or do not decode (truncated,
-corrupt) are skipped; RGB and grayscale JPEG / PNG / BMP / GIF files are streamed as they are
-(TensorFlow decodes them, grayscale to RGB); anything else (CMYK, alpha, palette, 16-bit,
-TIFF, WebP, ...) is converted once to an RGB PNG at the training size in a cache directory
-(alpha composited on white). Every skip and conversion is counted: the counts go to the log and
-metrics.json. The scan is cached by the files' paths, sizes and modification times. Reads no flags.
+corrupt) are skipped; RGB and grayscale JPEG / PNG / GIF files up to 16 Mpx are streamed as they
+are (TensorFlow decodes them, grayscale to RGB); anything else (BMP, CMYK, alpha, palette, 16-bit
+and float, TIFF, WebP, oversized, ...) is converted once to an RGB PNG at the training size in a
+cache directory (alpha composited on white, 16-bit scaled: common/image_files.py). Every skip
+and conversion is counted: the counts go to the log and metrics.json. The scan is cached by the
+files' paths, sizes and modification times (a damaged cache is scanned again). Reads no flags.
 """
 
 import dataclasses
@@ -20,9 +21,9 @@ import numpy as np
 from common import files
 from common.classes import UsageError
 
-STREAMED_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
+STREAMED_FORMATS = {"JPEG", "PNG", "GIF"}
 STREAMED_MODES = {"RGB", "L"}
-SCAN_VERSION = 2  # 2: the original file of each used image is kept (ArtGAN csv splits)
+SCAN_VERSION = 3  # 2: the original file of each used image is kept; 3: BMP, 16-bit, oversized converted
 
 
 def normalise(name):
@@ -59,37 +60,87 @@ class FolderScan:
     origins: list = None  # the file each used image came from (a converted copy's original)
 
 
+MAX_STREAM_PIXELS = 16_000_000  # a larger file is downscaled once at the scan, not decoded every epoch
+CONVERT_VERSION = 2  # 2: 16-bit and float images scaled, not clipped; names keyed by file and size
+
+
+def _converted_name(path, size):
+    """The converted copy's name: one per (file, its size and time, training size), so runs at two
+    training sizes never overwrite each other's copies and an edited file is converted again."""
+    stat = os.stat(path)
+    key = json.dumps([CONVERT_VERSION, os.path.abspath(path), stat.st_size, stat.st_mtime_ns, size])
+    return hashlib.sha1(key.encode()).hexdigest()[:20] + ".png"
+
+
 def _classify(path, size, convert_dir):
-    """('stream', path) | ('convert:<why>', converted path) | ('skip:<why>', None) for one file."""
+    """('stream', path) | ('convert:<why>', converted path) | ('skip:<why>', None) for one file.
+
+    Streamed: RGB or grayscale JPEG, PNG and GIF up to MAX_STREAM_PIXELS (TensorFlow decodes them).
+    Converted once: BMP (TensorFlow reads only some of its variants), CMYK, alpha, palette, 16-bit
+    and float images, other formats, oversized files."""
     from PIL import Image, UnidentifiedImageError
+
+    from common.image_files import has_alpha, to_8bit
 
     try:
         with Image.open(path) as image:
             fmt, mode = image.format, image.mode
+            oversized = image.size[0] * image.size[1] > MAX_STREAM_PIXELS
             if fmt == "JPEG":
                 image.draft("RGB", (size, size))  # DCT-domain downscale: a fast full decode
             image.load()  # a truncated or corrupt body fails here
             if (
                 fmt in STREAMED_FORMATS
                 and mode in STREAMED_MODES
+                and not oversized
                 and not getattr(image, "is_animated", False)
             ):
                 return ("stream" if mode == "RGB" else "stream:grayscale"), path
-            why = {"CMYK": "cmyk", "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "P": "palette"}.get(
-                mode, "other"
-            )
-            if mode == "P" and "transparency" in image.info:
+            if has_alpha(image):
                 why = "alpha"
-            rgba = image.convert("RGBA")
+            elif oversized:
+                why = "oversized"
+            elif mode.startswith(("I", "F")):
+                why = "high_depth"
+            elif fmt == "BMP":
+                why = "bmp"
+            else:
+                why = {"CMYK": "cmyk", "P": "palette"}.get(mode, "other")
+            flat = to_8bit(image, "RGB")
     except UnidentifiedImageError:
         return "skip:not_image", None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        return "skip:too_large", None
+    except (OSError, ValueError, SyntaxError):
         return "skip:corrupt", None
-    flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    flat.alpha_composite(rgba)
-    out = os.path.join(convert_dir, hashlib.sha1(path.encode()).hexdigest()[:16] + ".png")
-    flat.convert("RGB").resize((size, size), Image.BILINEAR).save(out)
+    out = os.path.join(convert_dir, _converted_name(path, size))
+    files.write_bytes(out, _png_bytes(flat.resize((size, size), Image.BILINEAR)))
     return f"convert:{why}", out
+
+
+def _png_bytes(image):
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _read_scan(cache_file, log):
+    """A cached scan, or None when there is none or it is damaged (then it is scanned again)."""
+    try:
+        cached = files.read_json(cache_file)
+        if cached is None:
+            return None
+        scan = FolderScan(
+            list(cached["paths"]), list(cached["labels"]), dict(cached["counts"]), list(cached["origins"])
+        )
+        if not (len(scan.paths) == len(scan.labels) == len(scan.origins)):
+            raise ValueError("lists of different lengths")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log(f"data: the cached scan {cache_file} is damaged ({str(error)[:80]}); scanning again")
+        return None
+    return scan if all(os.path.exists(p) for p in scan.paths) else None
 
 
 def scan_folders(class_dirs, size, cache_dir, log=print):
@@ -114,10 +165,10 @@ def scan_folders(class_dirs, size, cache_dir, log=print):
         ).encode()
     ).hexdigest()[:16]
     cache_file = os.path.join(cache_dir, f"scan-{stamp}.json")
-    cached = files.read_json(cache_file)
-    if cached is not None and all(os.path.exists(p) for p in cached["paths"]):
-        log(f"data: {len(cached['paths'])} images (scan cached in {cache_file})")
-        return FolderScan(cached["paths"], cached["labels"], cached["counts"], cached["origins"])
+    cached = _read_scan(cache_file, log)
+    if cached is not None:
+        log(f"data: {len(cached.paths)} images (scan cached in {cache_file})")
+        return cached
     convert_dir = os.path.join(cache_dir, "converted")
     os.makedirs(convert_dir, exist_ok=True)
     counts = {"files_seen": len(found)}

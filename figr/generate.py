@@ -31,6 +31,8 @@ def read_images(folder):
     one's size; a clear UsageError for an empty folder or an unreadable file."""
     from PIL import Image, UnidentifiedImageError
 
+    from common.image_files import to_8bit
+
     names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES))
     if not names:
         raise UsageError(f"--shots_dir {folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
@@ -43,7 +45,7 @@ def read_images(folder):
                         f"--shots_dir: {name} is {image.size[0]}x{image.size[1]} pixels; shots are "
                         f"small drawings (at most {MAX_SHOT_PIXELS:,} pixels): resize it first"
                     )
-                image = image.convert("L")
+                image = to_8bit(image, "L")  # 16-bit scaled, transparency on white
                 images.append(image if not images else image.resize(images[0].size))
         except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
             raise UsageError(f"--shots_dir: cannot read {name} as an image ({str(error)[:100]})") from None

@@ -144,6 +144,8 @@ def real_images(runs, count, rng, real_dir=None, load=None):
     if real_dir is not None:
         from PIL import Image, UnidentifiedImageError
 
+        from common.image_files import to_8bit
+
         if not os.path.isdir(real_dir):
             raise UsageError(f"--real_dir {real_dir} is not a directory")
         files = sorted(
@@ -156,7 +158,7 @@ def real_images(runs, count, rng, real_dir=None, load=None):
         for name in chosen:
             try:
                 with Image.open(os.path.join(real_dir, name)) as img:
-                    images.append(np.asarray(img.convert("RGB").resize((size, size)), np.uint8))
+                    images.append(np.asarray(to_8bit(img, "RGB").resize((size, size)), np.uint8))
             except (OSError, UnidentifiedImageError) as error:
                 raise UsageError(f"--real_dir: {name} is not a readable image ({error})") from error
         meta = [(name, None) for name in chosen]

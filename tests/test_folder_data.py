@@ -99,3 +99,88 @@ def test_wikiart_as_artgan_distributes_it_with_its_csv_split(tmp_path):
     assert all(p.endswith("painting-3.jpg") for p in data.heldout_paths)
     assert "style_val.csv" in data.source and "wikiart" in data.source
     assert sorted(set(data.heldout_labels.tolist())) == list(range(7))
+
+
+def _bmp16(path, width, height, rgb):
+    """A 16-bit (RGB 5-6-5, BI_BITFIELDS) BMP: a variant Pillow reads and TensorFlow does not."""
+    import struct
+
+    r, g, b = rgb
+    pixel = struct.pack("<H", ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3))
+    row = pixel * width + b"\0" * ((4 - (2 * width) % 4) % 4)
+    body = row * height
+    header_size = 14 + 40 + 12
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 16, 3, len(body), 2835, 2835, 0, 0)
+    masks = struct.pack("<III", 0xF800, 0x07E0, 0x001F)
+    with open(path, "wb") as f:
+        f.write(
+            b"BM" + struct.pack("<IHHI", header_size + len(body), 0, 0, header_size) + info + masks + body
+        )
+
+
+def test_bmp_16_bit_and_oversized_files_are_converted_faithfully(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from common import folder_data
+
+    art = tmp_path / "art" / "cubism"
+    art.mkdir(parents=True)
+    _bmp16(str(art / "a.bmp"), 20, 20, (248, 0, 0))
+    Image.new("RGB", (20, 20), (0, 0, 200)).save(art / "b.bmp")
+    grey16 = np.full((20, 20), 32768, np.uint16)  # mid grey at 16 bits: clipped, it would be white
+    Image.fromarray(grey16).save(art / "c.png")
+    Image.new("RGB", (60, 50), (0, 150, 0)).save(art / "d.png")
+    monkeypatch.setattr(folder_data, "MAX_STREAM_PIXELS", 2000)  # d.png counts as oversized
+    scan = scan_folders({"cubism": str(art)}, 16, str(tmp_path / "cache"), log=lambda _: None)
+    assert scan.counts["convert_bmp"] == 2 and scan.counts["convert_high_depth"] == 1
+    assert scan.counts["convert_oversized"] == 1 and scan.counts["used"] == 4
+    x = folder_data.load_arrays(scan.paths, 16)
+    means = {os.path.basename(o): x[i].mean(axis=(0, 1)) for i, o in enumerate(scan.origins)}
+    assert means["a.bmp"][0] > 0.9 and means["a.bmp"][1:].max() < 0.05
+    assert means["b.bmp"][2] > 0.7
+    assert np.allclose(means["c.png"], 0.5, atol=0.01)
+    assert means["d.png"][1] > 0.5 and Image.open(scan.paths[3]).size == (16, 16)
+
+
+def test_two_training_sizes_keep_their_own_converted_copies(tmp_path):
+    from PIL import Image
+
+    art = tmp_path / "art" / "cubism"
+    art.mkdir(parents=True)
+    Image.new("CMYK", (40, 40), (0, 255, 255, 0)).save(art / "a.jpg")
+    cache = str(tmp_path / "cache")
+    small = scan_folders({"cubism": str(art)}, 16, cache, log=lambda _: None)
+    large = scan_folders({"cubism": str(art)}, 32, cache, log=lambda _: None)
+    assert Image.open(small.paths[0]).size == (16, 16) and Image.open(large.paths[0]).size == (32, 32)
+    again = scan_folders({"cubism": str(art)}, 16, cache, log=lambda _: None)
+    assert Image.open(again.paths[0]).size == (16, 16)
+
+
+@pytest.mark.parametrize("damage", [b"", b'{"paths": ["a"', b'{"paths": 1}', b"[]"])
+def test_a_damaged_scan_cache_is_scanned_again(tmp_path, damage):
+    write_art_folder(str(tmp_path / "art"), per_genre=2, odd=False)
+    dirs = match_classes(str(tmp_path / "art"), list(GENRE_DIRS))
+    cache = tmp_path / "cache"
+    first = scan_folders(dirs, 16, str(cache), log=lambda _: None)
+    [scan_file] = cache.glob("scan-*.json")
+    scan_file.write_bytes(damage)
+    logged = []
+    again = scan_folders(dirs, 16, str(cache), log=logged.append)
+    assert again.paths == first.paths and again.counts == first.counts
+    assert any("damaged" in line for line in logged) and any("scanning" in line for line in logged)
+
+
+def test_high_depth_images_become_8_bit_by_their_range():
+    from PIL import Image
+
+    from common.image_files import to_8bit
+
+    ramp16 = np.linspace(0, 65535, 256).astype(np.uint16).reshape(16, 16)
+    assert (
+        np.abs(np.asarray(to_8bit(Image.fromarray(ramp16), "L")).astype(int).ravel() - np.arange(256)).max()
+        <= 1
+    )
+    floats = Image.fromarray(np.full((4, 4), 0.25, np.float32))
+    assert np.asarray(to_8bit(floats, "L")).max() == 64
+    clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    assert np.asarray(to_8bit(clear, "L")).min() == 255  # transparency on white, not black
