@@ -18,8 +18,9 @@ Cases: kill -9 at random moments (then rerun), Ctrl-C at random moments (one lin
 130, then rerun), stdout closed by its reader after one line (`| head -1`), each
 damaged-checkpoint kind, damaged history and run_config files, two processes started at once
 on one directory, a full disk (a small tmpfs when mounting works, else a file-size limit that
-makes writes fail the same way), and a list of bad inputs across the scripts. Writes benchmarks/results/bench_faults.{json,md} and
-BENCHMARKS.md. tests/test_faults.py runs a fast subset. Nothing here asserts.
+makes writes fail the same way), and a list of bad inputs across the scripts. Writes
+benchmarks/results/bench_faults.{json,md} and BENCHMARKS.md. tests/test_faults.py runs a fast
+subset. Nothing here asserts.
 """
 
 import argparse
