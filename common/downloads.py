@@ -7,7 +7,9 @@ $CREATIVE_GANS_NODOWNLOAD=1 (or a script's --nodownload) forbids fetching.
 Every file is checked before it is used: the gzip stream must be complete (its CRC and length
 trailer), the IDX header must match the payload, images and labels must agree in number; from the
 public hosts the decompressed content must also have the published digest. A truncated or corrupt
-file is removed and said in one line; the loader then falls back to the next source.
+file is removed and said in one line; the loader then falls back to the next source. Each file
+in the cache keeps a record of its origin and SHA-256: a cached file that changed since (bit rot, a
+partial copy) or came from another origin than the one asked for now is fetched again.
 """
 
 import gzip
@@ -113,19 +115,62 @@ def check_file(name, stem, path, pinned):
         raise DownloadFailed(f"{path} was broken ({error}); removed") from None
 
 
-def fetch_idx(name, stems, log=print):
-    """The four IDX files of `name` in the cache folder, downloading what is missing. Returns the
-    folder; raises DownloadFailed when offline or when a file is broken."""
+def _record_path(path):
+    return path + ".json"
+
+
+def _digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _cached_ok(name, stem, path, origin, log):
+    """A cached file is used only as it was when checked: its record (where it came from, its
+    SHA-256) must exist and match the bytes, and it must come from the origin asked for now. A file
+    without a record (an older cache) is checked again and recorded; anything else is removed."""
+    try:
+        record = files.read_json(_record_path(path))
+    except (OSError, ValueError):
+        record = None
+    if isinstance(record, dict) and record.get("origin") == origin and record.get("sha256") == _digest(path):
+        return True
+    if record is None and not os.path.exists(_record_path(path)):
+        try:
+            check_file(name, stem, path, pinned=origin == PUBLIC.get(name))
+        except DownloadFailed as error:
+            log(f"data: {error}; downloading it again")
+            return False
+        files.write_json(_record_path(path), {"origin": origin, "sha256": _digest(path)})
+        return True
+    why = (
+        "came from another origin"
+        if isinstance(record, dict) and record.get("origin") != origin
+        else ("changed since it was checked")
+    )
+    log(f"data: the cached {path} {why}; downloading it again")
+    for stale in (path, _record_path(path)):
+        if os.path.exists(stale):
+            os.remove(stale)
+    return False
+
+
+def fetch_idx(name, stems, log=print, fetch=True):
+    """The four IDX files of `name` in the cache folder, downloading what is missing or does not
+    match its record (unless fetch is False). Returns the folder; raises DownloadFailed when
+    offline, when downloading is off and a file is missing, or when a file is broken."""
     folder = cache_folder(name)
     os.makedirs(folder, exist_ok=True)
     origin, mirror = origin_of(name)
     for stem in stems:
         path = os.path.join(folder, stem + ".gz")
-        if os.path.exists(path):
+        if os.path.exists(path) and _cached_ok(name, stem, path, origin, log):
             continue
+        if not fetch:
+            raise DownloadFailed(f"{path} is missing or was removed, and downloading is off")
         log(f"data: downloading {origin}{stem}.gz")
         _fetch(f"{origin}{stem}.gz", path)
         check_file(name, stem, path, pinned=not mirror)
+        files.write_json(_record_path(path), {"origin": origin, "sha256": _digest(path)})
     return folder
 
 

@@ -348,7 +348,7 @@ def _downloaded(spec, download, log):
     if not have and not downloads.allowed(download):
         return None
     try:
-        folder = downloads.fetch_idx(spec.name, stems, log)
+        folder = downloads.fetch_idx(spec.name, stems, log, fetch=downloads.allowed(download))
         return load_idx_directory(
             folder, spec, "download", f"{spec.name} downloaded ({downloads.origin_of(spec.name)[0]})"
         )

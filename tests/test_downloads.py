@@ -116,3 +116,51 @@ def test_tensorflow_datasets_sets_are_downloaded_only_when_allowed(tmp_path, mon
     with pytest.raises(image_data.DataUnavailable):
         image_data.load_image_data("cifar10", tfds_data_dir=str(tmp_path), download=False, log=lines.append)
     assert calls == ["cifar10"]  # --nodownload
+
+
+def test_a_cached_file_that_changed_or_came_from_elsewhere_is_fetched_again(served, monkeypatch):
+    server, tmp_path = served
+    image_data.load_image_data("mnist", log=lambda _: None)
+    cached = tmp_path / "cache" / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    record = downloads.files.read_json(str(cached) + ".json")
+    assert record["origin"].startswith(server.url) and len(record["sha256"]) == 64
+    # Bit rot that gzip would not see (a valid stream of other labels): the record does.
+    with gzip.open(cached) as f:
+        labels = bytearray(f.read())
+    labels[-1] = (labels[-1] + 1) % 10
+    cached.write_bytes(gzip.compress(bytes(labels)))
+    lines = []
+    data = image_data.load_image_data("mnist", log=lines.append)
+    assert any("changed since it was checked" in line for line in lines)
+    assert len(server.requests) == 5 and data.source_key == "download"
+    served_labels = image_data.read_idx(str(tmp_path / "site" / "mnist" / "t10k-labels-idx1-ubyte.gz"))
+    np.testing.assert_array_equal(data.test_y, served_labels)
+    # Downloading off and a file gone bad: no fetch, a fallback that says why.
+    cached.write_bytes(gzip.compress(bytes(labels)))
+    monkeypatch.setenv(downloads.NODOWNLOAD_ENV, "1")
+    lines.clear()
+    data = image_data.load_image_data("mnist", log=lines.append)
+    assert len(server.requests) == 5 and data.source_key != "download"
+    assert any("downloading is off" in line for line in lines)
+    monkeypatch.delenv(downloads.NODOWNLOAD_ENV)
+    # Another origin asked for: the files are fetched from it, not passed off as its.
+    other = Server(tmp_path / "site")
+    monkeypatch.setenv(downloads.ORIGIN_ENV, other.url)
+    lines.clear()
+    try:
+        data = image_data.load_image_data("mnist", log=lines.append)
+        assert len(other.requests) == 4 and data.source_key == "download" and other.url in data.source
+        assert any("came from another origin" in line for line in lines)
+    finally:
+        other.stop()
+
+
+def test_an_older_cache_without_records_is_checked_once(served):
+    server, tmp_path = served
+    image_data.load_image_data("mnist", log=lambda _: None)
+    folder = tmp_path / "cache" / "data" / "mnist"
+    for record in folder.glob("*.json"):
+        record.unlink()
+    data = image_data.load_image_data("mnist", log=lambda _: None)
+    assert len(server.requests) == 4 and data.source_key == "download"
+    assert len(list(folder.glob("*.gz.json"))) == 4
