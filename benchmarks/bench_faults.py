@@ -426,12 +426,36 @@ def disk_full(specs, work, env):
     return rows
 
 
+def odd_idx_sets(work):
+    """Two IDX folders that load but cannot train: 30x30 images, and no images at all."""
+    import numpy as np
+
+    from common.image_data import write_idx
+
+    folders = []
+    for name, count, side in (("idx-30x30", 60, 30), ("idx-empty", 0, 28)):
+        folder = os.path.join(work, name)
+        os.makedirs(folder, exist_ok=True)
+        rng = np.random.default_rng(0)
+        for part, n in (("train", count), ("t10k", count // 5)):
+            images = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
+            write_idx(os.path.join(folder, f"{part}-images-idx3-ubyte.gz"), images)
+            write_idx(
+                os.path.join(folder, f"{part}-labels-idx1-ubyte.gz"), (np.arange(n) % 10).astype(np.uint8)
+            )
+        folders.append(folder)
+    return folders
+
+
 def bad_inputs(data_dir, art_dir, work):
     """(script spec, extra flags): each must be refused with one line."""
     missing = os.path.join(work, "no-such-dir")
     a_file = os.path.join(work, "a-file")
     open(a_file, "w").close()
-    cases = []
+    odd_sides, no_images = odd_idx_sets(work)
+    cases = [
+        (script, ["--data_dir", folder]) for script in ("VAE", "InfoGAN") for folder in (odd_sides, no_images)
+    ]
     for script in ("STYLEGAN", "CGAN"):
         for flags in (
             ["--missing_mixt", "8"],

@@ -25,6 +25,16 @@ def check_batch(batch_size, examples, what="training examples"):
         raise UsageError(f"--batch_size {batch_size} is larger than the {examples} {what}")
 
 
+def check_image_sides(shape, dataset, model, multiple=4, instead=""):
+    """A data-dependent check: networks that halve an image twice need sides divisible by 4."""
+    height, width = shape[:2]
+    if height % multiple or width % multiple:
+        raise UsageError(
+            f"{model}: the networks halve the images twice, so their sides must be multiples of {multiple}; "
+            f"{dataset} images are {height}x{width}" + (f": {instead}" if instead else "")
+        )
+
+
 def parse_class_list(text, flag_name="--missing_mixt"):
     """'1' or '1,4' or ['1', '4'] -> (1, 4). Empty/None -> ()."""
     if text is None:

@@ -220,6 +220,8 @@ def load_idx_directory(directory, spec, source_key, source):
         x, y = arrays[f"{part}_x"], arrays[f"{part}_y"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise DataUnavailable(f"{folder}: {part} images {x.shape} and labels {y.shape} do not match")
+        if len(x) == 0:
+            raise DataUnavailable(f"{folder}: the {part} IDX files hold no images")
     labels = np.concatenate([arrays["train_y"], arrays["test_y"]])
     names = spec.class_names or tuple(str(c) for c in range(int(labels.max()) + 1))
     if labels.max() >= len(names):

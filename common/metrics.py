@@ -172,9 +172,12 @@ def classifier_score(probs, eps=1e-12):
 
 def frechet_distance(features_a, features_b):
     """Fréchet distance between Gaussians fitted to two feature sets:
-    |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), as TF-GAN's frechet_classifier_distance."""
+    |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), as TF-GAN's frechet_classifier_distance.
+    NaN (undefined, not an error) when a set has fewer than two rows or a value is not finite."""
     a = np.asarray(features_a, np.float64)
     b = np.asarray(features_b, np.float64)
+    if min(len(a), len(b)) < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("nan")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
     # Tr (S_a S_b)^(1/2) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), a symmetric PSD

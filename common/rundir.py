@@ -41,9 +41,38 @@ class Diverged(RunFailed):
         self.step = step
 
 
+INSIDE = 80  # room for the longest name a run writes inside out_dir (checkpoints/.ckpt-....tmp)
+
+
+def shown(path, limit=120):
+    """A path short enough for one line of an error message."""
+    return path if len(path) <= limit else f"{path[: limit // 2 - 2]}...{path[-(limit // 2 - 2) :]}"
+
+
 def check_path(out_dir):
-    """One line for an --out_dir that is a file, lies under a file, or cannot be written."""
+    """One line for an --out_dir that is a file, lies under a file, cannot be written, or whose
+    name is longer than the file system allows (with room for the files a run writes in it)."""
     path = os.path.abspath(out_dir)
+    name_max, path_max = 255, 4096
+    try:
+        existing = path
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        pass
+    longest = max((len(part.encode()) for part in path.split(os.sep)), default=0)
+    if longest > name_max:
+        raise UsageError(
+            f"--out_dir {shown(out_dir)}: a name in it is {longest} bytes long; the file system "
+            f"allows {name_max}"
+        )
+    if len(path.encode()) + INSIDE > path_max:
+        raise UsageError(
+            f"--out_dir {shown(out_dir)} is {len(path.encode())} bytes long; the file system allows "
+            f"{path_max} for a whole path, and the run's files need {INSIDE} more"
+        )
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out_dir {out_dir} is a file, not a directory")
     parent = path
@@ -157,7 +186,7 @@ def claim(out_dir, config, log=print):
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--out_dir {out_dir}: cannot create it ({error.strerror})") from None
+        raise UsageError(f"--out_dir {shown(out_dir)}: cannot create it ({error.strerror})") from None
     lock_file = _lock(out_dir)  # from here on this process alone works in out_dir
     handle = Claim(out_dir, lock_file, created)
     is_spec = isinstance(config, spec_lib.Spec)

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import files, harness, image_plots, metrics, outputs, toy_data
-from common.classes import check_batch, remove_classes
+from common.classes import check_batch, check_image_sides, remove_classes
 from common.distribute import make_strategy
 from common.experiment import Experiment
 from common.image_data import load_image_data
@@ -69,6 +69,7 @@ class GANExperiment(Experiment):
             self.width = "mlp"
         else:
             self.data = load_image_data(spec.dataset, spec.data_dir)
+            check_image_sides(self.data.image_shape, spec.dataset, f"--gan_type {spec.gan_type}")
             self.train_x, self.train_y, self.shots = remove_classes(
                 self.data.train_x, self.data.train_y, spec.removed, spec.few_shot, self.rng
             )

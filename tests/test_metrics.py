@@ -132,6 +132,8 @@ def test_precision_recall_tell_quality_from_coverage():
     x = np.array([-1.0, 1.0] * 50)[:, None]
     var = np.var(x, ddof=1)
     assert metrics.frechet_distance(x, 2 * x) == pytest.approx((np.sqrt(var) - np.sqrt(4 * var)) ** 2)
+    assert np.isnan(metrics.frechet_distance(x, x[:1]))  # one real image of a class: undefined
+    assert np.isnan(metrics.frechet_distance(np.where(x > 0, np.nan, x), x))
 
 
 def test_mean_pairwise_distance_by_hand():

@@ -108,3 +108,15 @@ def test_outputs_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode) == 0o644
+
+
+def test_an_out_dir_longer_than_the_file_system_allows_is_one_short_line(tmp_path):
+    with pytest.raises(UsageError, match="a name in it is 300 bytes long; the file system allows") as error:
+        with rundir.claim(str(tmp_path / ("a" * 300)), {}):
+            pass
+    assert len(str(error.value)) < 250
+    deep = str(tmp_path / "/".join(["b" * 200] * 21))  # every name fits, the whole path does not
+    with pytest.raises(UsageError, match="bytes long; the file system allows 4096 for a whole path"):
+        with rundir.claim(deep, {}):
+            pass
+    assert not os.path.exists(tmp_path / ("b" * 200))  # refused before anything was created

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import files, harness, metrics, outputs, toy_data
-from common.classes import check_batch, kept_index, validate_classes
+from common.classes import check_batch, check_image_sides, kept_index, validate_classes
 from common.distribute import make_strategy
 from common.experiment import Experiment
 from common.image_data import load_image_data
@@ -312,6 +312,10 @@ class VAEExperiment(Experiment):
     def validate(self):
         if not self.spec.toy:
             validate_classes(self.spec.removed, len(self.class_names), "--remove-label")
+            if self.spec.arch == "conv":
+                check_image_sides(
+                    self.full_train_x.shape[1:], self.spec.dataset, "--arch conv", instead="use --arch mlp"
+                )
 
     def figures(self, model, values, evals, history):
         return vae_figures.figures(self, model, values, evals, history)
