@@ -35,23 +35,56 @@ def make_strategy(name="default"):
     raise UsageError(f"--strategy: unknown strategy '{name}'; choose default, mirrored or multi_worker")
 
 
+def _tf_config(text):
+    """(task type, task index, {type: [addresses]}) of TF_CONFIG, or one clear UsageError."""
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        raise UsageError("TF_CONFIG is not valid JSON (expected {\"cluster\": ..., \"task\": ...})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("cluster"), dict):
+        raise UsageError("TF_CONFIG needs a 'cluster' object: {\"worker\": [\"host:port\", ...]}")
+    members = spec["cluster"]
+    for kind, addresses in members.items():
+        if not (
+            isinstance(addresses, list)
+            and addresses
+            and all(isinstance(a, str) and a.rpartition(":")[2].isdigit() for a in addresses)
+        ):
+            raise UsageError(f"TF_CONFIG cluster.{kind} must be a non-empty list of 'host:port' strings")
+    task = spec.get("task", {})
+    if not isinstance(task, dict):
+        raise UsageError("TF_CONFIG task must be an object: {\"type\": \"worker\", \"index\": 0}")
+    kind, index = task.get("type", "worker"), task.get("index", 0)
+    if kind not in ("chief", "worker"):
+        raise UsageError(f"TF_CONFIG task.type {kind!r}: this package runs chief and worker tasks only")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise UsageError(f"TF_CONFIG task.index {index!r} is not a whole number")
+    if not 0 <= index < len(members.get(kind, [])):
+        raise UsageError(
+            f"TF_CONFIG task.index {index}, but cluster.{kind} lists {len(members.get(kind, []))} address(es)"
+        )
+    return kind, index, members
+
+
 def cluster():
     """(task index, number of workers, is chief) of this process under TF_CONFIG or Slurm;
-    (0, 1, True) outside a cluster. The chief is the task of type "chief", else worker 0."""
+    (0, 1, True) outside a cluster. The chief is the task of type "chief", else worker 0. A
+    malformed TF_CONFIG or Slurm variable is one UsageError."""
     config = os.environ.get("TF_CONFIG")
     if config:
-        try:
-            spec = json.loads(config)
-            task, members = spec.get("task", {}), spec["cluster"]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise UsageError("TF_CONFIG is not valid JSON with 'cluster' and 'task'") from None
-        kind, index = task.get("type", "worker"), int(task.get("index", 0))
+        kind, index, members = _tf_config(config)
         workers = sum(len(members.get(k, [])) for k in ("chief", "worker"))
         chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in members)
         return index, workers, chief
     if "SLURM_PROCID" in os.environ:
-        index = int(os.environ["SLURM_PROCID"])
-        return index, int(os.environ.get("SLURM_NTASKS", "1")), index == 0
+        try:
+            index = int(os.environ["SLURM_PROCID"])
+            tasks = int(os.environ.get("SLURM_NTASKS", "1"))
+        except ValueError:
+            raise UsageError("SLURM_PROCID and SLURM_NTASKS must be whole numbers") from None
+        if not 0 <= index < tasks:
+            raise UsageError(f"SLURM_PROCID {index} is outside the job's {tasks} task(s)")
+        return index, tasks, index == 0
     return 0, 1, True
 
 

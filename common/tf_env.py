@@ -67,6 +67,7 @@ def quiet_grappler(tf):
 
 
 CPU_DEVICES_ENV = "CREATIVE_GANS_CPU_DEVICES"
+MAX_CPU_DEVICES = 64
 
 
 def split_cpu(tf, count):
@@ -77,6 +78,11 @@ def split_cpu(tf, count):
         count = int(count)
     except ValueError:
         raise SystemExit(f"{CPU_DEVICES_ENV}={count!r} is not a number of devices") from None
+    if not 1 <= count <= MAX_CPU_DEVICES:
+        raise SystemExit(
+            f"{CPU_DEVICES_ENV}={count}: between 1 and {MAX_CPU_DEVICES} logical devices (each one "
+            "holds a copy of the model)"
+        )
     if count > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
