@@ -324,7 +324,12 @@ class Trainer:
 
     def _read_history(self):
         try:
-            return files.read_json(self.history_path, [])
+            history = files.read_json(self.history_path, [])
+            if not isinstance(history, list) or not all(
+                isinstance(h, dict) and isinstance(h.get("step"), int) for h in history
+            ):
+                raise ValueError("not a list of {step, losses} entries")
+            return history
         except (ValueError, UnicodeDecodeError):
             print(
                 f"{self.history_path} is damaged; starting a new loss history (the checkpoints are "

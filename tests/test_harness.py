@@ -206,9 +206,10 @@ def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
     assert again.total_steps_per_second == pytest.approx(first.total_steps_per_second, rel=1e-6)
 
 
-def test_a_damaged_history_is_said_and_replaced(tmp_path, capsys):
+@pytest.mark.parametrize("damage", ["{not json", '{"step": 2}', "[1, 2]", '[{"loss": 1}]', "null"])
+def test_a_damaged_history_is_said_and_replaced(tmp_path, capsys, damage):
     train(tmp_path, 4, log_every=2)
-    (tmp_path / "logs" / "history.json").write_text("{not json")
+    (tmp_path / "logs" / "history.json").write_text(damage)
     _, result = train(tmp_path, 6, log_every=2)
     assert result.step == 6 and "history.json is damaged" in capsys.readouterr().out
 
