@@ -40,9 +40,9 @@ def _tf_config(text):
     try:
         spec = json.loads(text)
     except ValueError:
-        raise UsageError("TF_CONFIG is not valid JSON (expected {\"cluster\": ..., \"task\": ...})") from None
+        raise UsageError('TF_CONFIG is not valid JSON (expected {"cluster": ..., "task": ...})') from None
     if not isinstance(spec, dict) or not isinstance(spec.get("cluster"), dict):
-        raise UsageError("TF_CONFIG needs a 'cluster' object: {\"worker\": [\"host:port\", ...]}")
+        raise UsageError('TF_CONFIG needs a \'cluster\' object: {"worker": ["host:port", ...]}')
     members = spec["cluster"]
     for kind, addresses in members.items():
         if not (
@@ -53,7 +53,7 @@ def _tf_config(text):
             raise UsageError(f"TF_CONFIG cluster.{kind} must be a non-empty list of 'host:port' strings")
     task = spec.get("task", {})
     if not isinstance(task, dict):
-        raise UsageError("TF_CONFIG task must be an object: {\"type\": \"worker\", \"index\": 0}")
+        raise UsageError('TF_CONFIG task must be an object: {"type": "worker", "index": 0}')
     kind, index = task.get("type", "worker"), task.get("index", 0)
     if kind not in ("chief", "worker"):
         raise UsageError(f"TF_CONFIG task.type {kind!r}: this package runs chief and worker tasks only")

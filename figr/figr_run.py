@@ -30,20 +30,46 @@ def few_shot_plot(shots, generations, title, text=None, rows=4):
     return image_plots.few_shot_figure(shots, grid, title=title, text=text)
 
 
-def restore_meta_model(run_dir, config):
-    """The meta-trained FIGR of a train.py run directory, from its latest checkpoint."""
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-    if latest is None:
+def restore_meta_model(run_dir, config, log=print):
+    """The meta-trained FIGR of a train.py run directory, from its newest readable checkpoint (a
+    damaged newest one, e.g. from a full disk, is said and an older one used)."""
+    from common import files, rundir
+
+    holder = rundir.lock_holder(run_dir)
+    if holder is not None:
+        raise UsageError(
+            f"--run_dir {run_dir} is being trained now (process {holder}); generate from it when it ends"
+        )
+    try:
+        finished = files.read_json(os.path.join(run_dir, "metrics.json"), {})
+    except (ValueError, UnicodeDecodeError):
+        finished = {}
+    if isinstance(finished, dict) and finished.get("diverged"):
+        raise UsageError(
+            f"--run_dir {run_dir} diverged at meta-iteration {finished.get('diverged_at_step')}: "
+            "its weights are not finite; train again (e.g. a lower --outer_lr)"
+        )
+    folder = os.path.join(run_dir, "checkpoints")
+    state = tf.train.get_checkpoint_state(folder) if os.path.isdir(folder) else None
+    candidates = list(reversed(state.all_model_checkpoint_paths)) if state else []
+    candidates = [p if os.path.isabs(p) else os.path.join(folder, p) for p in candidates]
+    if not candidates:
         raise UsageError(f"--run_dir {run_dir} has no checkpoint (run train.py first)")
     model = FIGR(config)
-    try:  # the harness's checkpoint also holds the optimizers and the data iterator: not needed here
-        harness.restore_model(model, latest)
-    except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
-        raise UsageError(
-            f"the checkpoint in {run_dir} does not match its run_config.json "
-            f"({str(error).splitlines()[0][:120]})"
-        ) from None
-    return model, int(latest.rsplit("-", 1)[-1])
+    for path in candidates:
+        try:  # the harness's checkpoint also holds the optimizers and the data iterator: not needed
+            harness.restore_model(model, path)
+        except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
+            raise UsageError(
+                f"the checkpoint in {run_dir} does not match its run_config.json "
+                f"({str(error).splitlines()[0][:120]})"
+            ) from None
+        except (tf.errors.OpError, OSError, IndexError) as error:  # truncated, missing, unreadable
+            log(f"{path} is damaged ({str(error).splitlines()[0][:80]}); trying an older checkpoint")
+            model = FIGR(config)  # nothing half-restored carries over
+            continue
+        return model, int(path.rsplit("-", 1)[-1])
+    raise UsageError(f"--run_dir {run_dir}: none of its checkpoints can be read")
 
 
 class FIGRExperiment(Experiment):

@@ -298,3 +298,35 @@ def test_help_explains_every_flag(ctx):
         assert proc.returncode == 0
         for flag in flags:
             assert flag + ":" in proc.stdout, (script, flag)
+
+
+def test_generate_reads_past_a_damaged_checkpoint_and_refuses_busy_or_diverged_runs(run, tmp_path):
+    import dataclasses
+    import fcntl
+    import json
+    import shutil
+
+    from common.classes import UsageError
+    from figr.figr_run import restore_meta_model
+    from figr.spec import from_run_dir
+
+    out, _ = run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    config = dataclasses.replace(from_run_dir(str(copy)).model, channels=1)
+    _, newest = restore_meta_model(str(copy), config, log=lambda _: None)
+    [data] = (copy / "checkpoints").glob(f"ckpt-{newest}.data-*")
+    data.write_bytes(data.read_bytes()[:100])  # a full disk cut the newest checkpoint short
+    said = []
+    _, step = restore_meta_model(str(copy), config, log=said.append)
+    assert step < newest and "is damaged" in said[0] and "older checkpoint" in said[0]
+    with open(copy / ".lock", "a+") as lock:  # a train.py run under way holds this lock
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        lock.write("12345")
+        lock.flush()
+        with pytest.raises(UsageError, match="is being trained now"):
+            restore_meta_model(str(copy), config)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    (copy / "metrics.json").write_text(json.dumps({"diverged": True, "diverged_at_step": 3}))
+    with pytest.raises(UsageError, match="diverged at meta-iteration 3"):
+        restore_meta_model(str(copy), config)
