@@ -5,6 +5,7 @@ import atexit
 import json
 import os
 import shutil
+import sys
 import tempfile
 
 import tensorflow as tf
@@ -30,9 +31,98 @@ def make_strategy(name="default"):
                 resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
             else:
                 resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-            _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver))
+            _MULTI_WORKER.append(_wait_for_the_cluster(resolver))
         return _MULTI_WORKER[0]
     raise UsageError(f"--strategy: unknown strategy '{name}'; choose default, mirrored or multi_worker")
+
+
+WAIT_ENV = "CREATIVE_GANS_WORKER_TIMEOUT"
+DEFAULT_WAIT = 600  # seconds a worker waits for the others at start-up
+
+
+def worker_timeout():
+    text = os.environ.get(WAIT_ENV, str(DEFAULT_WAIT))
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 1 <= seconds <= 7 * 24 * 3600:
+        raise UsageError(f"{WAIT_ENV}={text!r}: seconds between 1 and a week")
+    return seconds
+
+
+def _silent(address):
+    """Whether nothing listens at 'host:port' (a worker that has not started)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+            return False
+    except (OSError, ValueError):
+        return True
+
+
+# The watchdog of the start-up wait: a small Python process (no TensorFlow), because the waiting
+# process holds the GIL inside TensorFlow's C++ and no thread of its own can run.
+_WATCHDOG = r"""
+import os, select, signal, socket, sys
+parent, timeout, script, variable = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+addresses = sys.argv[5:]
+
+def say(line):
+    sys.stderr.write("\n%s: %s\n" % (script, line))
+    sys.stderr.flush()
+
+def silent(address):
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+        return False
+    except (OSError, ValueError):
+        return True
+
+def interrupted(*_):  # Ctrl-C reaches the whole process group: the waiting process dies of it
+    say("interrupted while waiting for the other workers")
+    os._exit(0)
+
+signal.signal(signal.SIGINT, interrupted)
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+ready, _, _ = select.select([0], [], [], timeout)
+if not ready:
+    missing = [a for a in addresses if silent(a)]
+    say("error: the other workers did not all start within %g s (%s)%s" % (
+        timeout, variable, "; nothing answers at " + ", ".join(missing) if missing else ""))
+    os.kill(parent, signal.SIGKILL)
+"""
+
+
+def _wait_for_the_cluster(resolver):
+    """MultiWorkerMirroredStrategy, whose construction waits (in C++, holding the GIL) until every
+    worker is up. TensorFlow would wait forever and deaf to Ctrl-C; here a watchdog process ends
+    the wait after worker_timeout() seconds with one line naming the workers that never answered,
+    and Ctrl-C or SIGTERM end it at once (their default action during the wait; Ctrl-C's line comes
+    from the watchdog, which is in the same process group)."""
+    import signal
+    import subprocess
+
+    timeout = worker_timeout()
+    spec = resolver.cluster_spec().as_dict()
+    addresses = [a for kind in ("chief", "worker") for a in spec.get(kind, [])]
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), os.path.basename(sys.argv[0])]
+        + [WAIT_ENV, *addresses],
+        stdin=subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+    previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        watchdog.stdin.close()  # the wait is over: the watchdog exits
+        watchdog.wait()
 
 
 def _tf_config(text):

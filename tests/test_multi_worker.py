@@ -92,3 +92,66 @@ def test_vae_on_two_workers_equals_two_replicas(tmp_path, worker_tmp):
     assert_same_numbers(
         metrics(out), mirrored(folder, "VAE.py", env, reference, *args), ["test_neg_elbo", "final_loss"]
     )
+
+
+def test_a_worker_whose_peers_never_start_stops_with_one_line(tmp_path):
+    """TensorFlow would wait for the missing worker forever, deaf to Ctrl-C."""
+    import json
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    config = {
+        "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+        "task": {"type": "worker", "index": 0},
+    }
+    env = script_env(TF_CONFIG=json.dumps(config), CREATIVE_GANS_WORKER_TIMEOUT="4")
+    command = [sys.executable, "STYLEGAN.py", "--niters", "10", "--strategy", "multi_worker"]
+    proc = run_script(
+        TOY_DIR,
+        "STYLEGAN.py",
+        env,
+        "--niters",
+        "10",
+        "--strategy",
+        "multi_worker",
+        "--out_dir",
+        str(tmp_path / "a"),
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "did not all start within 4 s (CREATIVE_GANS_WORKER_TIMEOUT)" in proc.stderr
+    assert f"nothing answers at 127.0.0.1:{ports[1]}" in proc.stderr
+    assert not (tmp_path / "a").exists()
+    # Ctrl-C while it waits: the terminal signals the process group.
+    env["CREATIVE_GANS_WORKER_TIMEOUT"] = "600"
+    waiting = subprocess.Popen(
+        command + ["--out_dir", str(tmp_path / "b")],
+        cwd=TOY_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until the watchdog runs: the process is waiting
+        watchers = subprocess.run(
+            ["pgrep", "-g", str(waiting.pid), "-f", "select.select"], capture_output=True
+        )
+        if watchers.stdout.strip():
+            break
+        time.sleep(0.5)
+    os.killpg(waiting.pid, signal.SIGINT)
+    _, err = waiting.communicate(timeout=60)
+    # Killed by SIGINT (Popen says -2; a shell says 130), the watchdog's line on stderr.
+    assert (
+        waiting.returncode == -signal.SIGINT and "interrupted while waiting for the other workers" in err
+    ), err
+    assert "Traceback" not in err and not (tmp_path / "b").exists()
