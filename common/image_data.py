@@ -262,7 +262,11 @@ def load_tfds(spec, data_dir=None, download=False, log=print):
         return None
     try:
         import tensorflow_datasets as tfds
-    except ImportError:
+    except ImportError as error:  # not installed, or installed without a dependency of its own
+        log(
+            f"data: tensorflow-datasets cannot be imported ({error}); for {spec.name}: "
+            "pip install tensorflow-datasets (with its dependencies, e.g. importlib_resources)"
+        )
         return None
     from absl import logging as absl_logging
 

@@ -198,3 +198,15 @@ def test_one_table_says_which_script_takes_which_set():
     assert sets_for("infogan") == ("mnist", "fashion-mnist")
     assert sets_for("figr") == ("mnist", "fashion-mnist", "omniglot")
     assert sets_for("vae") == tuple(IMAGE_SETS)
+
+
+def test_a_tensorflow_datasets_that_cannot_import_is_said(monkeypatch):
+    import sys
+
+    from common import image_data
+
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)  # as when a dependency is missing
+    said = []
+    spec = image_data.IMAGE_SETS["omniglot"]
+    assert image_data.load_tfds(spec, log=said.append) is None
+    assert "tensorflow-datasets cannot be imported" in said[0] and "pip install" in said[0]
