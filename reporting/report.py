@@ -22,6 +22,7 @@ import html
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -95,10 +96,18 @@ def publish(findings, meta, data, runs_root, out_dir):
             driver.quit()
     except browser.NoBrowser as missing:
         print(f"report: no screenshot of the page ({missing})", file=sys.stderr)
+    write_readme_block(os.path.join(ROOT, "README.md"), findings, meta)
+
+
+def write_readme_block(readme_path, findings, meta):
+    """The README's summary block (the claims' verdicts and the count of each), between its
+    markers (any text after "report:begin" in the opening marker: older READMEs say
+    benchmarks/report.py there)."""
     claims = [f for f in findings if f["kind"] == "claim"]
     lines = [
         README_BEGIN,
-        f"**{len(claims)} claims of the sources: {headline(claims)}** (`{meta['command']}` at commit "
+        f"**{len(claims)} claim{'' if len(claims) == 1 else 's'} of the sources: {headline(claims)}** "
+        f"(`{meta['command']}` at commit "
         f"`{meta['commit']}`, criteria frozen at `{meta['criteria_commit']}`, {meta['made']}, confirmatory "
         f"seeds {meta['confirmatory']}+, {meta['wall_minutes']:.0f} min of runs on "
         f"{meta['machine']['cores']} "
@@ -111,13 +120,13 @@ def publish(findings, meta, data, runs_root, out_dir):
     ]
     lines += [f"| “{short(f['quote'])}” | {f['source']} | {f['verdict']} |" for f in claims]
     lines.append(README_END)
-    readme_path = os.path.join(ROOT, "README.md")
     with open(readme_path, encoding="utf-8") as f:
         readme = f.read()
-    if README_BEGIN in readme and README_END in readme:
-        head, rest = readme.split(README_BEGIN, 1)
-        readme = head + "\n".join(lines) + rest.split(README_END, 1)[1]
-        files.write_bytes(readme_path, readme.encode())
+    begin = re.search(r"<!-- report:begin[^\n]*?-->", readme)
+    if begin is None or README_END not in readme[begin.end() :]:
+        raise ValueError(f"{readme_path} has no report block (its markers are missing)")
+    rest = readme[begin.end() :].split(README_END, 1)[1]
+    files.write_bytes(readme_path, (readme[: begin.start()] + "\n".join(lines) + rest).encode())
 
 
 def short(text, limit=110):

@@ -375,3 +375,33 @@ def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdic
         assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_the_readme_block_is_replaced_between_its_markers_whatever_the_opening_says(tmp_path):
+    from reporting.report import README_END, write_readme_block
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# x\n\n<!-- report:begin (written by an older tool) -->\nold\n" + README_END + "\n\ntail\n"
+    )
+    meta = {
+        "command": "make report",
+        "commit": "abc1234",
+        "criteria_commit": "def5678",
+        "made": "2026-12-06",
+        "confirmatory": 100,
+        "wall_minutes": 150.0,
+        "machine": {"cores": 2},
+    }
+    findings = [
+        {"kind": "claim", "quote": "A quoted sentence.", "source": "2.2", "verdict": "reproduced"},
+        {"kind": "reading", "quote": "Not counted.", "source": "fig", "verdict": "inconclusive"},
+    ]
+    write_readme_block(str(readme), findings, meta)
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("# x") and text.rstrip().endswith("tail")
+    assert "**1 claim of the sources: 1 reproduced" in text and "“A quoted sentence.”" in text
+    assert "Not counted" not in text
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="no report block"):
+        write_readme_block(str(readme), findings, meta)
