@@ -35,7 +35,14 @@ import time
 # parent imports the benchmarks package (inside main()).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The package each experiment folder is imported as (2D-codes keeps the report's folder name).
-PACKAGES = {"2D-codes": "toy2d", "vae": "vae", "infogan": "infogan", "figr": "figr", "can": "can"}
+PACKAGES = {
+    "2D-codes": "toy2d",
+    "vae": "vae",
+    "infogan": "infogan",
+    "figr": "figr",
+    "can": "can",
+    "diffusion": "diffusion",
+}
 
 # name: (experiment folder, setting, batch)
 CONFIGS = {
@@ -50,6 +57,8 @@ CONFIGS = {
     # --mixed_precision on a CPU: bfloat16 compute (oneDNN uses AMX tiles where the CPU has them)
     "InfoGAN full width bfloat16": ("infogan", "paper, `--mixed_precision --nojit`", 64),
     "CAN 64x64 batch 200 bfloat16": ("can", "paper, `--mixed_precision`", 200),
+    "diffusion U-Net 32-64-128": ("diffusion", "default (XLA)", 128),
+    "diffusion U-Net 32-64-128 bfloat16": ("diffusion", "`--mixed_precision` (oneDNN, no XLA)", 128),
 }
 MIXED = " bfloat16"
 PROFILED = ("InfoGAN full width", "CAN 64x64 batch 200")
@@ -132,6 +141,11 @@ def build(name, root):
         config = FIGRConfig()
         tasks = rng.uniform(size=(1, batch, 32, 32, 1)).astype(np.float32)
         return FIGR(config), tasks, False, config.inner_steps
+    if folder == "diffusion":
+        diffusion_models = experiment_module(root, folder, "diffusion_models")
+        model = diffusion_models.Diffusion(diffusion_models.DiffusionConfig())
+        images = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
+        return model, (images, rng.integers(0, 10, batch).astype(np.int32)), True, 0  # XLA: its default
     can_models = experiment_module(root, folder, "can_models")
     CAN, CANConfig = can_models.CAN, can_models.CANConfig
 

@@ -8,7 +8,7 @@ a different command is refused rather than resuming someone else's run. The clai
     refused as "other settings";
   * holds an exclusive lock (flock on `.lock`) until the run ends: a second process on the same
     directory is told which process holds it and exits, even when both start at the same instant;
-  * removes the temporary files of a killed write (`*.tmp` of common.io, TensorFlow's
+  * removes the temporary files of a killed write (`*.tmp` of common.files, TensorFlow's
     `*_temp*` checkpoint folders) before the run touches anything;
   * compares only the run's identity (common.spec.identity): how long it trains, how it is
     evaluated, the devices, XLA and the output name may change between reruns; run_config.json is
@@ -16,6 +16,10 @@ a different command is refused rather than resuming someone else's run. The clai
   * records a run that diverged as such: metrics.json says `"diverged": true` with the reason and
     no score, and the results of an earlier invocation (samples.npz, figures) are removed, so no
     figure of an untrained or broken model stands as the run's result.
+
+Every claim needs a writable directory, re-evaluating a finished run too (it rewrites
+metrics.json, samples and figures): a read-only copy is refused in one line before anything runs;
+copy it somewhere writable first. Paths longer than the file system allows are refused the same way.
 """
 
 import contextlib
