@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from can.can_models import CAN, style_entropy
-from can.spec import CANRunSpec
+from can.spec import QUALITY_KEYS, CANRunSpec
 from common import files, harness, image_plots, metrics, outputs, plotting
 from common.classes import check_batch
 from common.distribute import make_strategy
@@ -278,20 +278,7 @@ class CANExperiment(Experiment):
 
     def figures(self, model, values, evals, history):
         gens = evals["samples"]
-        keys = [
-            "style_entropy_dc",
-            "style_entropy_dc_real",
-            "style_entropy_judge",
-            "style_entropy_judge_real",
-            "style_entropy_max",
-            "realness",
-            "realness_heldout_real",
-            "nn_distance",
-            "nn_distance_heldout_real",
-            "diversity",
-            "diversity_real",
-            "diversity_ratio",
-        ]
+        keys = list(QUALITY_KEYS)
         what = (
             "baseline DCGAN"
             if self.config.lambda_style == 0

@@ -24,6 +24,23 @@ def genre_list(value, name):
     return names
 
 
+# The quality numbers of a CAN run, in the order its figure and the benchmark's tables show them.
+QUALITY_KEYS = (
+    "style_entropy_dc",
+    "style_entropy_dc_real",
+    "style_entropy_judge",
+    "style_entropy_judge_real",
+    "style_entropy_max",
+    "realness",
+    "realness_heldout_real",
+    "nn_distance",
+    "nn_distance_heldout_real",
+    "diversity",
+    "diversity_real",
+    "diversity_ratio",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class CANRunSpec(o.RunSpec):
     experiment = "can"
