@@ -50,7 +50,7 @@ def to_8bit(image, mode="RGB"):
         flat.alpha_composite(rgba)
         image = flat
     if image.mode == mode:
-        return image
+        return image.copy()  # loaded: usable after its file is closed
     if mode == "L" and image.mode != "RGB":
         image = image.convert("RGB")  # CMYK, YCbCr, palette: through RGB, then luminance
     return image.convert(mode)

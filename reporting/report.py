@@ -217,13 +217,13 @@ def evaluate(specs, runs_root, grade=True, log=print, chosen=None):
     by_id = {spec.run_id: spec for spec in specs}
     grader = grading.Grader(log=log) if grade else None
     ctx = rf.Context(data, runs_root, grader)
-    results = {f.finding_id: f.evaluate(ctx) for f in chosen if f.kind != "claim"}
+    for f in chosen:  # a first pass loads the judges of every data set a finding grades
+        f.evaluate(ctx)
     validation = judge_validation(grader, log) if grader else {}
     ctx.validation = validation
-    results.update({f.finding_id: f.evaluate(ctx) for f in chosen if f.kind == "claim"})
-    for f in chosen:  # the readings' floors too, now that the judges are validated
-        if f.kind != "claim":
-            results[f.finding_id] = f.evaluate(ctx)
+    # Again, now with the judges' false-positive floors (a subset of the findings validates the
+    # data sets its own findings grade, claims included).
+    results = {f.finding_id: f.evaluate(ctx) for f in chosen}
     findings = []
     for finding in chosen:
         result = results[finding.finding_id]
