@@ -32,6 +32,9 @@ _HARMLESS = re.compile(
 )
 
 
+UNUSED_BY_KERAS = ("sklearn", "pandas")
+
+
 def import_tensorflow():
     """Imports TensorFlow (and finds its devices) quietly; returns the module."""
     if "tensorflow" in sys.modules:
@@ -40,12 +43,12 @@ def import_tensorflow():
     sys.stderr.flush()
     saved = os.dup(2)
     captured = tempfile.TemporaryFile()
-    # Keras imports scikit-learn for its scikit-learn wrappers, which nothing here uses: ~1 s of
-    # every start-up. Hidden while TensorFlow imports (Keras then defines the wrappers without it)
-    # and visible again right after, for any code that wants scikit-learn itself.
-    hide_sklearn = "sklearn" not in sys.modules
-    if hide_sklearn:
-        sys.modules["sklearn"] = None
+    # Keras imports scikit-learn (for its scikit-learn wrappers) and pandas (to accept DataFrames
+    # in fit()), which nothing here uses: ~2 s of CPU at every start-up. Both are hidden while
+    # TensorFlow imports (Keras then does without them) and importable again right after.
+    hidden = [name for name in UNUSED_BY_KERAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None
     try:
         os.dup2(captured.fileno(), 2)
         import tensorflow as tf
@@ -53,8 +56,9 @@ def import_tensorflow():
         tf.config.list_physical_devices()  # GPU discovery logs here, not at import
         split_cpu(tf, os.environ.get(CPU_DEVICES_ENV))
     finally:
-        if hide_sklearn and "sklearn" in sys.modules and sys.modules["sklearn"] is None:
-            del sys.modules["sklearn"]
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)

@@ -31,14 +31,14 @@ def ctx(tmp_path_factory):
 
 
 def test_damaged_checkpoints_resume_identically_or_fail_cleanly(ctx):
-    # A damaged checkpoint list and history.json are tested in-process by test_harness.py.
-    kinds = ["newest checkpoint data truncated", "run_config.json garbage"]
+    # A damaged checkpoint list and history.json are tested in-process by test_harness.py, a
+    # garbled run_config.json by test_rundir.py; the benchmark runs every kind on every script.
+    kinds = ["newest checkpoint data truncated"]
     rows = bench_faults.damaged(ctx["specs"], ctx["work"], ctx["env"], ["STYLEGAN"], kinds)
     assert len(rows) == len(kinds)
     outcomes = {r["case"]: r["outcome"] for r in rows}
     assert all(o in ("resumed identical", "clean error") for o in outcomes.values()), outcomes
     assert outcomes["damaged: newest checkpoint data truncated"] == "resumed identical"
-    assert outcomes["damaged: run_config.json garbage"] == "clean error"
 
 
 def test_a_killed_run_resumes_identically(ctx):

@@ -232,17 +232,13 @@ def test_every_quote_is_verbatim_in_its_source():
 # ------------------------------------------------------------------ QUICK, end to end, in a browser
 # The suite runs a partial QUICK page (`make report QUICK=1` runs all 24): every experiment family,
 # every kind of finding, each "no X" with its control; 12 of the 23 runs.
-SUBSET = (
-    "2.2-no-sample-in-missing-mixture",
-    "2.2-samples-in-between",
-    "2.2-nn-distance-vague",
+SUBSET = (  # every kind of finding and verdict path on the cheapest runs (the 2-d comparisons are
+    # the slowest quick runs and are tested by their own scripts' tests)
     "2.3-cgan",
     "2.5-no-trousers",
     "2.6-figr-copies",
-    "poster-creativity-loss",
     "004-mode-collapse",
     "poster-human-evaluation",
-    "2.2.4-style-covers-more",
     "2.4-infogan-no-3",
     "can-ambiguity",
     "elgammal-human",
@@ -256,7 +252,8 @@ def test_a_subset_of_findings_runs_only_their_runs_and_unknown_ids_are_one_line(
     assert [f.finding_id for f in chosen] == [f.finding_id for f in rf.FINDINGS if f.finding_id in SUBSET]
     assert {f.kind for f in chosen} == set(rf.KINDS)
     runs = {spec.run_id for spec in report.needed_runs(report_runs.run_specs(True), chosen)}
-    assert len(runs) == 12 and {"toy_compare_all", "cgan_all", "vae_all_classes", "infogan_all"} <= runs
+    assert len(runs) == 9 and {"cgan_all", "vae_all_classes", "infogan_all"} <= runs
+    assert not any(run.startswith("toy_compare") for run in runs)  # only the chosen findings' runs
     assert len(report.select_findings("")) == len(rf.FINDINGS)
     proc = subprocess.run(
         [
@@ -307,7 +304,7 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
     assert report["meta"]["subset"] == [f["id"] for f in findings] and len(findings) == len(SUBSET)
     assert all(f["verdict"] in stats.VERDICTS for f in findings)
     measured = [f for f in findings if f["verdict"] != stats.NOT_TESTABLE]
-    assert len(measured) >= 10 and all(f["numbers"] for f in measured)
+    assert len(measured) >= 6 and all(f["numbers"] for f in measured)
     assert report["meta"]["runs_failed"] == 0 and report["meta"]["criteria_commit"]
     assert set(report["judges"]) == {"fashion-mnist", "mnist"}  # claims' data sets validated too
     assert all(run["data_source"] and run["commits"] for run in report["runs"])
@@ -363,7 +360,7 @@ def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdic
             "controls: d.querySelectorAll('tr.control').length}));"
         )
         assert len(rows) == len(SUBSET)
-        assert "13 of the 24 findings" in driver.find_element("id", "subset").text
+        assert f"{len(SUBSET)} of the 24 findings" in driver.find_element("id", "subset").text
         by_id = {f.finding_id: f for f in rf.FINDINGS}
         for row in rows:
             finding = by_id[row["id"]]
