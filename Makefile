@@ -54,7 +54,7 @@ format: setup
 # Two test processes (TEST_WORKERS=1: one); a test file stays in one process (its fixtures are shared).
 TEST_WORKERS ?= 2
 test: lint
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 # Every finding of the report, its poster and Ahn et al.'s CAN over confirmatory seeds ->
 # report/index.html, report/findings.json, report/FINDINGS.md (~2.5 h on 2 cores; finished runs are
