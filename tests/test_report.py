@@ -343,7 +343,9 @@ def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdic
     try:
         driver.get((out / "index.html").as_uri())
         images = browser.load_all_images(driver)
-        assert len(images) >= len(SUBSET)
+        # a figure per measured finding (6 of the 8; the human-study rows have none), plus the
+        # report's own figures where ../shared/reference-figures exists
+        assert len(images) >= 6
         assert all(width > 0 for _, width in images), [src for src, width in images if width == 0]
         if with_reference:  # the report's figures beside ours, linked from ../shared, never copied
             assert any("reference-figures" in src for src, _ in images)
