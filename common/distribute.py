@@ -51,18 +51,6 @@ def worker_timeout():
     return seconds
 
 
-def _silent(address):
-    """Whether nothing listens at 'host:port' (a worker that has not started)."""
-    import socket
-
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
-            return False
-    except (OSError, ValueError):
-        return True
-
-
 # The watchdog of the start-up wait: a small Python process (no TensorFlow), because the waiting
 # process holds the GIL inside TensorFlow's C++ and no thread of its own can run.
 _WATCHDOG = r"""
