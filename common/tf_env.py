@@ -35,9 +35,15 @@ _HARMLESS = re.compile(
 UNUSED_BY_KERAS = ("sklearn", "pandas")
 
 
+_ready = False
+
+
 def import_tensorflow():
-    """Imports TensorFlow (and finds its devices) quietly; returns the module."""
-    if "tensorflow" in sys.modules:
+    """Imports TensorFlow (and finds its devices) quietly; returns the module. TensorFlow imported
+    earlier by someone else (a notebook's own `import tensorflow`) still gets its devices found and
+    the CPU split here, once."""
+    global _ready
+    if _ready:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
@@ -55,6 +61,7 @@ def import_tensorflow():
 
         tf.config.list_physical_devices()  # GPU discovery logs here, not at import
         split_cpu(tf, os.environ.get(CPU_DEVICES_ENV))
+        _ready = True
     finally:
         for name in hidden:
             if name in sys.modules and sys.modules[name] is None:
@@ -97,7 +104,15 @@ def split_cpu(tf, count):
         )
     if count > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+        except RuntimeError:  # TensorFlow ran an operation in this process already
+            if len(tf.config.list_logical_devices("CPU")) != count:
+                raise SystemExit(
+                    f"{CPU_DEVICES_ENV}={count}: TensorFlow already runs in this process with "
+                    f"{len(tf.config.list_logical_devices('CPU'))} CPU device(s); set it before the "
+                    "first TensorFlow operation"
+                ) from None
 
 
 def worth_showing(text):

@@ -2,10 +2,15 @@
 tests: the environment (this tree first on the path, a private judge cache, no data directory
 from the caller's shell), the run, and its metrics.json."""
 
+import atexit
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 
 from tests.conftest import ROOT
 from tests.image_fixtures import write_tiny_idx
@@ -25,9 +30,87 @@ def script_env(cache_dir=None, **extra):
 
 
 def run_script(folder, script, env, *args, timeout=300):
-    return subprocess.run(
-        [sys.executable, script, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    """`python script args` in `folder`: a child of the test's TensorFlow server (tests/zygote.py)
+    when the environment allows, else a new interpreter; a CompletedProcess either way."""
+    server = _server()
+    if server is None or not server.serves(env):
+        return subprocess.run(
+            [sys.executable, script, *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    return server.run(folder, script, env, list(args), timeout)
+
+
+FRESH_ENV = "CREATIVE_GANS_TEST_FRESH_PROCESSES"
+# Read while Python or TensorFlow load: a run asking for other values than the server's gets a
+# new interpreter. TF_CONFIG is read by this package at run time.
+_AT_LOAD = re.compile(r"^(TF_(?!CONFIG$)|OMP_|KMP_|MKL_|ONEDNN_|DNNL_|XLA_|CUDA_|LD_|PYTHON|MALLOC|MPL)")
+
+
+class _Server:
+    def __init__(self):
+        self.env = script_env()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.zygote"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lock = threading.Lock()
+
+    def loaded(self, env):
+        return {k: v for k, v in env.items() if _AT_LOAD.match(k)}
+
+    def serves(self, env):
+        return self.proc.poll() is None and self.loaded(env) == self.loaded(self.env)
+
+    def run(self, folder, script, env, args, timeout):
+        with self.lock, tempfile.TemporaryDirectory() as tmp:
+            out, err = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
+            request = dict(script=script, args=args, cwd=str(folder), env=dict(env), stdout=out, stderr=err)
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            pid = json.loads(self.proc.stdout.readline())["pid"]
+            expired = threading.Event()
+
+            def kill():
+                expired.set()
+                os.kill(pid, signal.SIGKILL)
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                code = json.loads(self.proc.stdout.readline())["code"]
+            finally:
+                timer.cancel()
+            with open(out, errors="replace") as f, open(err, errors="replace") as g:
+                stdout, stderr = f.read(), g.read()
+        command = [sys.executable, script, *args]
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
+        return subprocess.CompletedProcess(command, code, stdout, stderr)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+_servers = []
+
+
+def _server():
+    if os.environ.get(FRESH_ENV) == "1":
+        return None
+    if not _servers:
+        _servers.append(_Server())
+        atexit.register(_servers[0].close)
+    return _servers[0]
 
 
 def metrics(out_dir):

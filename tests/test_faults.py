@@ -7,6 +7,29 @@ import random
 import pytest
 
 from benchmarks import bench_faults
+from tests.conftest import ROOT
+from tests.script_runs import run_script
+
+_fresh_run = bench_faults.run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def served_runs():
+    """Runs that end on their own go through the tests' TensorFlow server (tests/zygote.py), as the
+    script tests' do; kills, Ctrl-C, races and resource limits start their own processes."""
+
+    def served(spec, out_dir, env, extra=(), preexec=None, timeout=600):
+        if preexec is not None:
+            return _fresh_run(spec, out_dir, env, extra, preexec, timeout)
+        folder, script, args = spec
+        proc = run_script(
+            os.path.join(ROOT, folder), script, env, *args, *extra, "--out_dir", out_dir, timeout=timeout
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench_faults, "run", served)
+        yield
 
 
 @pytest.fixture(scope="module")
