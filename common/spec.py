@@ -517,5 +517,13 @@ def differences(cls, previous, spec):
             theirs = _legacy_identity(cls, previous if isinstance(previous, dict) else {})
         except UsageError as error:
             return [("run_config.json", f"an older record this release cannot read ({error})", "")]
-    keys = sorted(set(theirs) | set(mine))
-    return [(k, theirs.get(k), mine.get(k)) for k in keys if theirs.get(k) != mine.get(k)]
+    # A field added to the spec after the run was made, left at its default, is what the run had:
+    # the release before it behaved as the default does (a new option never changes the old way).
+    defaults = {
+        f.name: _plain(f.default) for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
+    return [
+        (k, theirs.get(k), mine.get(k))
+        for k in sorted(set(theirs) | set(mine))
+        if theirs.get(k) != mine.get(k) and not (k not in theirs and k in defaults and mine[k] == defaults[k])
+    ]

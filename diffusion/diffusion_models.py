@@ -33,6 +33,7 @@ class DiffusionConfig:
     warmup: int = 200  # steps of linear learning-rate warm-up
     ema: float = 0.995  # EMA decay of the weights used for sampling
     label_dropout: float = 0.1  # classifier-free guidance: the share of labels replaced by "none"
+    min_snr: float = 0.0  # Min-SNR-gamma loss weighting (Hang et al. 2023); 0: every time weighted alike
 
 
 def alpha_bar(t):
@@ -160,7 +161,13 @@ class Diffusion(keras.Model):
         x_t = tf.sqrt(a) * x0 + tf.sqrt(1.0 - a) * eps
         v = tf.sqrt(a) * eps - tf.sqrt(1.0 - a) * x0
         v_hat = tf.cast(self.net(tf.cast(x_t, self.net.compute_dtype), t, labels), tf.float32)
-        return tf.reduce_mean((v_hat - v) ** 2)
+        per_image = tf.reduce_mean((v_hat - v) ** 2, axis=[1, 2, 3])
+        if self.config.min_snr > 0:
+            # Min-SNR-gamma for v-prediction: the v-loss at signal-to-noise ratio SNR is weighted by
+            # min(SNR, gamma) / (SNR + 1), so the nearly clean times stop dominating the gradient.
+            snr = a[:, 0, 0, 0] / (1.0 - a[:, 0, 0, 0])
+            per_image *= tf.minimum(snr, self.config.min_snr) / (snr + 1.0)
+        return tf.reduce_mean(per_image)
 
     def update(self, batch, seed):
         """One step on one replica's batch: (images in [0, 1], labels)."""

@@ -52,6 +52,12 @@ class DiffusionRunSpec(o.RunSpec):
     label_dropout: float = o.option(
         0.1, "Share of labels replaced by 'none' in training (classifier-free guidance).", check=o.below(1.0)
     )
+    min_snr: float = o.option(
+        0.0,
+        "Min-SNR-gamma loss weighting (Hang et al. 2023, 'Efficient Diffusion Training via Min-SNR "
+        "Weighting Strategy'): each noise level's loss times min(SNR, gamma) / (SNR + 1). 0: unweighted.",
+        check=o.non_negative,
+    )
     sample_steps: int = o.option(
         25, "DDIM steps per sample (deterministic).", identity=False, check=o.positive
     )
@@ -90,6 +96,7 @@ class DiffusionRunSpec(o.RunSpec):
             warmup=self.warmup,
             ema=self.ema,
             label_dropout=self.label_dropout,
+            min_snr=self.min_snr,
         )
 
     def check(self):

@@ -1,6 +1,8 @@
 """diffusion/diffusion_models.py: the schedule, one training step, the moving average, guidance
 and the DDIM sampler, on a tiny U-Net."""
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -30,6 +32,21 @@ def test_one_update_is_finite_changes_the_weights_and_moves_the_average():
     assert np.isfinite(float(losses["loss"]))
     assert any(np.abs(a - v.numpy()).max() > 0 for a, v in zip(before, model.net.trainable_variables))
     assert any(np.abs(a - v.numpy()).max() > 0 for a, v in zip(average, model.ema))
+
+
+def test_min_snr_weighting_lowers_every_time_s_weight_below_one():
+    """Min-SNR-gamma: weight min(SNR, gamma) / (SNR + 1) <= SNR / (SNR + 1) < 1 at every time, so
+    on the same draw the losses order: gamma 5 < no cap < unweighted (strict: some time has SNR > 5)."""
+    plain = tiny()
+    weighted = Diffusion(dataclasses.replace(plain.config, min_snr=5.0))
+    weighted.net.set_weights(plain.net.get_weights())
+    x0 = tf.random.uniform((16, 12, 12, 1), -1.0, 1.0, seed=2)
+    labels = tf.constant([0, 1, 2, 0] * 4)
+    unweighted = float(plain.v_loss(x0, labels, SEED))
+    at_5 = float(weighted.v_loss(x0, labels, SEED))
+    uncapped = Diffusion(dataclasses.replace(plain.config, min_snr=1e9))  # weight SNR / (SNR + 1)
+    uncapped.net.set_weights(plain.net.get_weights())
+    assert 0.0 < at_5 < float(uncapped.v_loss(x0, labels, SEED)) < unweighted
 
 
 def test_samples_are_images_guidance_matters_and_the_seed_fixes_them():

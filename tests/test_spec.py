@@ -87,6 +87,14 @@ def test_identity_ignores_what_may_change_between_reruns(tmp_path):
             pass
 
 
+def test_an_option_added_later_at_its_default_continues_older_runs():
+    """A run recorded before a field existed had the field's default behaviour."""
+    record = o.run_config(parse())
+    del record["identity"]["lr"]  # as if --lr came in a later release
+    assert not o.differences(TinySpec, record, parse())
+    assert o.differences(TinySpec, record, parse("--lr", "0.2")) == [("lr", None, 0.2)]
+
+
 def test_an_older_flat_record_is_read_as_flags():
     """Older releases wrote {flag name: value as typed} of the settings they compared."""
     spec = parse("--remove-label", "1")
