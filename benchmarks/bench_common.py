@@ -26,6 +26,7 @@ SECTIONS = [
     ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
     ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
     ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),
+    ("bench_diffusion.md", "Diffusion recipes (`benchmarks/bench_diffusion.py`, `make bench-diffusion`)"),
     ("bench_roofline.md", "Roofline (`benchmarks/bench_roofline.py`, `make bench-roofline`)"),
     ("bench_survey.md", "Survey server under load (`benchmarks/bench_survey.py`, `make bench-survey`)"),
     ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)"),

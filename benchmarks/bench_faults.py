@@ -13,12 +13,17 @@ benchmark writes (tiny IDX digits, a tiny art folder) and classifies the outcome
   silently wrong     exit 0 but the numbers differ from the undisturbed run's, or a bad input
                      was accepted
   data lost          an earlier finished run's metrics.json or checkpoints were destroyed
+  handled            exit 0 and the right behaviour: the damage said, a cache rebuilt or an older
+                     checkpoint used, the numbers of an undisturbed run (part `unlucky`)
+  hang               the command did not end within its time limit
 
 Cases: kill -9 at random moments (then rerun), Ctrl-C at random moments (one line, exit status
 130, then rerun), stdout closed by its reader after one line (`| head -1`), each
 damaged-checkpoint kind, damaged history and run_config files, two processes started at once
 on one directory, a full disk (a small tmpfs when mounting works, else a file-size limit that
-makes writes fail the same way), and a list of bad inputs across the scripts. Writes
+makes writes fail the same way), a list of bad inputs across the scripts, and the ordinary
+unlucky things of benchmarks/faults_unlucky.py (damaged judge and scan caches, 16-bit images,
+generate.py and the folders of other commands, TF_CONFIG, a missing worker, the survey's files). Writes
 benchmarks/results/bench_faults.{json,md} and BENCHMARKS.md. tests/test_faults.py runs a fast
 subset. Nothing here asserts.
 """
@@ -37,7 +42,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks import bench_common
+from benchmarks import bench_common, faults_unlucky
 from tests.helpers import damage_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +56,7 @@ TIMING = {
     "flags.out_dir",
     "resumed_from_step",
 }
-OUTCOMES = ["clean error", "resumed identical", "traceback", "silently wrong", "data lost"]
+OUTCOMES = ["clean error", "resumed identical", "handled", "traceback", "silently wrong", "data lost", "hang"]
 
 
 def scripts(data_dir, art_dir):
@@ -722,9 +727,10 @@ def main():
     )
     parser.add_argument(
         "--parts",
-        default="kills,interrupts,damage,race,disk,bad",
-        help="comma list of kills, interrupts, damage, race, "
-        "disk, bad (the other parts' rows are kept from the last run)",
+        default="kills,interrupts,damage,race,disk,bad,unlucky",
+        help="comma list of kills, interrupts, damage, race, disk, bad, unlucky (benchmarks/"
+        "faults_unlucky.py: damaged caches, odd images, folders of other commands, waits that could "
+        "hang); the other parts' rows are kept from the last run",
     )
     parser.add_argument("--kills", type=int, default=3, help="kill -9 trials per script")
     parser.add_argument("--race_trials", type=int, default=20, help="two-process trials")
@@ -764,6 +770,7 @@ def main():
         "bad": lambda: bad(
             specs, args.work_dir, env, *bad_inputs(data_dir, art_dir, args.work_dir), args.bad_limit
         ),
+        "unlucky": lambda: faults_unlucky.unlucky(sys.modules[__name__], specs, args.work_dir, env),
     }
     wanted = args.parts.split(",")
     from common import files

@@ -1,0 +1,174 @@
+"""The diffusion model's recipe for the league: which settings get furthest in a fixed number of
+minutes on this machine.
+
+    python -m benchmarks.bench_diffusion --minutes 10                   # every recipe, ~10 min each
+    python -m benchmarks.bench_diffusion --recipes base,min_snr --minutes 3   # a quick look
+
+A recipe is a set of diffusion/train.py flags. Its speed is timed first on two short runs (the
+second continues the first, so the difference is steps plus one compile, and the compile drops
+out); its budget in steps is then (minutes - compile) / seconds per step, and one run trains that
+many steps in the league's setting (Fashion-MNIST without trousers, --remove_label 1, bfloat16)
+and is graded as train.py grades every run: Fréchet judge distance on the nine present classes
+(the league's quality column; 100 samples per class against the test split), the judge's accuracy
+on them, and for the never-seen trousers the share the judge calls trousers. The sampler's
+settings (DDIM steps, guidance) do not change training: each finished run is graded again with
+them varied, at no training cost.
+
+One seed per recipe: this is a search for the league's default, not a finding; the league
+measures the chosen recipe's spread over seeds and classes. Writes bench_diffusion.{json,md}
+(with --write_docs into benchmarks/results/ and BENCHMARKS.md)."""
+
+import argparse
+import os
+
+from benchmarks import bench_common
+
+DIFFUSION_DIR = os.path.join(bench_common.ROOT, "diffusion")
+LEAGUE_SETTING = ["--dataset", "fashion-mnist", "--remove_label", "1", "--mixed_precision"]
+RECIPES = {
+    "base": ([], "the defaults: U-Net 32-64-128, batch 128, Adam 2e-3, EMA 0.995"),
+    "min_snr": (["--min_snr", "5"], "the defaults + Min-SNR-5 loss weighting"),
+    "narrow_min_snr": (
+        ["--channels", "16,32,64", "--batch_size", "64", "--min_snr", "5"],
+        "U-Net 16-32-64 at batch 64 (about 4x the steps a minute) + Min-SNR-5",
+    ),
+    "wide_min_snr": (
+        ["--channels", "48,96,144", "--min_snr", "5"],
+        "U-Net 48-96-144 (fewer, stronger steps) + Min-SNR-5",
+    ),
+}
+SAMPLERS = [  # the default last: the run is left graded as train.py grades it
+    ("50 DDIM steps, w 1", ["--sample_steps", "50"]),
+    ("25 DDIM steps, w 0 (no guidance)", ["--guidance", "0"]),
+    ("25 DDIM steps, w 2", ["--guidance", "2"]),
+    ("25 DDIM steps, w 1 (default)", []),
+]
+
+
+def speed(name, flags, scratch):
+    """(seconds per step after compiling, seconds to compile and start) of a recipe."""
+    out = os.path.join(scratch, f"time-{name}")
+    quick = [*LEAGUE_SETTING, *flags, "--nojudge", "--per_class", "1", "--sample_steps", "1"]
+    _, _, first = bench_common.run_script(DIFFUSION_DIR, "train.py", [*quick, "--steps", "20"], out)
+    _, _, both = bench_common.run_script(
+        DIFFUSION_DIR, "train.py", [*quick, "--steps", "60"], out, fresh=False
+    )
+    t1 = first["train_seconds"]
+    d = both["train_seconds"] - t1  # one compile + 40 steps; t1 = one compile + 20 steps
+    per_step = max((d - t1) / 20.0, 1e-3)
+    return per_step, max(t1 - 20 * per_step, 0.0)
+
+
+def grade(m):
+    return {
+        "fjd_present": m.get("frechet_judge_distance_present"),
+        "judge_accuracy_present": m.get("judge_accuracy_present"),
+        "trouser_rate": m.get("class_1_rate"),
+        "trouser_fjd": m.get("class_1_frechet_judge_distance"),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget of each recipe")
+    parser.add_argument("--recipes", default=",".join(RECIPES), help=f"comma list of {', '.join(RECIPES)}")
+    parser.add_argument("--seed", type=int, default=0, help="the runs' --seed")
+    parser.add_argument("--samplers", action="store_true", help="grade the best run again under SAMPLERS")
+    parser.add_argument(
+        "--work_dir", default=os.path.join(bench_common.SCRATCH, "bench_diffusion"), help="runs"
+    )
+    parser.add_argument("--out", default=None, help="the JSON of results (default: see --write_docs)")
+    args = bench_common.parse_args(parser, "bench_diffusion")
+    wanted = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    unknown = [r for r in wanted if r not in RECIPES]
+    if unknown:
+        parser.error(f"--recipes: unknown {', '.join(unknown)}")
+    load = os.getloadavg()[0]
+    rows = []
+    for name in wanted:
+        flags, what = RECIPES[name]
+        per_step, compile_s = speed(name, flags, args.work_dir)
+        steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
+        out = os.path.join(args.work_dir, name)
+        wall, rss, m = bench_common.run_script(
+            DIFFUSION_DIR,
+            "train.py",
+            [*LEAGUE_SETTING, *flags, "--steps", str(steps), "--seed", str(args.seed)],
+            out,
+        )
+        row = {
+            "recipe": name,
+            "what": what,
+            "flags": " ".join(flags),
+            "seconds_per_step": round(per_step, 3),
+            "steps": steps,
+            "train_minutes": round(m["train_seconds"] / 60, 2),
+            "wall_minutes": round(wall / 60, 2),
+            "peak_rss_mb": rss,
+            "run": out,
+            **grade(m),
+        }
+        rows.append(row)
+        print(row, flush=True)
+    samplers = []
+    finished = [r for r in rows if r["fjd_present"] is not None]
+    if args.samplers and finished:
+        best = min(finished, key=lambda r: r["fjd_present"])
+        for label, flags in SAMPLERS:
+            base = [*LEAGUE_SETTING, *RECIPES[best["recipe"]][0], "--steps", str(best["steps"])]
+            _, _, m = bench_common.run_script(
+                DIFFUSION_DIR, "train.py", [*base, "--seed", str(args.seed), *flags], best["run"], fresh=False
+            )
+            samplers.append({"recipe": best["recipe"], "sampler": label, **grade(m)})
+            print(samplers[-1], flush=True)
+    results = {
+        "rows": rows,
+        "samplers": samplers,
+        "minutes": args.minutes,
+        "load": f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, 2 cores",
+    }
+    from common import files
+
+    files.write_json(args.out, results)
+    bench_common.publish("bench_diffusion.md", markdown(results))
+
+
+def cell(value, digits=2):
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(results):
+    lines = [
+        f"Each recipe trained ~{results['minutes']:g} min here (its steps = the budget over its own "
+        "timed speed), Fashion-MNIST without trousers, bfloat16, seed 0, graded on 100 samples per "
+        f"class; one seed each (a search, not a finding). {results['load']}.",
+        "",
+        "| recipe | seconds/step | steps | train min | FJD present ↓ | judge accuracy present "
+        "| trousers (never seen) called trousers |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results["rows"]:
+        lines.append(
+            f"| {r['recipe']}: {r['what']} | {r['seconds_per_step']:.3f} | {r['steps']:,} | "
+            f"{r['train_minutes']:.1f} | {cell(r['fjd_present'], 1)} | {cell(r['judge_accuracy_present'])} | "
+            f"{cell(r['trouser_rate'], 3)} |"
+        )
+    if results["samplers"]:
+        lines += [
+            "",
+            "The best run graded again with other sampler settings (no training):",
+            "",
+            "| sampler | FJD present ↓ | judge accuracy present |",
+            "|---|---|---|",
+        ]
+        for s in results["samplers"]:
+            lines.append(
+                f"| {s['sampler']} | {cell(s['fjd_present'], 1)} | {cell(s['judge_accuracy_present'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
