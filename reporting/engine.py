@@ -19,6 +19,7 @@ Used by `make report` (reporting/runs.py) and `make league` (league/).
 """
 
 import dataclasses
+import glob
 import os
 import signal
 import subprocess
@@ -141,7 +142,7 @@ def execute(job):
                 os.path.join(job.out_dir, f"metrics_{name}.json"),
                 open(os.path.join(job.out_dir, job.metrics_file), "rb").read(),
             )
-        record["stages"][name] = {"train_seconds": metrics.get("train_seconds")}
+        record["stages"][name] = {"train_seconds": train_seconds(job, metrics)}
     record.update(
         status=status,
         message=message,
@@ -246,3 +247,12 @@ def _drive(ex, todo, parallel, log, title):
             if handle is not None:
                 handle.cancel()
         raise
+
+
+def train_seconds(job, metrics):
+    """The job's training time: its metrics' train_seconds, or for a job whose metrics file is one
+    model's among several in sub-folders (a 2-d --compare run trains three), the sum over them."""
+    if os.path.dirname(job.metrics_file) == "":
+        return metrics.get("train_seconds")
+    models = [files.read_json(path, {}) for path in glob.glob(os.path.join(job.out_dir, "*", "metrics.json"))]
+    return round(sum(m.get("train_seconds") or 0.0 for m in models), 3)

@@ -2,6 +2,7 @@
 verdicts on known numbers, the quotes, and the QUICK report end to end, opened in a real browser
 (Debian's headless Chromium through Selenium)."""
 
+import dataclasses
 import glob
 import io
 import json
@@ -83,6 +84,17 @@ def test_stages_continue_in_the_same_directory(tmp_path):
     assert per_seed == ["--n 1", "--n 1", "--n 2", "--n 2"]
     _, metrics = report_runs.load(runs, spec)[1]
     assert set(metrics) >= {"at_1", "at_2", "final"}
+
+
+def test_a_comparison_job_records_the_training_of_every_model_it_trains(tmp_path):
+    """A 2-d --compare job trains three models in sub-folders; the record once held only the first's."""
+    for model, seconds in (("normal_gan", 12.0), ("style_gan", 25.5), ("style_gan_report_loss", 32.0)):
+        (tmp_path / model).mkdir()
+        (tmp_path / model / "metrics.json").write_text(json.dumps({"train_seconds": seconds}))
+    compare = engine.Job("c/seed0", "2D-codes", (), str(tmp_path), metrics_file="normal_gan/metrics.json")
+    assert engine.train_seconds(compare, {"train_seconds": 12.0}) == 69.5
+    single = dataclasses.replace(compare, metrics_file="metrics.json")
+    assert engine.train_seconds(single, {"train_seconds": 12.0}) == 12.0
 
 
 def test_a_failed_job_is_recorded_reported_and_not_retried_unless_asked(tmp_path):
