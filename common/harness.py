@@ -349,8 +349,11 @@ class Trainer:
         if not bool(self._finite_fn()):
             raise _NonFinite(f"a weight became NaN or infinite by step {step}")
         try:
-            self.manager.save(checkpoint_number=step)
+            # The history first: a kill between the two leaves it ahead of the checkpoint, and a
+            # resume drops the entries past the step it restores (then logs them again). The other
+            # way round, a run killed after its last checkpoint lacked its last losses for good.
             files.write_json(self.history_path, history)
+            self.manager.save(checkpoint_number=step)
             if timing is not None:
                 files.write_json(self.timing_path, {"seconds": timing[0], "steps": timing[1]})
         except (tf.errors.OpError, OSError) as error:

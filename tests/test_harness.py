@@ -206,6 +206,30 @@ def test_a_rerun_of_a_finished_run_keeps_its_timing(tmp_path):
     assert again.total_steps_per_second == pytest.approx(first.total_steps_per_second, rel=1e-6)
 
 
+def test_a_run_killed_while_saving_its_last_step_resumes_with_every_loss(tmp_path, monkeypatch):
+    """A kill right after the last checkpoint is written (found by bench_faults): the history must
+    already hold that step's losses, or the finished run lacks them for good."""
+    straight, done = train(tmp_path / "straight", 6, log_every=2, checkpoint_every=2)
+
+    class Killed(BaseException):
+        pass
+
+    original = harness.tf.train.CheckpointManager.save
+
+    def save_then_die(manager, checkpoint_number=None, **kwargs):
+        saved = original(manager, checkpoint_number=checkpoint_number, **kwargs)
+        if checkpoint_number == 6:  # the last checkpoint is on disk; the process dies right here
+            raise Killed
+        return saved
+
+    monkeypatch.setattr(harness.tf.train.CheckpointManager, "save", save_then_die)
+    with pytest.raises(Killed):
+        train(tmp_path / "killed", 6, log_every=2, checkpoint_every=2)
+    monkeypatch.undo()
+    _, again = train(tmp_path / "killed", 6, log_every=2, checkpoint_every=2)
+    assert again.start_step == 6 and again.history == done.history
+
+
 @pytest.mark.parametrize("damage", ["{not json", '{"step": 2}', "[1, 2]", '[{"loss": 1}]', "null"])
 def test_a_damaged_history_is_said_and_replaced(tmp_path, capsys, damage):
     train(tmp_path, 4, log_every=2)
