@@ -264,6 +264,8 @@ def interrupts(specs, work, env, references, per_script, rng):
                     "script": name,
                     "outcome": outcome,
                     "interrupted": proc.returncode == INTERRUPTED,
+                    "message": f"exit {proc.returncode}: "
+                    + (err.strip().splitlines() or ["no output"])[-1][:200],
                 }
             )
         out = os.path.join(work, "pipe", name)
