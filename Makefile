@@ -57,8 +57,8 @@ test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 # Every finding of the report, its poster and Ahn et al.'s CAN over confirmatory seeds ->
-# report/index.html, report/findings.json, report/FINDINGS.md (~2.5 h on 2 cores; finished runs are
-# reused, so a rerun resumes). QUICK=1: the same at toy settings in ~4 min, into runs/report-quick/.
+# report/index.html, report/findings.json, report/FINDINGS.md (~3.5 h on 2 cores: 417 min of
+# runs, two at a time; finished runs are reused, so a rerun resumes). QUICK=1: the same at toy settings in ~4 min, into runs/report-quick/.
 report: setup
 	$(PY) -m reporting $(if $(QUICK),--quick)
 
