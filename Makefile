@@ -106,7 +106,7 @@ bench-roofline: setup
 	$(PY) -m benchmarks.bench_roofline --write_docs $(if $(BEFORE),--before $(BEFORE))
 
 # Fault injection: kill -9, Ctrl-C, damaged checkpoints and caches, races, a full disk, 100+ bad
-# inputs, odd images, other commands' folders, waits that could hang (~35 min).
+# inputs, odd images, other commands' folders, waits that could hang (~40 min).
 bench-faults: setup
 	$(PY) -m benchmarks.bench_faults --write_docs
 

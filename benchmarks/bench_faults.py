@@ -1,6 +1,6 @@
 """Fault injection across the five experiments: what happens when things go wrong.
 
-    python -m benchmarks.bench_faults                 # everything (~25 min on 2 cores)
+    python -m benchmarks.bench_faults                 # everything (~40 min on 2 cores)
     python -m benchmarks.bench_faults --kills 1 --race_trials 4 --bad_limit 20   # a quick look
 
 Every case runs the entry scripts as subprocesses, exactly as a user would, on small data the
