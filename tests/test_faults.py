@@ -3,6 +3,7 @@
 
 import os
 import random
+import time
 
 import pytest
 
@@ -77,11 +78,22 @@ def test_a_killed_run_resumes_identically(ctx):
 
 
 def test_ctrl_c_is_one_line_and_resumes_and_a_closed_pipe_does_not_stop_the_run(ctx):
+    # A run long enough that the signal (2 s to 90 % of the run) lands while it trains: the shared
+    # 300-iteration run can end before 2 s on a quiet machine, and a Ctrl-C after a run's end is
+    # (rightly) no interruption.
+    spec = ("2D-codes", "STYLEGAN.py", ["--niters", "1500", "--nhidden", "16"])
+    reference = os.path.join(ctx["work"], "reference-1500")
+    started = time.perf_counter()
+    proc = bench_faults.start(spec, reference, ctx["env"])  # a fresh process, as the Ctrl-C runs are
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    seconds = time.perf_counter() - started
+    references = {"STYLEGAN": {"metrics": bench_faults.metrics(reference), "seconds": seconds}}
     rows = bench_faults.interrupts(
-        {"STYLEGAN": ctx["specs"]["STYLEGAN"]},
+        {"STYLEGAN": spec},
         ctx["work"],
         ctx["env"],
-        ctx["references"],
+        references,
         1,
         random.Random(1),
     )
