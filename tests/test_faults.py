@@ -89,19 +89,22 @@ def test_ctrl_c_is_one_line_and_resumes_and_a_closed_pipe_does_not_stop_the_run(
     assert proc.returncode == 0, err
     seconds = time.perf_counter() - started
     references = {"STYLEGAN": {"metrics": bench_faults.metrics(reference), "seconds": seconds}}
-    rows = bench_faults.interrupts(
-        {"STYLEGAN": spec},
-        ctx["work"],
-        ctx["env"],
-        references,
-        1,
-        random.Random(1),
-    )
-    assert [(r["case"].split()[0], r["outcome"]) for r in rows] == [
-        ("Ctrl-C", "resumed identical"),
-        ("stdout", "resumed identical"),
-    ]
-    assert rows[0]["interrupted"]  # the signal came before the run's end
+    # Each trial must be clean; at least one of up to three must land while the run trains (on a
+    # loaded machine a signal can come during start-up or after the end: then the run simply
+    # finishes, which is clean too, but it is not the case this test is about).
+    landed = []
+    for seed in (1, 2, 3):
+        rows = bench_faults.interrupts(
+            {"STYLEGAN": spec}, ctx["work"], ctx["env"], references, 1, random.Random(seed)
+        )
+        assert [(r["case"].split()[0], r["outcome"]) for r in rows] == [
+            ("Ctrl-C", "resumed identical"),
+            ("stdout", "resumed identical"),
+        ], rows
+        landed.append(rows[0]["interrupted"])
+        if landed[-1]:
+            break
+    assert any(landed), rows  # the signal came before the run's end in some trial
 
 
 def test_two_processes_on_one_directory(ctx):
