@@ -28,6 +28,10 @@ LEAGUE_SETTING = ["--dataset", "fashion-mnist", "--remove_label", "1", "--mixed_
 RECIPES = {
     "base": ([], "the defaults: U-Net 32-64-128, batch 128, Adam 2e-3, EMA 0.995"),
     "min_snr": (["--min_snr", "5"], "the defaults + Min-SNR-5 loss weighting"),
+    "narrow": (
+        ["--channels", "16,32,64", "--batch_size", "64"],
+        "U-Net 16-32-64 at batch 64 (cheaper steps, more of them)",
+    ),
     "narrow_min_snr": (
         ["--channels", "16,32,64", "--batch_size", "64", "--min_snr", "5"],
         "U-Net 16-32-64 at batch 64 (cheaper steps, more of them) + Min-SNR-5",
