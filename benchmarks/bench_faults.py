@@ -236,17 +236,21 @@ def kills(specs, work, env, references, per_script, rng):
 INTERRUPTED = 130
 
 
-def interrupts(specs, work, env, references, per_script, rng):
+def interrupts(specs, work, env, references, per_script, rng, moment=None):
     """Ctrl-C at a random moment (one line, exit status 130, then the rerun finishes with the
     undisturbed numbers) and a reader that closes the pipe after the first line (`| head -1`: the
-    run must still finish, exit 0, with the same numbers)."""
+    run must still finish, exit 0, with the same numbers). `moment(proc, out_dir)`, when given,
+    waits for the moment to send the Ctrl-C instead of a random time."""
     rows = []
     for name, spec in specs.items():
         for trial in range(per_script):
             out = os.path.join(work, "interrupt", f"{name}-{trial}")
             shutil.rmtree(out, ignore_errors=True)
             proc = start(spec, out, env)
-            time.sleep(rng.uniform(2.0, references[name]["seconds"] * 0.9))
+            if moment is None:
+                time.sleep(rng.uniform(2.0, references[name]["seconds"] * 0.9))
+            else:
+                moment(proc, out)
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=120)
             if proc.returncode == 0:  # it finished before the signal: nothing was interrupted

@@ -122,6 +122,18 @@ def run(main):
         app.run(guarded)
     except KeyboardInterrupt:  # between absl's start and our guard
         interrupted(os.path.basename(sys.argv[0]))
+    except SystemExit:
+        # The run has ended, its outputs written. During the interpreter's clean-up that follows
+        # (TensorFlow's teardown: about a second) Python puts back the default SIGINT action, so a
+        # Ctrl-C there ended the process by the signal without a word. Nothing is left to stop:
+        # the Ctrl-C is ignored and the run's own exit status stands. Only when this is the
+        # script's own exit (its main is `__main__`'s): an ignored SIGINT is inherited by every
+        # process started afterwards, so a process that goes on living must not keep it.
+        if getattr(main, "__module__", None) == "__main__":
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
 
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT

@@ -47,3 +47,43 @@ def test_import_captures_native_stderr_and_passes_on_the_rest(tmp_path):
 def test_gpu_errors_are_not_hidden():
     error = "E0000 00:00:1.0 123 cuda_executor.cc:1000] could not allocate memory on the GPU"
     assert tf_env.worth_showing("I0000 00:00:1.0 123 cuda_executor.cc:1] NUMA node read\n" + error) == [error]
+
+
+def test_a_ctrl_c_during_the_clean_up_after_a_finished_run_changes_nothing(tmp_path):
+    """bench_faults: a Ctrl-C in the second of TensorFlow's teardown after a run ended the process
+    by the signal (exit -2, no word), because Python restores the default SIGINT action there. The
+    run has finished: the Ctrl-C is ignored and its exit status stands."""
+    script = tmp_path / "finished.py"
+    script.write_text(
+        "import atexit, os, signal, time\n"
+        "from common import flags\n"
+        "def main(argv):\n"
+        "    print('run finished', flush=True)\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.5), print('cleaned up')))\n"
+        "flags.run(main)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["run", "finished", "cleaned", "up"]
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr
+
+
+def test_a_process_that_goes_on_after_flags_run_keeps_its_ctrl_c(tmp_path):
+    """The ignored SIGINT is for the script's own exit only: an ignored signal is inherited by
+    every process started later, so a caller that lives on must keep Ctrl-C working."""
+    (tmp_path / "helper.py").write_text("def main(argv):\n    print('ran', flush=True)\n")
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import signal\n"
+        "from common import flags\n"
+        "import helper\n"
+        "try:\n"
+        "    flags.run(helper.main)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.stdout.split() == ["ran", "True"], proc.stderr
