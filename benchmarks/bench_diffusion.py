@@ -51,18 +51,21 @@ SAMPLERS = [  # the default last: the run is left graded as train.py grades it
 ]
 
 
-def speed(name, flags, scratch):
-    """(seconds per step after compiling, seconds to compile and start) of a recipe."""
-    out = os.path.join(scratch, f"time-{name}")
+def speed(name, flags, scratch, short=30, long=130):
+    """(seconds per step after compiling, seconds to compile and start) of a recipe, from two runs
+    from scratch of `short` and `long` steps: each pays one compile, so their difference is
+    long - short steps. (Two runs of 20 and 20 + 40 steps measured narrow at 0.153 s per step; its
+    long run then took 0.26: the compile's noise is larger than 20 steps.)"""
     quick = [*LEAGUE_SETTING, *flags, "--nojudge", "--per_class", "1", "--sample_steps", "1"]
-    _, _, first = bench_common.run_script(DIFFUSION_DIR, "train.py", [*quick, "--steps", "20"], out)
-    _, _, both = bench_common.run_script(
-        DIFFUSION_DIR, "train.py", [*quick, "--steps", "60"], out, fresh=False
-    )
-    t1 = first["train_seconds"]
-    d = both["train_seconds"] - t1  # one compile + 40 steps; t1 = one compile + 20 steps
-    per_step = max((d - t1) / 20.0, 1e-3)
-    return per_step, max(t1 - 20 * per_step, 0.0)
+    seconds = []
+    for steps in (short, long):
+        out = os.path.join(scratch, f"time-{name}-{steps}")
+        _, _, m = bench_common.run_script(DIFFUSION_DIR, "train.py", [*quick, "--steps", str(steps)], out)
+        seconds.append(m["train_seconds"])
+    per_step = (seconds[1] - seconds[0]) / (long - short)
+    if per_step <= 0:
+        raise RuntimeError(f"{name}: {long} steps took no longer than {short}: the timing is noise")
+    return per_step, max(seconds[0] - short * per_step, 0.0)
 
 
 def run_speed(run_dir):
@@ -72,19 +75,20 @@ def run_speed(run_dir):
     return timing["seconds"] / max(timing["steps"], 1)
 
 
-def finished_run(run_dir, minutes):
-    """(steps, estimated seconds per step) of a recipe run trained to its end for this budget by
-    an earlier invocation, or None."""
+def finished_run(run_dir, minutes, steps=None):
+    """(steps, estimated seconds per step) of a recipe run trained to its end for this budget
+    (--minutes, or --steps when given) by an earlier invocation, or None."""
     try:
         with open(os.path.join(run_dir, "bench_budget.json")) as f:
             budget = json.load(f)
         with open(os.path.join(run_dir, "run_config.json")) as f:
-            steps = json.load(f)["spec"]["steps"]
+            trained = json.load(f)["spec"]["steps"]
         with open(os.path.join(run_dir, "metrics.json")) as f:
             json.load(f)
     except (OSError, ValueError, KeyError):
         return None
-    return (steps, budget["per_step"]) if budget["minutes"] == minutes else None
+    same = trained == steps if steps else budget.get("minutes") == minutes
+    return (trained, budget.get("per_step")) if same else None
 
 
 def grade(m):
@@ -102,6 +106,13 @@ def main():
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget of each recipe")
     parser.add_argument("--recipes", default=",".join(RECIPES), help=f"comma list of {', '.join(RECIPES)}")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train every recipe this many steps instead of --minutes over its timed speed (equal "
+        "steps: for recipes of one cost per step, e.g. a loss weighting)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="the runs' --seed")
     parser.add_argument("--samplers", action="store_true", help="grade the best run again under SAMPLERS")
     parser.add_argument(
@@ -124,7 +135,7 @@ def main():
     for name in wanted:
         flags, what = RECIPES[name]
         out = os.path.join(args.work_dir, name)
-        kept = finished_run(out, args.minutes) if args.keep else None
+        kept = finished_run(out, args.minutes, args.steps) if args.keep else None
         if kept:  # trained for this budget by an earlier invocation: graded again, not retrained
             steps, per_step = kept
             wall, rss, m = bench_common.run_script(
@@ -136,22 +147,24 @@ def main():
             )
             wall, rss = None, None
         else:
-            per_step, compile_s = speed(name, flags, args.work_dir)
-            steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
+            if args.steps:
+                per_step, steps = None, args.steps
+            else:
+                per_step, compile_s = speed(name, flags, args.work_dir)
+                steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
             wall, rss, m = bench_common.run_script(
                 DIFFUSION_DIR,
                 "train.py",
                 [*LEAGUE_SETTING, *flags, "--steps", str(steps), "--seed", str(args.seed)],
                 out,
             )
-            files.write_json(
-                os.path.join(out, "bench_budget.json"), {"minutes": args.minutes, "per_step": per_step}
-            )
+            budget = {"minutes": None if args.steps else args.minutes, "per_step": per_step, "steps": steps}
+            files.write_json(os.path.join(out, "bench_budget.json"), budget)
         row = {
             "recipe": name,
             "what": what,
             "flags": " ".join(flags),
-            "seconds_per_step": round(per_step, 3),  # the short timed runs' estimate (the budget)
+            "seconds_per_step": None if per_step is None else round(per_step, 3),  # timed: sets the steps
             "seconds_per_step_run": round(run_speed(out), 3),  # what the long run itself took
             "steps": steps,
             "train_minutes": round(m["train_seconds"] / 60, 2),
@@ -190,7 +203,8 @@ def cell(value, digits=2):
 def markdown(results):
     lines = [
         f"Each recipe was budgeted {results['minutes']:g} min here: its steps are the budget over "
-        "its speed timed on two short runs (the train-minutes column says what the run then took). "
+        "its speed timed on two short runs (the train-minutes column says what the run then took; "
+        "a row without a timed speed was given its steps, equal to another's, with --steps). "
         "Fashion-MNIST without trousers, bfloat16, seed 0, graded on 100 samples per class; one "
         f"seed each (a search, not a finding). {results['load']}.",
         "",
@@ -200,7 +214,7 @@ def markdown(results):
     ]
     for r in results["rows"]:
         lines.append(
-            f"| {r['recipe']}: {r['what']} | {r['seconds_per_step']:.3f} | "
+            f"| {r['recipe']}: {r['what']} | {cell(r['seconds_per_step'], 3)} | "
             f"{r['seconds_per_step_run']:.3f} | {r['steps']:,} | "
             f"{r['train_minutes']:.1f} | {cell(r['fjd_present'], 1)} | {cell(r['judge_accuracy_present'])} | "
             f"{cell(r['trouser_rate'], 3)} |"

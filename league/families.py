@@ -253,12 +253,13 @@ FAMILIES = {
             "label c with classifier-free guidance (for k = 0 a label it never trained)",
             "samples",
             Budget(
-                ("--steps", "4000", "--mixed_precision"),
+                # the recipe bench_diffusion found furthest in the minutes (BENCHMARKS.md)
+                ("--steps", "4500", "--channels", "16,32,64", "--batch_size", "64", "--mixed_precision"),
                 # quick: no XLA (compiling the U-Net takes longer than 30 steps) and a narrow U-Net
                 ("--steps", "30", "--sample_steps", "3", "--nojit", "--channels", "8,16,16"),
                 1200,
-                "4,000 steps of 128 in bfloat16 (+400 to fine-tune on the shots)",
-                (400, 10),
+                "4,500 steps of 64 at U-Net widths 16-32-64 in bfloat16 (+450 to fine-tune on the shots)",
+                (450, 10),
             ),
             diffusion_command,
             diffusion_base,
