@@ -142,6 +142,7 @@ class Grades:
             per_judge.append(row)
         out = {k: float(np.mean([r[k] for r in per_judge])) for k in per_judge[0]}
         out["rate_judges"] = [r["rate"] for r in per_judge]
+        out["real_c"] = int(len(real_c))
         return out
 
 
@@ -209,16 +210,28 @@ def _shots_match(directory, base_dir, grades, cell):
 
 
 # ----------------------------------------------------------------------------- the table
-def bootstrap(values, resamples=2000, seed=0):
-    """(mean, low, high) of the mean with a 95 % percentile bootstrap over the cells."""
-    x = np.array([v for v in values if v is not None and np.isfinite(v)], np.float64)
-    if len(x) == 0:
+# a share, and of what: the aimed samples, or (coverage) the real images of c graded against
+SHARES = {"rate": "aimed", "precision": "aimed", "copies": "aimed", "coverage": "real_c"}
+
+
+def interval(key, rows):
+    """(mean, low, high) over the cells, as the report page decides its findings
+    (reporting/stats.py): a share (of the aimed samples, or of the real images of c for coverage)
+    gets the wider of Student's t interval over the cells and the Clopper-Pearson interval of the
+    pooled count, so two or three cells are not mistaken for many and a share of 0 still has an
+    upper bound; a distance gets the t interval. One cell and a distance: no interval (nan)."""
+    from reporting import stats
+
+    kept = [r for r in rows if r.get(key) is not None and np.isfinite(r[key])]
+    if not kept:
         return None
-    if len(x) == 1:
-        return (float(x[0]), float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, len(x), (resamples, len(x)))].mean(axis=1)
-    return (float(x.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
+    values = [r[key] for r in kept]
+    if key in SHARES:
+        trials = min(int(r.get(SHARES[key]) or AIMED) for r in kept)
+        found = stats.rate_interval(values, trials)
+    else:
+        found = stats.mean_interval(values, (0.0, float("inf")))
+    return (found.estimate, found.low, found.high)
 
 
 def table(rows, names, shots):
@@ -229,7 +242,7 @@ def table(rows, names, shots):
     for name in names:
         for k in shots:
             mine = [r for r in rows if r["family"] == name and r["k"] == k and r.get("status") == "ok"]
-            out[(name, k)] = {key: bootstrap([r.get(key) for r in mine]) for key, _, _ in METRICS}
+            out[(name, k)] = {key: interval(key, mine) for key, _, _ in METRICS}
             out[(name, k)]["cells"] = len(mine)
     for k in shots:
         entries = {n: out[(n, k)]["rate"] for n in names if out[(n, k)]["rate"]}
@@ -256,8 +269,9 @@ def render_markdown(summary, names, shots, meta):
         f"# The creativity league ({meta['dataset']})",
         "",
         f"`{meta['command']}` at commit `{meta['commit']}`, {meta['made']}: classes {meta['classes']}, shots "
-        f"{meta['shots']}, seeds {meta['seeds']}; means over the cells with 95 % bootstrap intervals. The "
-        "protocol: [README](../league/README.md).",
+        f"{meta['shots']}, seeds {meta['seeds']}; means over the cells with 95 % intervals (t over "
+        "the cells; for shares at least the pooled count's Clopper-Pearson). The protocol: "
+        "[README](../league/README.md).",
         "",
         "| family | k | rank | " + " | ".join(label for _, label, _ in METRICS) + " | cells |",
         "|---|---|---|" + "---|" * len(METRICS) + "---|",
@@ -306,8 +320,9 @@ def render_html(summary, rows, names, grid, meta, strips):
         f"<code>{esc(meta['commit'])}"
         f"</code> on {esc(meta['made'])}, {meta['wall_minutes']:.0f} minutes of runs "
         f"on {meta['cores']} cores. "
-        "Each number is a mean over the cells (class × seed) with its 95 % bootstrap "
-        "interval; ranks on 'judged "
+        "Each number is a mean over the cells (class × seed) with its 95 % interval (Student's t "
+        "over the cells; for a share the wider of that and the Clopper-Pearson interval of the pooled "
+        "count, as the report page); ranks on 'judged "
         "c' tie where intervals overlap.</p>"
     )
     parts.append("<h2>The table</h2><table id='league'><tr><th>family</th><th>k</th><th>rank</th>")

@@ -88,3 +88,24 @@ def test_the_quick_league_page_in_chromium(quick_league, tmp_path):
         assert "Held-out class c" in text  # the protocol, printed from league/README.md
     finally:
         driver.quit()
+
+
+def test_intervals_are_the_report_pages_and_few_cells_are_not_mistaken_for_many():
+    from league.league import interval, table
+
+    def rows(family, rates, fjds):
+        return [
+            {"family": family, "k": 0, "status": "ok", "rate": r, "fjd_c": f, "aimed": 100, "real_c": 1000}
+            for r, f in zip(rates, fjds)
+        ]
+
+    never, often = rows("never", [0.0, 0.0], [50.0, 70.0]), rows("often", [0.9, 0.95], [5.0, 6.0])
+    m, lo, hi = interval("rate", never)
+    assert m == 0.0 and lo == 0.0 and 0.01 < hi < 0.03  # 0 of 200 still has an upper bound (~0.018)
+    m, lo, hi = interval("rate", rows("x", [0.2, 0.6], [1.0, 1.0]))
+    assert lo == 0.0 and hi == 1.0  # t with one degree of freedom: two cells decide little
+    m, lo, hi = interval("fjd_c", never)
+    assert m == 60.0 and lo == 0.0 and hi > 150  # 60 ± 12.7 * 10
+    assert math.isnan(interval("fjd_c", never[:1])[1])  # one cell: no interval
+    ranks = table(never + often, ["never", "often"], [0])
+    assert ranks[("often", 0)]["rank"] == 1 and ranks[("never", 0)]["rank"] == 2
