@@ -59,6 +59,8 @@ CONFIGS = {
     "CAN 64x64 batch 200 bfloat16": ("can", "paper, `--mixed_precision`", 200),
     "diffusion U-Net 32-64-128": ("diffusion", "default (XLA)", 128),
     "diffusion U-Net 32-64-128 bfloat16": ("diffusion", "`--mixed_precision` (oneDNN, no XLA)", 128),
+    "diffusion U-Net 16-32-64": ("diffusion", "the league's widths (XLA)", 64),
+    "diffusion U-Net 16-32-64 bfloat16": ("diffusion", "the league's recipe, `--mixed_precision`", 64),
 }
 MIXED = " bfloat16"
 PROFILED = ("InfoGAN full width", "CAN 64x64 batch 200")
@@ -143,7 +145,8 @@ def build(name, root):
         return FIGR(config), tasks, False, config.inner_steps
     if folder == "diffusion":
         diffusion_models = experiment_module(root, folder, "diffusion_models")
-        model = diffusion_models.Diffusion(diffusion_models.DiffusionConfig())
+        channels = (16, 32, 64) if "16-32-64" in name else (32, 64, 128)
+        model = diffusion_models.Diffusion(diffusion_models.DiffusionConfig(channels=channels))
         images = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
         return model, (images, rng.integers(0, 10, batch).astype(np.int32)), True, 0  # XLA: its default
     can_models = experiment_module(root, folder, "can_models")
