@@ -51,16 +51,26 @@ def _refused(bf, code, err, *untouched):
     return "clean error" if bf.one_line_error(code, err) else "traceback"
 
 
-def _handled(bf, code, err, log, out, reference, said):
-    """Exit 0, `said` (a word of the line that names the problem) in the run's log (stdout and
-    stderr), the reference's numbers (None: only that it finished with a metrics.json)."""
+def _outcome(bf, code, err, right):
+    """A traceback, a clean one-line error, or (exit 0) "handled" when right() holds, else
+    "silently wrong"."""
     if "Traceback" in err:
         return "traceback"
     if code != 0:
         return "clean error" if bf.one_line_error(code, err) else "traceback"
-    got = bf.metrics(out)
-    same = got is not None if reference is None else bf.comparable(got) == bf.comparable(reference)
-    return "handled" if same and said.lower() in log.lower() else "silently wrong"
+    return "handled" if right() else "silently wrong"
+
+
+def _handled(bf, code, err, log, out, reference, said):
+    """Exit 0, `said` (a word of the line that names the problem) in the run's log (stdout and
+    stderr), the reference's numbers (None: only that it finished with a metrics.json)."""
+
+    def right():
+        got = bf.metrics(out)
+        same = got is not None if reference is None else bf.comparable(got) == bf.comparable(reference)
+        return same and said.lower() in log.lower()
+
+    return _outcome(bf, code, err, right)
 
 
 def _script(bf, folder, name, args, env, timeout=300, with_stdout=False):
@@ -182,12 +192,7 @@ def art_folder_cases(bf, specs, work, env):
         with Image.open(path) as image:
             pixels = np.asarray(image.convert("L"), dtype=np.float32)
         ramps += int(pixels.min() < 10 and pixels.max() > 245 and 90 < pixels.mean() < 165)
-    if "Traceback" in err:
-        outcome = "traceback"
-    elif code != 0:
-        outcome = "clean error" if bf.one_line_error(code, err) else "traceback"
-    else:
-        outcome = "handled" if ramps == 2 else "silently wrong"  # (other copies: the folder's BMPs)
+    outcome = _outcome(bf, code, err, lambda: ramps == 2)  # (other copies: the folder's BMPs)
     err = f"{len(copies)} converted copies, {ramps} of them still a full ramp\n{err}" if code == 0 else err
     rows.append(
         _row("16-bit PNG and float TIFF in a genre folder", "CAN", outcome, err, said="converted copies")
