@@ -12,6 +12,7 @@ Set CREATIVE_GANS_CPU_DEVICES=N on a machine without GPUs to split the CPU into 
 devices, so `--strategy mirrored` runs N replicas there (how the multi-device path is tested
 without a GPU)."""
 
+import contextlib
 import os
 import re
 import sys
@@ -35,6 +36,22 @@ _HARMLESS = re.compile(
 UNUSED_BY_KERAS = ("sklearn", "pandas")
 
 
+@contextlib.contextmanager
+def unused_modules_hidden():
+    """Keras imports scikit-learn (for its scikit-learn wrappers) and pandas (to accept DataFrames
+    in fit()), which nothing here uses: ~2 s of CPU at every start-up. Both are hidden while
+    TensorFlow imports inside this block (Keras then does without them) and importable again after."""
+    hidden = [name for name in UNUSED_BY_KERAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 _ready = False
 
 
@@ -49,23 +66,15 @@ def import_tensorflow():
     sys.stderr.flush()
     saved = os.dup(2)
     captured = tempfile.TemporaryFile()
-    # Keras imports scikit-learn (for its scikit-learn wrappers) and pandas (to accept DataFrames
-    # in fit()), which nothing here uses: ~2 s of CPU at every start-up. Both are hidden while
-    # TensorFlow imports (Keras then does without them) and importable again right after.
-    hidden = [name for name in UNUSED_BY_KERAS if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None
     try:
         os.dup2(captured.fileno(), 2)
-        import tensorflow as tf
+        with unused_modules_hidden():
+            import tensorflow as tf
 
         tf.config.list_physical_devices()  # GPU discovery logs here, not at import
         split_cpu(tf, os.environ.get(CPU_DEVICES_ENV))
         _ready = True
     finally:
-        for name in hidden:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)

@@ -26,15 +26,16 @@ import sys
 
 def _import_tensorflow():
     # As common.tf_env does: its start-up notices silenced, scikit-learn and pandas hidden.
-    hidden = [name for name in ("sklearn", "pandas") if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None
+    from common.tf_env import unused_modules_hidden
+
     saved = os.dup(2)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
     try:
         import numpy  # noqa: F401
-        import tensorflow
+
+        with unused_modules_hidden():
+            import tensorflow
 
         # GPU discovery (and its cuInit notice) once here; no device is created, so each child
         # still splits the CPU as it is told. Without it a child that never asks for devices
@@ -44,9 +45,6 @@ def _import_tensorflow():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
-        for name in hidden:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
 
 
 def serve():
