@@ -76,13 +76,21 @@ def rss_cell(row):
     return row.get("peak_rss_mb", row.get("peak_rss_mb_children"))
 
 
+def this_checkout(env):
+    """`env` with this checkout first on PYTHONPATH. An entry script imports the packages (common,
+    vae, ...) through the editable install, i.e. from the tree where `pip install -e .` was run;
+    a benchmark run from a worktree pinned to one commit would otherwise train with another
+    tree's code."""
+    return dict(env, PYTHONPATH=os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p))
+
+
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
     """Runs `python script args --out_dir out_dir` in cwd from a clean out_dir (fresh=False:
     continues the run there); returns (wall seconds, peak RSS of that process in MB,
     out_dir/metrics_file)."""
     if fresh:
         shutil.rmtree(out_dir, ignore_errors=True)
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    environment = this_checkout(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})))
     proc, wall, rss = run_measured(
         [sys.executable, script, *args, "--out_dir", out_dir], cwd=cwd, env=environment
     )
@@ -97,7 +105,7 @@ def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
     127.0.0.1 (TF_CONFIG, free ports); returns (wall seconds, [(stdout, stderr)] per worker).
     Raises RuntimeError when a worker fails."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    environment = this_checkout({**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
     start = time.perf_counter()
     procs = []
     for index in range(workers):
