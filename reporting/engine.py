@@ -90,6 +90,14 @@ def _die_with_parent():  # the entry script never outlives the job that started 
         pass
 
 
+def this_checkout(env):
+    """`env` with this checkout first on PYTHONPATH. Through the editable install an entry script
+    imports the packages (common, vae, ...) of the tree where `pip install -e .` was run; a job of
+    another checkout (a worktree pinned to a commit, a second clone) would otherwise run that
+    tree's code while its record names this one's commit."""
+    return dict(env, PYTHONPATH=os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p))
+
+
 def execute(job):
     """Runs every stage of `job` (in the job's process: locally a submitit task, on Slurm a job)
     and writes its record; returns it. Interrupted, it stops the entry script and writes none."""
@@ -103,7 +111,7 @@ def execute(job):
         "threads": job.threads,
         "stages": {},
     }
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    environment = this_checkout(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     if job.threads:
         environment.update(TF_NUM_INTRAOP_THREADS=str(job.threads), TF_NUM_INTEROP_THREADS="1")
     start = time.perf_counter()
