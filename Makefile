@@ -63,7 +63,7 @@ report: setup
 	$(PY) -m reporting $(if $(QUICK),--quick)
 
 # Every model family on every held-out class, one protocol, one table -> league/results/index.html
-# (the CPU league: ~3 h on 2 cores). QUICK=1: toy budgets, one class (~4 min), into runs/league-quick/.
+# (the CPU league: classes 1 and 7, ~80 min on 2 cores). QUICK=1: toy budgets, one class (~4 min), into runs/league-quick/.
 league: setup
 	$(PY) -m league $(if $(QUICK),--quick)
 

@@ -3,7 +3,7 @@ given k shots of it, asked for it â€” on every cell (data set, class, k, seed) â
 engine (reporting/engine.py: locally N at a time, or Slurm), then graded by one protocol
 (league/README.md) with one judge ensemble, into one table.
 
-    python -m league                       # make league: the CPU league (~2 h here)
+    python -m league                       # make league: the CPU league (~80 min here)
     python -m league --quick               # make league QUICK=1: toy budgets, one class (~4 min)
     python -m league --classes all --shots 0,1,4,16 --seeds 0,1,2,3,4 --engine slurm   # the full grid
 
