@@ -161,7 +161,16 @@ def environment(cache):
 
 
 def start(spec, out_dir, env, extra=(), preexec=None):
+    """The run as a user starts it from a terminal: SIGINT at its default action even when this
+    benchmark runs in the background of a shell (which ignores SIGINT, an inheritance that Python
+    keeps), so a Ctrl-C case can interrupt it."""
     folder, script, args = spec
+
+    def as_from_a_terminal():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if preexec is not None:
+            preexec()
+
     return subprocess.Popen(
         [sys.executable, script, *args, *extra, "--out_dir", out_dir],
         cwd=os.path.join(ROOT, folder),
@@ -169,7 +178,7 @@ def start(spec, out_dir, env, extra=(), preexec=None):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=preexec,
+        preexec_fn=as_from_a_terminal,
     )
 
 

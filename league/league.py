@@ -264,14 +264,15 @@ def cell_text(value, digits=3):
     return f"{m:.{digits}f}" if np.isnan(lo) else f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def render_markdown(summary, names, shots, meta):
+def render_markdown(summary, names, shots, meta, readme="../README.md"):
+    """league.md; `readme`: the protocol's README relative to where league.md is written."""
     lines = [
         f"# The creativity league ({meta['dataset']})",
         "",
         f"`{meta['command']}` at commit `{meta['commit']}`, {meta['made']}: classes {meta['classes']}, shots "
         f"{meta['shots']}, seeds {meta['seeds']}; means over the cells with 95 % intervals (t over "
         "the cells; for shares at least the pooled count's Clopper-Pearson). The protocol: "
-        "[README](../league/README.md).",
+        f"[README]({readme}).",
         "",
         "| family | k | rank | " + " | ".join(label for _, label, _ in METRICS) + " | cells |",
         "|---|---|---|" + "---|" * len(METRICS) + "---|",
@@ -567,7 +568,10 @@ def main():
         },
     )
     files.write_bytes(
-        os.path.join(out_dir, "league.md"), render_markdown(summary, names, shots, meta).encode()
+        os.path.join(out_dir, "league.md"),
+        render_markdown(
+            summary, names, shots, meta, os.path.relpath(os.path.join(ROOT, "league", "README.md"), out_dir)
+        ).encode(),
     )
     files.write_bytes(
         os.path.join(out_dir, "index.html"), render_html(summary, rows, names, grid, meta, strips).encode()

@@ -2,6 +2,9 @@
 of the experiments (their scripts run in them as a user runs them)."""
 
 import os
+import signal
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Tests never touch the network (the download test serves files from 127.0.0.1 itself).
@@ -32,3 +35,28 @@ def two_cpu_mirrored_strategy():
             tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]])
         )
     return _MIRRORED[0]
+
+
+# Tests run as from a terminal. A shell that runs the suite in the background (`make test &`, CI
+# runners) ignores SIGINT, every process a test starts inherits that, and Python keeps an inherited
+# SIG_IGN: no script a test starts could be interrupted, and the Ctrl-C tests would fail.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+_SIGINT_AT_START = signal.getsignal(signal.SIGINT)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_left_as_found():
+    """No test may leave this process's SIGINT disposition changed: an ignored SIGINT is inherited
+    by every process a later test starts (Python then keeps it ignored), so those scripts could
+    not be interrupted and the Ctrl-C tests would fail far from the cause. The disposition is put
+    back and the test that changed it fails."""
+    before = signal.getsignal(signal.SIGINT)
+    if before is not _SIGINT_AT_START:  # a module or session fixture of this test changed it
+        signal.signal(signal.SIGINT, _SIGINT_AT_START)
+        pytest.fail(f"a fixture of this test left SIGINT's handler changed (-> {before!r})")
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        pytest.fail(f"the test left SIGINT's handler changed ({before!r} -> {after!r})")
