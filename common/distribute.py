@@ -102,6 +102,9 @@ def _wait_for_the_cluster(resolver):
         + [WAIT_ENV, *addresses],
         stdin=subprocess.PIPE,
         env={"PATH": os.environ.get("PATH", "")},
+        # Ignored until its own handler is installed: a Ctrl-C during its start-up would otherwise
+        # print "Fatal Python error: init_import_site ... KeyboardInterrupt" beside our line.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -118,14 +118,23 @@ def test_a_worker_whose_peers_never_start_stops_with_one_line(tmp_path):
         text=True,
         start_new_session=True,
     )
+
+    def catches_sigint(pid):  # its handler is installed (it starts with SIGINT ignored)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caught = next(line for line in f if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            return False
+        return bool(int(caught.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until the watchdog runs: the process is waiting
         watchers = subprocess.run(
-            ["pgrep", "-g", str(waiting.pid), "-f", "select.select"], capture_output=True
+            ["pgrep", "-g", str(waiting.pid), "-f", "select.select"], capture_output=True, text=True
         )
-        if watchers.stdout.strip():
+        if any(catches_sigint(pid) for pid in watchers.stdout.split()):
             break
-        time.sleep(0.5)
+        time.sleep(0.2)
     os.killpg(waiting.pid, signal.SIGINT)
     _, err = waiting.communicate(timeout=60)
     # Killed by SIGINT (Popen says -2; a shell says 130), the watchdog's line on stderr.
