@@ -52,7 +52,7 @@ format: setup
 	$(PY) -m ruff check --fix .
 
 # Three test processes on 2 cores (a worker waiting on its subprocesses leaves a core to another;
-# measured 8.3 min against 9.7 with two). TEST_WORKERS=1: one. A test file stays in one process.
+# measured 8.3-9.0 min against 9.7 with two). TEST_WORKERS=1: one. A test file stays in one process.
 TEST_WORKERS ?= 3
 test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
