@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+from reporting.engine import this_checkout  # this checkout first on PYTHONPATH
 from reporting.numbers import fmt, spread  # noqa: F401  (the benchmarks' table cells)
 from tests.helpers import free_ports
 
@@ -74,14 +75,6 @@ def rss_cell(row):
     """A speed row's peak RSS for a table (rows measured before per-process RSS called it
     peak_rss_mb_children: the largest child so far)."""
     return row.get("peak_rss_mb", row.get("peak_rss_mb_children"))
-
-
-def this_checkout(env):
-    """`env` with this checkout first on PYTHONPATH. An entry script imports the packages (common,
-    vae, ...) through the editable install, i.e. from the tree where `pip install -e .` was run;
-    a benchmark run from a worktree pinned to one commit would otherwise train with another
-    tree's code."""
-    return dict(env, PYTHONPATH=os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p))
 
 
 def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="metrics.json"):
