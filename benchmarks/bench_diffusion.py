@@ -19,7 +19,6 @@ measures the chosen recipe's spread over seeds and classes. Writes bench_diffusi
 (with --write_docs into benchmarks/results/ and BENCHMARKS.md)."""
 
 import argparse
-import json
 import os
 
 from benchmarks import bench_common
@@ -70,8 +69,7 @@ def speed(name, flags, scratch, short=30, long=130):
 
 def run_speed(run_dir):
     """Seconds per training step as the run recorded them (logs/timing.json)."""
-    with open(os.path.join(run_dir, "logs", "timing.json")) as f:
-        timing = json.load(f)
+    timing = files.read_json(os.path.join(run_dir, "logs", "timing.json"))
     return timing["seconds"] / max(timing["steps"], 1)
 
 
@@ -79,13 +77,13 @@ def finished_run(run_dir, minutes, steps=None):
     """(steps, estimated seconds per step) of a recipe run trained to its end for this budget
     (--minutes, or --steps when given) by an earlier invocation, or None."""
     try:
-        with open(os.path.join(run_dir, "bench_budget.json")) as f:
-            budget = json.load(f)
-        with open(os.path.join(run_dir, "run_config.json")) as f:
-            trained = json.load(f)["spec"]["steps"]
-        with open(os.path.join(run_dir, "metrics.json")) as f:
-            json.load(f)
-    except (OSError, ValueError, KeyError):
+        budget = files.read_json(os.path.join(run_dir, "bench_budget.json"))
+        config = files.read_json(os.path.join(run_dir, "run_config.json"))
+        finished = files.read_json(os.path.join(run_dir, "metrics.json"))
+        trained = config["spec"]["steps"]
+    except (ValueError, KeyError, TypeError):  # garbled, or a file missing (None)
+        return None
+    if budget is None or finished is None:
         return None
     same = trained == steps if steps else budget.get("minutes") == minutes
     return (trained, budget.get("per_step")) if same else None
@@ -138,26 +136,21 @@ def main():
         kept = finished_run(out, args.minutes, args.steps) if args.keep else None
         if kept:  # trained for this budget by an earlier invocation: graded again, not retrained
             steps, per_step = kept
-            wall, rss, m = bench_common.run_script(
-                DIFFUSION_DIR,
-                "train.py",
-                [*LEAGUE_SETTING, *flags, "--steps", str(steps), "--seed", str(args.seed)],
-                out,
-                fresh=False,
-            )
-            wall, rss = None, None
+        elif args.steps:
+            per_step, steps = None, args.steps
         else:
-            if args.steps:
-                per_step, steps = None, args.steps
-            else:
-                per_step, compile_s = speed(name, flags, args.work_dir)
-                steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
-            wall, rss, m = bench_common.run_script(
-                DIFFUSION_DIR,
-                "train.py",
-                [*LEAGUE_SETTING, *flags, "--steps", str(steps), "--seed", str(args.seed)],
-                out,
-            )
+            per_step, compile_s = speed(name, flags, args.work_dir)
+            steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
+        wall, rss, m = bench_common.run_script(
+            DIFFUSION_DIR,
+            "train.py",
+            [*LEAGUE_SETTING, *flags, "--steps", str(steps), "--seed", str(args.seed)],
+            out,
+            fresh=not kept,
+        )
+        if kept:
+            wall, rss = None, None  # this invocation only graded it
+        else:
             budget = {"minutes": None if args.steps else args.minutes, "per_step": per_step, "steps": steps}
             files.write_json(os.path.join(out, "bench_budget.json"), budget)
         row = {

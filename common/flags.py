@@ -44,14 +44,16 @@ def check_positive(name, value):
     require(value >= 1, f"--{name} must be a positive integer (got {value})")
 
 
+CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the tree this package is in
+
+
 def other_checkout(script):
     """The checkout an entry script lives in, when it is not the one its packages are imported
     from (else None). Through the editable install (`pip install -e .`) every checkout's scripts
     import the packages of the tree where it was installed; a second clone or a worktree pinned to
     another commit would silently run that tree's code."""
-    code_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script_root = os.path.dirname(os.path.dirname(os.path.abspath(script)))
-    if os.path.realpath(script_root) == os.path.realpath(code_root):
+    if os.path.realpath(script_root) == os.path.realpath(CODE_ROOT):
         return None
     return script_root if os.path.isfile(os.path.join(script_root, "common", "flags.py")) else None
 
@@ -61,9 +63,8 @@ def run(main):
     model) as one line `<script>: error: <message>` with exit status 2."""
     elsewhere = other_checkout(sys.argv[0])
     if elsewhere:
-        code_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         print(
-            f"{os.path.basename(sys.argv[0])}: note: running the package code of {code_root} (where "
+            f"{os.path.basename(sys.argv[0])}: note: running the package code of {CODE_ROOT} (where "
             f"`pip install -e .` was run), not of this checkout {elsewhere}; to run this checkout's, "
             f"set PYTHONPATH={elsewhere}",
             file=sys.stderr,

@@ -264,7 +264,7 @@ def cell_text(value, digits=3):
     return f"{m:.{digits}f}" if np.isnan(lo) else f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def render_markdown(summary, names, shots, meta, readme="../README.md"):
+def render_markdown(summary, names, shots, meta, readme):
     """league.md; `readme`: the protocol's README relative to where league.md is written."""
     lines = [
         f"# The creativity league ({meta['dataset']})",
