@@ -140,9 +140,13 @@ def run(main):
         sys.exit(2)
     except KeyboardInterrupt:
         interrupted(os.path.basename(sys.argv[0]))
+    import signal
+
+    own_exit = getattr(main, "__module__", None) == "__main__"
+    restore = _stop_on_ctrl_c(os.path.basename(sys.argv[0]))
     try:
         app.run(guarded)
-    except KeyboardInterrupt:  # between absl's start and our guard
+    except KeyboardInterrupt:  # raised by hand, or under a SIGINT handler that is not ours
         interrupted(os.path.basename(sys.argv[0]))
     except SystemExit:
         # The run has ended, its outputs written. During the interpreter's clean-up that follows
@@ -151,11 +155,36 @@ def run(main):
         # the Ctrl-C is ignored and the run's own exit status stands. Only when this is the
         # script's own exit (its main is `__main__`'s): an ignored SIGINT is inherited by every
         # process started afterwards, so a process that goes on living must not keep it.
-        if getattr(main, "__module__", None) == "__main__":
-            import signal
-
+        if own_exit:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            restore = None
         raise
+    finally:
+        if restore is not None:  # a caller that lives on gets its own handler back
+            restore()
+
+
+def _stop_on_ctrl_c(script):
+    """Ctrl-C ends the run where it lands: one line, exit status 130 (`interrupted`), straight from
+    the signal handler. Python's own handler raises KeyboardInterrupt instead, and where that lands
+    inside a finalizer (TensorFlow frees tensors and iterators in `__del__` all the time) Python
+    swallows it ("Exception ignored ... KeyboardInterrupt", the run goes on and exits 0) or leaves a
+    C++ object half torn down (a SIGSEGV at exit: both seen in bench_faults). Nothing needs the
+    unwinding: the run-dir lock is an flock the kernel drops, a half-written file is removed when
+    the run resumes. Returns a function that puts the previous handler back, or None when it left
+    SIGINT alone: a process started with SIGINT ignored (nohup, a shell's background job) keeps
+    ignoring it, and only the main thread can set a handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    current = signal.getsignal(signal.SIGINT)
+    if current is signal.SIG_IGN:
+        return None
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted(script))
+    # None: a handler set outside Python, which cannot be put back; Python's default stands in
+    return lambda: signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
@@ -172,8 +201,17 @@ def interrupted(script):
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
-    sys.stderr.write(f"\n{script}: interrupted; run the same command again to resume\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    from common import tf_env  # no TensorFlow: where stderr is while TensorFlow's start-up is captured
+
+    line = f"\n{script}: interrupted; run the same command again to resume\n"
+    try:
+        os.write(tf_env.stderr_fd(), line.encode())
+    except OSError:  # nobody reads stderr any more
+        pass
     os._exit(INTERRUPTED)
 
 

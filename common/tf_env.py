@@ -53,13 +53,20 @@ def unused_modules_hidden():
 
 
 _ready = False
+_terminal_stderr = None  # the real stderr's descriptor while TensorFlow's start-up is captured
+
+
+def stderr_fd():
+    """The descriptor that reaches the user's stderr now: during `import_tensorflow` descriptor 2
+    points at a temporary file (a Ctrl-C's one line written there would be lost)."""
+    return 2 if _terminal_stderr is None else _terminal_stderr
 
 
 def import_tensorflow():
     """Imports TensorFlow (and finds its devices) quietly; returns the module. TensorFlow imported
     earlier by someone else (a notebook's own `import tensorflow`) still gets its devices found and
     the CPU split here, once."""
-    global _ready
+    global _ready, _terminal_stderr
     if _ready:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -68,6 +75,7 @@ def import_tensorflow():
     captured = tempfile.TemporaryFile()
     try:
         os.dup2(captured.fileno(), 2)
+        _terminal_stderr = saved
         with unused_modules_hidden():
             import tensorflow as tf
 
@@ -77,6 +85,7 @@ def import_tensorflow():
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
+        _terminal_stderr = None
         os.close(saved)
         captured.seek(0)
         text = captured.read().decode("utf-8", errors="replace")
