@@ -74,8 +74,9 @@ def run_speed(run_dir):
 
 
 def finished_run(run_dir, minutes, steps=None):
-    """(steps, estimated seconds per step) of a recipe run trained to its end for this budget
-    (--minutes, or --steps when given) by an earlier invocation, or None."""
+    """(steps, estimated seconds per step, its budget's minutes or None for given steps) of a recipe
+    run trained to its end for this budget (--minutes, or --steps when given) by an earlier
+    invocation, or None."""
     try:
         budget = files.read_json(os.path.join(run_dir, "bench_budget.json"))
         config = files.read_json(os.path.join(run_dir, "run_config.json"))
@@ -86,7 +87,7 @@ def finished_run(run_dir, minutes, steps=None):
     if budget is None or finished is None:
         return None
     same = trained == steps if steps else budget.get("minutes") == minutes
-    return (trained, budget.get("per_step")) if same else None
+    return (trained, budget.get("per_step"), budget.get("minutes")) if same else None
 
 
 def grade(m):
@@ -135,12 +136,12 @@ def main():
         out = os.path.join(args.work_dir, name)
         kept = finished_run(out, args.minutes, args.steps) if args.keep else None
         if kept:  # trained for this budget by an earlier invocation: graded again, not retrained
-            steps, per_step = kept
+            steps, per_step, minutes = kept
         elif args.steps:
-            per_step, steps = None, args.steps
+            per_step, steps, minutes = None, args.steps, None
         else:
             per_step, compile_s = speed(name, flags, args.work_dir)
-            steps = max(50, int((args.minutes * 60 - compile_s) / per_step))
+            steps, minutes = max(50, int((args.minutes * 60 - compile_s) / per_step)), args.minutes
         wall, rss, m = bench_common.run_script(
             DIFFUSION_DIR,
             "train.py",
@@ -151,12 +152,13 @@ def main():
         if kept:
             wall, rss = None, None  # this invocation only graded it
         else:
-            budget = {"minutes": None if args.steps else args.minutes, "per_step": per_step, "steps": steps}
+            budget = {"minutes": minutes, "per_step": per_step, "steps": steps}
             files.write_json(os.path.join(out, "bench_budget.json"), budget)
         row = {
             "recipe": name,
             "what": what,
             "flags": " ".join(flags),
+            "budget_minutes": minutes,  # None: its steps were given (--steps)
             "seconds_per_step": None if per_step is None else round(per_step, 3),  # timed: sets the steps
             "seconds_per_step_run": round(run_speed(out), 3),  # what the long run itself took
             "steps": steps,
@@ -193,21 +195,26 @@ def cell(value, digits=2):
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def budget_text(row):
+    minutes = row.get("budget_minutes")
+    return f"{minutes:g} min over the timed speed" if minutes else "given (--steps)"
+
+
 def markdown(results):
     lines = [
-        f"Each recipe was budgeted {results['minutes']:g} min here: its steps are the budget over "
-        "its speed timed on two short runs (the train-minutes column says what the run then took; "
-        "a row without a timed speed was given its steps, equal to another's, with --steps). "
-        "Fashion-MNIST without trousers, bfloat16, seed 0, graded on 100 samples per class; one "
-        f"seed each (a search, not a finding). {results['load']}.",
+        "A recipe's steps are either its budget in minutes over its speed timed on two short runs "
+        "(the train-minutes column says what the run then took), or given with --steps (equal to "
+        "another's: an equal-steps comparison). Fashion-MNIST without trousers, bfloat16, seed 0, "
+        "graded on 100 samples per class; one seed each (a search, not a finding). "
+        f"{results['load']}.",
         "",
-        "| recipe | s/step timed (sets the steps) | s/step in the run | steps | train min "
+        "| recipe | steps set by | s/step timed | s/step in the run | steps | train min "
         "| FJD present ↓ | judge accuracy present | trousers (never seen) called trousers |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["rows"]:
         lines.append(
-            f"| {r['recipe']}: {r['what']} | {cell(r['seconds_per_step'], 3)} | "
+            f"| {r['recipe']}: {r['what']} | {budget_text(r)} | {cell(r['seconds_per_step'], 3)} | "
             f"{r['seconds_per_step_run']:.3f} | {r['steps']:,} | "
             f"{r['train_minutes']:.1f} | {cell(r['fjd_present'], 1)} | {cell(r['judge_accuracy_present'])} | "
             f"{cell(r['trouser_rate'], 3)} |"

@@ -8,7 +8,9 @@ directory the job writes its record (<run dir>.json): the commands, the commit, 
 the wall time and the load of the machine.
 
   * a job whose record says "ok" is never run again; a failed one (non-zero exit, a diverged run)
-    is recorded with its error and retried only when asked (`retry_failed`);
+    is recorded with its error and retried only when asked (`retry_failed`); a job whose record
+    holds other commands than the job's now (a recipe changed) has its old run moved aside
+    (`<run dir>.replaced-<time>`) and runs again: old numbers never stand under a new recipe;
   * a job interrupted (Ctrl-C, the driver killed) leaves no record, so rerunning the driver runs
     it again and the entry script resumes from its checkpoint; a job still running for an earlier
     driver (its run directory locked by a live process) is waited for, not started twice;
@@ -60,6 +62,34 @@ def read_record(job):
 
 def is_done(record, retry_failed):
     return record is not None and (record.get("status") == "ok" or not retry_failed)
+
+
+def comparable(commands):
+    """A job's commands as compared with its record: an absolute path (another run's folder in
+    --init_from, a data folder) by its last component, so a copied or moved results folder (a
+    worktree, another clone) still matches its records."""
+    return [
+        " ".join(os.path.basename(t.rstrip("/")) if os.path.isabs(t) else t for t in command.split(" "))
+        for command in commands
+    ]
+
+
+def changed(job, record):
+    """Whether the record is of other commands than the job's now (a recipe changed in the code):
+    reusing it would put the old run's numbers under the new recipe's name."""
+    return record is not None and comparable(record.get("commands", [])) != comparable(job.commands())
+
+
+def set_aside(job, log):
+    """Moves a changed job's run folder, record and logs to `<run dir>.replaced-<time>` (nothing is
+    deleted) so the job runs anew in its place."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = f"{job.out_dir.rstrip('/')}.replaced-{stamp}"
+    os.makedirs(aside)
+    for path in [job.out_dir, job.record_path, *glob.glob(glob.escape(job.out_dir.rstrip("/")) + ".*.log")]:
+        if os.path.exists(path):
+            os.replace(path, os.path.join(aside, os.path.basename(path.rstrip("/"))))
+    log(f"  {job.key}: its run was made by other commands; moved to {aside}, it runs again")
 
 
 def git_commit():
@@ -206,6 +236,9 @@ def run_jobs(
         out.write(text + "\n")
         out.flush()
 
+    for job in jobs:
+        if changed(job, read_record(job)) and not _held_elsewhere(job):
+            set_aside(job, log)
     todo = [j for j in jobs if not is_done(read_record(j), retry_failed)]
     log(f"{title}: {len(jobs)} jobs, {len(jobs) - len(todo)} already finished (reused), {len(todo)} to run")
     if todo:

@@ -112,6 +112,29 @@ def test_a_failed_job_is_recorded_reported_and_not_retried_unless_asked(tmp_path
     assert result.verdict == stats.NOT_TESTABLE and "failed" in result.reason
 
 
+def test_a_job_whose_command_changed_runs_again_and_its_old_run_is_kept_aside(tmp_path):
+    """A finished record used to be reused whatever its command: a recipe changed in the code kept
+    the old run's numbers under the new recipe's name."""
+    runs = str(tmp_path / "runs")
+    assert run([tiny_spec(tmp_path, "recipe", "--lr", "1")], runs) == 0
+    progress = io.StringIO()
+    changed = tiny_spec(tmp_path, "recipe", "--lr", "2")
+    assert run([changed], runs, stream=progress) == 0
+    assert sorted(c.split(" --seed")[0] for c in calls(tmp_path)) == ["--lr 1"] * 2 + ["--lr 2"] * 2
+    assert progress.getvalue().count("made by other commands; moved to") == 2
+    assert all("--lr 2" in engine.read_record(j)["commands"][0] for j in report_runs.jobs([changed], runs))
+    kept = glob.glob(os.path.join(runs, "recipe", "seed*.replaced-*", "seed*.json"))
+    assert len(kept) == 2 and all("--lr 1" in json.load(open(p))["commands"][0] for p in kept)
+    # Moved (a copied results folder): absolute paths in the commands differ, the job is the same.
+    moved = str(tmp_path / "elsewhere")
+    os.rename(runs, moved)
+    base = os.path.join(moved, "base")
+    with_path = tiny_spec(tmp_path, "pathy", "--init_from", os.path.join(runs, "base"))
+    assert run([with_path], moved) == 0
+    again = tiny_spec(tmp_path, "pathy", "--init_from", base)
+    assert run([again], moved) == 0 and len(calls(tmp_path)) == 6  # reused, not rerun
+
+
 def test_a_killed_driver_leaves_no_record_and_a_rerun_finishes_the_job(tmp_path):
     spec = tiny_spec(tmp_path, "slow", "--sleep", "30")
     runs = str(tmp_path / "runs")
