@@ -180,7 +180,7 @@ def run_specs(quick):
     # 2.4 (our reading of its figure): InfoGAN without 3s, and with them (the control). Quarter
     # width: Chen et al.'s full width takes 8 minutes a run here, too long for 5 seeds and a control.
     infogan = ["--gan_type", "infoGAN", "--dataset", "mnist", "--width", "quarter"]
-    infogan += ["--epoch", "1"] if quick else []
+    infogan += ["--epoch", "1", "--nojit"] if quick else []  # quick: XLA compiles longer than it trains
     specs += [
         ReportRun("infogan", "infogan", "main.py", (*infogan, "--missing_mixt", "3"), few, 130),
         ReportRun("infogan_all", "infogan", "main.py", tuple(infogan), few, 140, role="control"),

@@ -356,7 +356,12 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
         text=True,
         timeout=300,
     )
-    assert again.returncode == 0
+    assert again.returncode == 0, again.stderr[-2000:]
+    with open(out / "findings.json") as f:  # rebuilt from the same runs: the same verdicts and numbers
+        rebuilt = json.load(f)["findings"]
+    assert [(f["id"], f["verdict"], [n["summary"] for n in f["numbers"]]) for f in rebuilt] == [
+        (f["id"], f["verdict"], [n["summary"] for n in f["numbers"]]) for f in findings
+    ]
 
 
 def _digest(path):
