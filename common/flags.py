@@ -197,14 +197,11 @@ def interrupted(script):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while saying so: still one line
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:  # best effort: called from the signal handler, possibly inside a write to this stream
+            stream.flush()  # ("reentrant call" RuntimeError), or after its reader has gone
+        except Exception:  # noqa: BLE001
+            pass
     from common import tf_env  # no TensorFlow: where stderr is while TensorFlow's start-up is captured
 
     line = f"\n{script}: interrupted; run the same command again to resume\n"

@@ -136,3 +136,28 @@ def test_a_ctrl_c_during_the_quiet_tensorflow_import_still_says_so(tmp_path):
     assert proc.returncode == 130, proc.stderr
     assert proc.stdout == ""
     assert proc.stderr.strip() == "loading.py: interrupted; run the same command again to resume"
+
+
+def test_a_ctrl_c_while_stdout_is_mid_write_still_says_so(tmp_path):
+    """The handler runs where the signal lands, possibly inside a write to stdout: flushing that
+    stream again raises "reentrant call" (RuntimeError). The line and the exit status must not
+    depend on it."""
+    script = tmp_path / "busy.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from common import flags\n"
+        "class MidWrite:\n"
+        "    def write(self, text):\n"
+        "        return len(text)\n"
+        "    def flush(self):\n"
+        "        raise RuntimeError('reentrant call inside <_io.BufferedWriter name=<stdout>>')\n"
+        "def main(argv):\n"
+        "    sys.stdout = MidWrite()\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "flags.run(main)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip() == "busy.py: interrupted; run the same command again to resume"
