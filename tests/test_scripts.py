@@ -203,6 +203,7 @@ def test_compare_draws_both_gans_on_one_seed(tmp_path):
         "wgan-gp",
         "--nhidden",
         "16",
+        "--nojit",  # three models' XLA compiles would cost more than their 20 steps
     )
     assert proc.returncode == 0, proc.stderr
     assert os.path.exists(os.path.join(out, "comparison.png"))
