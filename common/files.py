@@ -21,6 +21,9 @@ def _file_mode():
     return 0o666 & ~mask
 
 
+_pending = set()  # temporary files being written now (a Ctrl-C's exit removes them: remove_pending)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary path next to `path`; renames it onto `path` if the block succeeds."""
@@ -28,13 +31,25 @@ def atomic_path(path):
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path), suffix=".tmp")
     os.close(fd)
+    _pending.add(tmp)
     try:
         yield tmp
         os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     finally:
+        _pending.discard(tmp)
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_pending():
+    """Removes the temporary files of writes still in progress: for an exit that skips the
+    unwinding (Ctrl-C ends a run from its signal handler), so no `.<name>.tmp` is left behind."""
+    for tmp in list(_pending):
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
 
 
 def write_bytes(path, data: bytes):

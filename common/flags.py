@@ -202,7 +202,9 @@ def interrupted(script):
             stream.flush()  # ("reentrant call" RuntimeError), or after its reader has gone
         except Exception:  # noqa: BLE001
             pass
-    from common import tf_env  # no TensorFlow: where stderr is while TensorFlow's start-up is captured
+    from common import files, tf_env  # no TensorFlow
+
+    files.remove_pending()  # a write cut short leaves no temporary file (the unwinding would have)
 
     line = f"\n{script}: interrupted; run the same command again to resume\n"
     try:

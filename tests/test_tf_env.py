@@ -161,3 +161,25 @@ def test_a_ctrl_c_while_stdout_is_mid_write_still_says_so(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip() == "busy.py: interrupted; run the same command again to resume"
+
+
+def test_a_ctrl_c_inside_an_atomic_write_leaves_no_temporary_file(tmp_path):
+    """The handler exits without unwinding, so atomic_path's own clean-up does not run: the exit
+    removes the temporary files of writes in progress (in a judge or download cache no resume
+    would ever remove them)."""
+    script = tmp_path / "writing.py"
+    out = tmp_path / "cache"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from common import files, flags\n"
+        "def main(argv):\n"
+        f"    with files.atomic_path({str(out / 'weights.h5')!r}) as tmp:\n"
+        "        open(tmp, 'wb').write(b'half')\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        time.sleep(5)\n"
+        "flags.run(main)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert os.listdir(out) == []
