@@ -50,7 +50,7 @@ setup(
         "test": [
             "selenium>=4.10",
             "pytest>=7",
-            "pytest-xdist>=3",
+            "pytest-xdist>=3.8",  # --no-loadscope-reorder (3.8.0)
             "ruff==0.17.6",
             "nbclient>=0.10",
             "nbformat>=5.9",
