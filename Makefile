@@ -52,8 +52,8 @@ format: setup
 	$(PY) -m ruff check --fix .
 
 # Three test processes on 2 cores (a worker waiting on its subprocesses leaves a core to another;
-# measured 8.3-9.0 min against 9.7 with two). TEST_WORKERS=1: one. A test file stays in one process;
-# the longest files start first (tests/conftest.py's order, kept by --no-loadscope-reorder): 8.1 min.
+# 8.3-9.0 min against 9.7 with two). A test file stays in one process, the longest files first
+# (tests/conftest.py's order, kept by --no-loadscope-reorder): 8.1-8.4 min. TEST_WORKERS=1: one.
 TEST_WORKERS ?= 3
 test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 tests

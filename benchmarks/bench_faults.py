@@ -150,12 +150,7 @@ def scripts(data_dir, art_dir):
 
 
 def environment(cache):
-    env = dict(
-        os.environ,
-        TF_CPP_MIN_LOG_LEVEL="2",
-        CREATIVE_GANS_CACHE=cache,
-        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    )
+    env = bench_common.this_checkout(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CREATIVE_GANS_CACHE=cache))
     env.pop("CREATIVE_GANS_DATA_DIR", None)
     return env
 

@@ -133,7 +133,7 @@ def run(args):
     study_dir = os.path.join(args.work_dir, "study")
     shutil.rmtree(args.work_dir, ignore_errors=True)
     os.makedirs(args.work_dir)
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = bench_common.this_checkout(dict(os.environ))
     made = subprocess.run(
         [sys.executable, "make_study.py", "--runs", ",".join(runs), "--labels", args.labels,
          "--per_run", str(args.per_run), "--real", str(args.real), "--out", study_dir, "--accept_tells"],
