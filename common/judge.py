@@ -10,6 +10,7 @@ penultimate-layer features (for the Fréchet judge distance). Reads no flags.
 import dataclasses
 import os
 import time
+import zipfile
 
 import keras
 import numpy as np
@@ -64,15 +65,69 @@ class JudgeInfo:
     test_accuracy: float
     train_seconds: float  # 0 when loaded from the cache
     cached: bool
+    weights_sha256: str = ""  # of the weights it was loaded from or saved as
+
+
+class OutputMemo:
+    """A judge's outputs remembered by the images' content: in memory, and on disk in `folder`
+    (one .npz per image set, named by the SHA-256 of its float32 bytes and shape). The folder is
+    named by the judge's weights' SHA-256, so other weights never read these; the same weights on
+    the same images give the same outputs, so a page rebuilt from unchanged runs does not grade
+    them again. Class probabilities are kept for every set, features (512 bytes an image) only
+    for sets whose features were asked for. A file that cannot be read is computed again."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self._held = {}
+
+    @staticmethod
+    def digest(images):
+        import hashlib
+
+        h = hashlib.sha256(repr(images.shape).encode())
+        h.update(memoryview(images).cast("B"))
+        return h.hexdigest()
+
+    def get(self, key, n, want_features):
+        held = self._held.get(key)
+        if held is None:
+            path = os.path.join(self.folder, f"{key}.npz")
+            if not os.path.exists(path):
+                return None
+            try:
+                with np.load(path) as f:
+                    held = (f["probs"], f["features"] if "features" in f.files else None)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: graded again
+                return None
+            if len(held[0]) != n or (held[1] is not None and len(held[1]) != n):
+                return None
+            self._held[key] = held
+        if want_features and held[1] is None:
+            return None
+        return held
+
+    def put(self, key, probs, feats):
+        held = self._held.get(key)
+        if held is not None and held[1] is not None and feats is None:
+            return
+        self._held[key] = (probs, feats)
+        arrays = {"probs": probs} if feats is None else {"probs": probs, "features": feats}
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            files.write_npz(os.path.join(self.folder, f"{key}.npz"), **arrays)
+        except OSError:  # a read-only or full cache: remembered in memory only
+            pass
 
 
 class Judge:
-    """Grades images in [0, 1] of the data set it was trained on."""
+    """Grades images in [0, 1] of the data set it was trained on. With `memo` (an OutputMemo),
+    outputs already computed for the same images are not computed again."""
 
-    def __init__(self, net, num_classes, info):
+    def __init__(self, net, num_classes, info, memo=None):
         self.net = net
         self.num_classes = num_classes
         self.info = info
+        self.memo = memo
         signature = [
             tf.TensorSpec((None, *net.input_image_shape), tf.float32)
         ]  # one trace for every batch size
@@ -80,17 +135,26 @@ class Judge:
             lambda x: (tf.nn.softmax(net(x)), net.features(x)), input_signature=signature, autograph=False
         )
 
-    def _batches(self, images, batch_size=1000):
-        images = np.asarray(images, np.float32)
+    def _batches(self, images, batch_size=1000, want_features=True):
+        images = np.ascontiguousarray(images, np.float32)
+        key = None
+        if self.memo is not None:
+            key = self.memo.digest(images)
+            held = self.memo.get(key, len(images), want_features)
+            if held is not None:
+                return held
         probs, feats = [], []
         for start in range(0, len(images), batch_size):
             p, f = self._forward(tf.constant(images[start : start + batch_size]))
             probs.append(p.numpy())
             feats.append(f.numpy())
-        return np.concatenate(probs), np.concatenate(feats)
+        probs, feats = np.concatenate(probs), np.concatenate(feats)
+        if key is not None:
+            self.memo.put(key, probs, feats if want_features else None)
+        return probs, feats
 
     def probabilities(self, images):
-        return self._batches(images)[0]
+        return self._batches(images, want_features=False)[0]
 
     def features(self, images):
         return self._batches(images)[1]
@@ -237,7 +301,7 @@ def load_judge(data, epochs=8, log=print, seed=0):
             problem = "its weights are missing"
         problem = problem or _verified(net, data, saved, weights, info_path, log)
         if problem is None:
-            info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True)
+            info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True, saved.get("weights_sha256") or "")
             log(f"judge: cached classifier {key} (test accuracy {info.test_accuracy:.4f})")
             return Judge(net, data.num_classes, info)
         _set_aside([weights, info_path], problem, log)
@@ -264,7 +328,7 @@ def load_judge(data, epochs=8, log=print, seed=0):
         },
     )
     log(f"judge: test accuracy {accuracy:.4f} after {seconds:.0f} s")
-    return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False))
+    return Judge(net, data.num_classes, JudgeInfo(key, accuracy, seconds, False, digest))
 
 
 def check_cache_writable():
@@ -284,7 +348,15 @@ def check_cache_writable():
     )
 
 
-def load_ensemble(data, members=3, log=print):
+def load_ensemble(data, members=3, log=print, remember=False):
     """The judges of seeds 0 .. members-1 for `data` (seed 0 is every run's own judge): a finding
-    graded by several judges shows how much of a number is the judge's."""
-    return [load_judge(data, log=log, seed=seed) for seed in range(members)]
+    graded by several judges shows how much of a number is the judge's. remember: each judge
+    keeps its outputs by the images' content (OutputMemo, under the cache's outputs/), for pages
+    rebuilt from runs that were graded before."""
+    judges = [load_judge(data, log=log, seed=seed) for seed in range(members)]
+    if remember:
+        for judge in judges:
+            if judge.info.weights_sha256:
+                name = f"{judge.info.key}-{judge.info.weights_sha256[:16]}"
+                judge.memo = OutputMemo(os.path.join(cache_dir(), "outputs", name))
+    return judges

@@ -87,7 +87,7 @@ class Grades:
         from common.pipelines import to_float
 
         self.data = load_image_data(dataset)
-        self.judges = judge_lib.load_ensemble(self.data, members, log=log)
+        self.judges = judge_lib.load_ensemble(self.data, members, log=log, remember=True)
         self.to_float = to_float
         self._real = {}
 

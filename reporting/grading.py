@@ -55,7 +55,9 @@ class Grader:
         if name not in self._judges:
             from common import judge as judge_lib
 
-            self._judges[name] = judge_lib.load_ensemble(self.data(name), self.members, log=self.log)
+            self._judges[name] = judge_lib.load_ensemble(
+                self.data(name), self.members, log=self.log, remember=True
+            )
         return self._judges[name]
 
     def real(self, name, cls, limit=1000):

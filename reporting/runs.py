@@ -241,7 +241,7 @@ def run_specs(quick):
             30,
         ),
     ]
-    meta = "20" if quick else "2000"
+    meta = "10" if quick else "2000"
     figr_small = ["--eval_episodes", "1", "--num_samples", "16"] if quick else []
     specs += [
         ReportRun(

@@ -103,3 +103,37 @@ def test_an_unwritable_cache_is_found_before_training(tmp_path, monkeypatch):
         judge_lib.check_cache_writable()
     monkeypatch.setenv(judge_lib.CACHE_ENV, str(tmp_path / "new" / "cache"))
     judge_lib.check_cache_writable()  # a cache that does not exist yet but can be made
+
+
+def test_an_ensemble_that_remembers_grades_each_image_set_once_even_across_processes(tiny):
+    from tests.helpers import damage_file
+
+    judge_lib.load_judge(tiny, epochs=2, log=lambda _: None)
+    (judge,) = judge_lib.load_ensemble(tiny, members=1, log=lambda _: None, remember=True)
+    plain = judge_lib.load_judge(tiny, log=lambda _: None)  # the same weights, nothing remembered
+    assert plain.memo is None and judge.info.weights_sha256 == plain.info.weights_sha256
+    images = to_float(tiny.test_x)
+    probs = judge.probabilities(images)  # probabilities alone: no features kept
+    np.testing.assert_array_equal(probs, plain.probabilities(images))
+    (kept,) = os.listdir(judge.memo.folder)
+    with np.load(os.path.join(judge.memo.folder, kept)) as f:
+        assert f.files == ["probs"]
+    np.testing.assert_array_equal(judge.features(images), plain.features(images))  # asked: computed, kept
+
+    def no_forward(_):
+        raise AssertionError("graded again")
+
+    # A new process's ensemble (a page rebuilt from the same runs) reads them back, computing nothing.
+    (again,) = judge_lib.load_ensemble(tiny, members=1, log=lambda _: None, remember=True)
+    again._forward = no_forward
+    p, f = again.outputs(images)
+    np.testing.assert_array_equal(p, probs)
+    np.testing.assert_array_equal(f, plain.features(images))
+    with pytest.raises(AssertionError, match="graded again"):  # other images are graded
+        again.probabilities(images[:5])
+    # A damaged file is graded again and rewritten, never trusted.
+    damage_file(os.path.join(judge.memo.folder, kept), "truncate")
+    (third,) = judge_lib.load_ensemble(tiny, members=1, log=lambda _: None, remember=True)
+    np.testing.assert_array_equal(third.probabilities(images), probs)
+    with np.load(os.path.join(judge.memo.folder, kept)) as f:
+        np.testing.assert_array_equal(f["probs"], probs)

@@ -26,6 +26,7 @@ from reporting import browser
 from survey import questions, study, survey_app, survey_stats, tells
 from tests.conftest import ROOT
 from tests.helpers import free_ports
+from tests.script_runs import run_script, script_env
 
 SURVEY_DIR = os.path.join(ROOT, "survey")
 SCALES = ("q1", "q2", "q3", "q4", "q5")
@@ -713,15 +714,10 @@ def tiny_can_runs(root):
     runs = []
     for name, extra in (("CAN", []), ("baseline", ["--baseline"])):
         out = str(root / name)
-        proc = subprocess.run(
-            [sys.executable, "train.py", "--genres", "7", "--iterations", "4", "--batch_size", "8",
-             "--image_size", "32", "--sample_every", "2", "--num_samples", "16", "--nojudge",
-             "--out_dir", out, *extra],
-            cwd=os.path.join(ROOT, "can"),
-            env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2"),
-            capture_output=True,
-            text=True,
-            timeout=300,
+        proc = run_script(
+            os.path.join(ROOT, "can"), "train.py", script_env(),
+            "--genres", "7", "--iterations", "4", "--batch_size", "8", "--image_size", "32",
+            "--sample_every", "2", "--num_samples", "16", "--nojudge", "--out_dir", out, *extra,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-2000:]
         runs.append(out)
