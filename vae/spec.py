@@ -46,6 +46,20 @@ class VAERunSpec(o.RunSpec):
     )
     batch_size: int = o.batch_size_option(128)
     lr: float = o.option(1e-3, "Adam learning rate.", check=o.above_zero)
+    adam_epsilon: float = o.option(
+        1e-7,
+        "Adam's epsilon, in TensorFlow's form (added to the square root of the uncorrected second "
+        "moment) for the loss averaged over the batch. The PyTorch example's 1e-8 on a loss summed "
+        "over a batch of 128 is about 1e-8 / 128 here.",
+        check=o.above_zero,
+    )
+    init: str = o.option(
+        "glorot",
+        "Initial weights of the dense and convolution layers. glorot: Keras' default (Glorot-uniform "
+        "kernels, zero biases); fan_in: PyTorch's default (kernels and biases uniform in "
+        "+-1/sqrt(fan in)).",
+        choices=("glorot", "fan_in"),
+    )
     arch: str | None = o.option(
         None,
         "conv: two stride-2 convolutions each way (the default for images); mlp: the 784-400-z "

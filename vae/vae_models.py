@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from common import optimizers
 from common.distribute import optimizer, scale_loss
+from common.layers import fan_in_uniform
 
 ARCHS = ("conv", "mlp")
 
@@ -33,6 +34,8 @@ class VAEConfig:
     hidden: int = 400  # width of the mlp's hidden layer (the PyTorch example's 400)
     filters: tuple = (16, 32)  # conv channels after the first and second stride-2 convolution
     lr: float = 1e-3
+    init: str = "glorot"  # glorot: Keras' default; fan_in: PyTorch's default (common.layers.fan_in_uniform)
+    adam_epsilon: float = 1e-7
 
     @property
     def likelihood(self):
@@ -122,10 +125,12 @@ class VAE(keras.Model):
             )
         self.encoder(tf.zeros((1, *config.input_shape)))
         self.decoder(tf.zeros((1, config.latent_dim)))
+        if config.init == "fan_in":
+            fan_in_uniform(self)
         self.legacy_optimizer_keys = {
             "vae": "optimizer"
         }  # the keys of runs saved before the optimizers were renamed
-        self.optimizers = {"vae": optimizer(optimizers.Adam(config.lr))}
+        self.optimizers = {"vae": optimizer(optimizers.Adam(config.lr, epsilon=config.adam_epsilon))}
         self.optimizers["vae"].build(self.trainable_variables)
 
     def encode(self, x):

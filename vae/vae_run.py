@@ -51,6 +51,8 @@ class VAEExperiment(Experiment):
             hidden=spec.hidden,
             filters=tuple(spec.filters),
             lr=spec.lr,
+            init=spec.init,
+            adam_epsilon=spec.adam_epsilon,
         )
 
     # ------------------------------------------------------------------------------------ data
