@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data browser demo lint format test report league bench bench-quick bench-vae bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults bench-diffusion clean
+.PHONY: setup data browser demo lint format test report league bench bench-quick bench-vae bench-vae-torch bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults bench-diffusion clean
 
 setup: data browser $(VENV)/.installed
 
@@ -76,6 +76,10 @@ bench: setup
 # VAE: seconds per epoch, the -ELBO table and the report's four findings (~35 min on 2 cores).
 bench-vae: setup
 	$(PY) -m benchmarks.bench_vae --write_docs
+
+# Our MLP VAE beside pytorch/examples' (PyTorch in a scratch venv under runs/benchmarks; ~25 min)
+bench-vae-torch: setup
+	$(PY) -m benchmarks.bench_vae_torch --write_docs
 
 # InfoGAN family: seconds per epoch, the report's command for every --gan_type, Fashion-MNIST
 # infoGAN at 50 epochs (~60 min on 2 cores).

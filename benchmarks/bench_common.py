@@ -24,6 +24,10 @@ SECTIONS = [
     ("before_after.md", "Before and after the fidelity fixes (issue 18)"),
     ("bench_2d.md", "2-d experiments (`benchmarks/bench_2d.py`, `make bench`)"),
     ("bench_vae.md", "VAE (`benchmarks/bench_vae.py`, `make bench-vae`)"),
+    (
+        "bench_vae_torch.md",
+        "The MLP VAE beside the PyTorch example (`benchmarks/bench_vae_torch.py`, `make bench-vae-torch`)",
+    ),
     ("bench_infogan.md", "InfoGAN, GAN, CGAN, ACGAN (`benchmarks/bench_infogan.py`, `make bench-infogan`)"),
     ("bench_figr.md", "FIGR (`benchmarks/bench_figr.py`, `make bench-figr`)"),
     ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),

@@ -9,9 +9,10 @@ PyTorch is never a dependency of this package: without --torch_python the benchm
 scratch virtual environment under runs/benchmarks/torch-venv and installs torch there (`pip install
 torch==2.13.0 numpy`, the CPU wheel). The PyTorch side is benchmarks/torch_vae_reference.py.
 
-Our side runs VAE.py as a user does, at its defaults and with the two settings where the example
-differs from Keras: its initialisation (--init fan_in: PyTorch's uniform +-1/sqrt(fan in) for
-weights and biases, against Keras' Glorot-uniform weights and zero biases) and its Adam epsilon
+Our side runs VAE.py as a user does, with the two settings where the example differs from Keras:
+its initialisation (--init fan_in, PyTorch's uniform +-1/sqrt(fan in) for weights and biases, the
+MLP's default since this comparison; --init glorot, Keras' Glorot-uniform weights and zero biases,
+the default before) and its Adam epsilon
 (1e-8 on a loss summed over the batch: about 1e-8 / 128 on our loss, the batch's mean:
 --adam_epsilon 7.8125e-11). Repetitions are interleaved (each repetition runs every variant, in
 turn, with its own seed), so a slower or busier minute of the machine falls on all of them;
@@ -40,12 +41,13 @@ COMMON = [
     "--batch_size", "128", "--nojudge", "--num_samples", "200", "--grid_size", "8",
 ]  # fmt: skip
 OURS = {
-    "ours, defaults": [],
-    "ours, --init fan_in": ["--init", "fan_in"],
-    "ours, --adam_epsilon 7.8125e-11": ["--adam_epsilon", "7.8125e-11"],
-    "ours, both": ["--init", "fan_in", "--adam_epsilon", "7.8125e-11"],
+    "ours, --init glorot": ["--init", "glorot"],
+    "ours, --init fan_in (the default)": [],
+    "ours, --init glorot --adam_epsilon 7.8125e-11": ["--init", "glorot", "--adam_epsilon", "7.8125e-11"],
+    "ours, --init fan_in --adam_epsilon 7.8125e-11": ["--adam_epsilon", "7.8125e-11"],
 }
 PYTORCH = "pytorch/examples vae (PyTorch 2.13 CPU)"
+KERAS = "ours, --init glorot"  # Keras' initialisation: our default until this comparison
 
 
 def torch_python(given, scratch):
@@ -121,21 +123,31 @@ def markdown(result):
     rows = result["rows"]
     names = [PYTORCH, *OURS]
     lines = [
-        f"Fashion-MNIST, 784-400-20, batch 128, {result['epochs']} epochs; {result['repeats']} interleaved "
-        f"repetitions (seeds 0-{result['repeats'] - 1} ours, 1-{result['repeats']} the example's); "
+        f"Fashion-MNIST, 784-400-20, batch 128, {result['epochs']} epochs; up to {result['repeats']} "
+        "interleaved repetitions (the n column; repetition r: seed r ours, r + 1 the example's); "
         f"load average {result['load_before']:.1f} before, {result['load_after']:.1f} after; 2 cores. "
         "Test -ELBO in nats per image (lower is better); differences to the PyTorch example paired "
         "by repetition, 95 % t intervals.",
         "",
-        "| model | test -ELBO (mean, min-max) | minus the example's [95 %] | s / epoch (mean, min-max) | "
-        "time / the example's | peak RSS (MB) |",
-        "|---|---|---|---|---|---|",
+        "| model | n | test -ELBO (mean, min-max) | minus the example's [95 %] | minus ours at Keras' "
+        "defaults [95 %] | s / epoch (mean, min-max) | time / the example's | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     reference = rows[PYTORCH]
     for name in names:
-        runs = rows[name]
+        runs = rows.get(name)
+        if not runs:
+            continue
         elbo = [r["test_neg_elbo"] for r in runs]
         secs = [r["seconds_per_epoch"] for r in runs]
+        base = rows.get(KERAS) or []
+        if name in (PYTORCH, KERAS) or not base:
+            own = "—"
+        else:
+            mean, low, high = t_interval(
+                [a["test_neg_elbo"] - b["test_neg_elbo"] for a, b in zip(runs, base)]
+            )
+            own = f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
         if name == PYTORCH:
             delta, ratio = "—", "1"
         else:
@@ -147,7 +159,8 @@ def markdown(result):
             ratio = f"{np.mean(ratios):.2f}"
         rss = [r["peak_rss_mb"] for r in runs if r.get("peak_rss_mb")]
         lines.append(
-            f"| {name} | {np.mean(elbo):.2f} ({min(elbo):.2f}-{max(elbo):.2f}) | {delta} | "
+            f"| {name} | {len(runs)} | {np.mean(elbo):.2f} ({min(elbo):.2f}-{max(elbo):.2f}) | "
+            f"{delta} | {own} | "
             f"{np.mean(secs):.2f} ({min(secs):.2f}-{max(secs):.2f}) | {ratio} | "
             f"{f'{np.mean(rss):.0f}' if rss else '—'} |"
         )
@@ -169,6 +182,12 @@ def main():
     parser.add_argument(
         "--out", default=None, help="the JSON (default: runs/benchmarks/bench_vae_torch.json)"
     )
+    parser.add_argument(
+        "--variants",
+        default=";".join(OURS),
+        help="which of our variants run (names as in the table, separated by ';'; the example always runs); "
+        "more --repeats of some of them keep the others' repetitions",
+    )
     args = bench_common.parse_args(parser, "bench_vae_torch")
     scratch = bench_common.SCRATCH
     python = torch_python(args.torch_python, scratch)
@@ -178,8 +197,14 @@ def main():
         result = {}
     rows = result.setdefault("rows", {})
     result.update(epochs=args.epochs, load_before=result.get("load_before", os.getloadavg()[0]))
+    chosen = [name.strip() for name in args.variants.split(";") if name.strip()]
+    unknown = [name for name in chosen if name not in OURS]
+    if unknown:
+        raise SystemExit(
+            f"bench_vae_torch: unknown variant(s) {', '.join(unknown)}; choose from {'; '.join(OURS)}"
+        )
     for rep in range(args.repeats):
-        for name in [PYTORCH, *OURS]:
+        for name in [PYTORCH, *chosen]:
             done = rows.setdefault(name, [])
             if len(done) > rep:  # an interrupted benchmark keeps what it measured
                 continue
@@ -190,7 +215,7 @@ def main():
             print(f"repetition {rep + 1}/{args.repeats}: {name}: test -ELBO {done[-1]['test_neg_elbo']:.2f}, "
                   f"{done[-1]['seconds_per_epoch']:.2f} s/epoch", flush=True)  # fmt: skip
             files.write_json(args.out, result)
-    result.update(repeats=args.repeats, load_after=os.getloadavg()[0])
+    result.update(repeats=max(len(runs) for runs in rows.values()), load_after=os.getloadavg()[0])
     files.write_json(args.out, result)
     bench_common.publish("bench_vae_torch.md", markdown(result))
 

@@ -16,12 +16,15 @@ The source is a field of the result, so every run logs it and writes it into met
 Reads no flags; raises DataUnavailable (a UsageError: one line for the user) when nothing works.
 """
 
+import contextlib
 import dataclasses
 import gzip
 import hashlib
 import importlib.util
 import os
+import shutil
 import struct
+import tempfile
 
 import numpy as np
 
@@ -260,6 +263,27 @@ def load_tfds(spec, data_dir=None, download=False, log=print):
     tried); None otherwise."""
     if spec.tfds_name is None:
         return None
+    with _own_temp_dir():
+        return _load_tfds(spec, data_dir, download, log)
+
+
+@contextlib.contextmanager
+def _own_temp_dir():
+    """tensorflow-datasets leaves an empty folder in the temporary directory each time it looks at
+    a set that is not prepared (DatasetInfo.initialize_from_bucket's mkdtemp): every FIGR and CAN
+    run that probed it left one in /tmp (1,226 here). Its temporary files go in a folder of ours
+    while it runs, removed after (tempfile's default restored)."""
+    folder = tempfile.mkdtemp(prefix="creative-gans-tfds-")
+    saved = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load_tfds(spec, data_dir, download, log):
     try:
         import tensorflow_datasets as tfds
     except ImportError as error:  # not installed, or installed without a dependency of its own

@@ -34,7 +34,21 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 RECORD_FORMAT = 2  # run_config.json: {"format": 2, "experiment": ..., "identity": {...}, "spec": {...}}
 
 
-def option(default, help, *, identity=True, flag=None, choices=None, parse=None, check=None, existing=False):
+_UNSET = object()
+
+
+def option(
+    default,
+    help,
+    *,
+    identity=True,
+    flag=None,
+    choices=None,
+    parse=None,
+    check=None,
+    existing=False,
+    absent=_UNSET,
+):
     """A field that is also a flag.
 
     help: the flag's help text. identity: False for what may change between reruns of one run.
@@ -42,10 +56,14 @@ def option(default, help, *, identity=True, flag=None, choices=None, parse=None,
     choices: the allowed values (an enum flag). parse(value, flag_name) -> the field's value from
     the flag's (a string for tuples: "1,4"); it raises UsageError naming the flag. check(value,
     flag_name) raises UsageError for a value out of bounds. existing: the flag is absl's own
-    (FIGR's --log_dir): only its default and help are set."""
+    (FIGR's --log_dir): only its default and help are set. absent: the value that runs recorded
+    before this field existed had, where the field's default (or what it resolves to) is another
+    behaviour; without it a run that did not record the field is taken to have had the default."""
     metadata = dict(
         help=help, identity=identity, flag=flag, choices=choices, parse=parse, check=check, existing=existing
     )
+    if absent is not _UNSET:
+        metadata["absent"] = absent
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -241,6 +259,9 @@ class Spec:
                 if key in previous:
                     values[field.name] = previous[key]
                     break
+            else:
+                if "absent" in field.metadata:
+                    values[field.name] = field.metadata["absent"]
         return values
 
     def runs_root(self):
@@ -519,9 +540,14 @@ def differences(cls, previous, spec):
             return [("run_config.json", f"an older record this release cannot read ({error})", "")]
     # A field added to the spec after the run was made, left at its default, is what the run had:
     # the release before it behaved as the default does (a new option never changes the old way).
+    # A field declared with `absent` says what such runs had instead (the default changed with it).
     defaults = {
         f.name: _plain(f.default) for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
     }
+    theirs = dict(theirs)
+    for f in dataclasses.fields(cls):
+        if "absent" in f.metadata and f.name in mine:
+            theirs.setdefault(f.name, _plain(f.metadata["absent"]))
     return [
         (k, theirs.get(k), mine.get(k))
         for k in sorted(set(theirs) | set(mine))

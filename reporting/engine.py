@@ -33,6 +33,10 @@ from common.progress import format_seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = ("local", "slurm")
+# The interpreter that runs the jobs' entry scripts: this one, unless the environment names another
+# (a cluster's nodes may see this Python under another path; the tests run jobs through a launcher
+# that forks them from a process with TensorFlow already imported, tests/served_python).
+JOB_PYTHON_ENV = "CREATIVE_GANS_JOB_PYTHON"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +156,7 @@ def execute(job):
         log_path = job.out_dir.rstrip("/") + f".{name}.log"
         with open(log_path, "w") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, *argv, "--out_dir", job.out_dir],
+                [os.environ.get(JOB_PYTHON_ENV) or sys.executable, *argv, "--out_dir", job.out_dir],
                 cwd=os.path.join(ROOT, job.folder),
                 env=environment,
                 stdout=log_file,

@@ -6,6 +6,7 @@ import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -111,6 +112,51 @@ def _server():
         _servers.append(_Server())
         atexit.register(_servers[0].close)
     return _servers[0]
+
+
+class _SocketServer:
+    """tests/zygote.py's socket server, for runs the tests do not start themselves (a job engine's
+    entry scripts, a driver): they go through tests/served_python."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="zyg")
+        self.path = os.path.join(self.folder, "s")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.zygote", "--socket", self.path],
+            cwd=ROOT,
+            env=script_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the tests' socket server did not start")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+SERVED_PYTHON = os.path.join(ROOT, "tests", "served_python")
+_socket_servers = []
+
+
+def served_python_env(env):
+    """(the command that starts Python, `env` with what a job engine needs to use it): the
+    launcher of tests/served_python and the socket server's address, or this interpreter and `env`
+    unchanged when the tests start fresh processes (CREATIVE_GANS_TEST_FRESH_PROCESSES=1)."""
+    if os.environ.get(FRESH_ENV) == "1":
+        return [sys.executable], env
+    if not _socket_servers:
+        _socket_servers.append(_SocketServer())
+        atexit.register(_socket_servers[0].close)
+    return [SERVED_PYTHON], dict(
+        env,
+        CREATIVE_GANS_JOB_PYTHON=SERVED_PYTHON,
+        CREATIVE_GANS_TEST_ZYGOTE=_socket_servers[0].path,
+        CREATIVE_GANS_TEST_PYTHON=sys.executable,
+    )
 
 
 def metrics(out_dir):

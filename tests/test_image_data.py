@@ -113,9 +113,16 @@ def test_tensorflow_datasets_path_with_mock_data():
     assert len(data.class_names) == 10
 
 
-def test_a_set_that_cannot_be_had_offline_says_how_to_get_it(tmp_path):
+def test_a_set_that_cannot_be_had_offline_says_how_to_get_it(tmp_path, monkeypatch):
+    import tempfile
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(DataUnavailable, match="download_and_prepare"):
-        load_image_data("cifar10", tfds_data_dir=str(tmp_path))
+        load_image_data("cifar10", tfds_data_dir=str(tmp_path / "tfds"))
+    assert os.listdir(temporary) == []  # tensorflow-datasets' probe left no empty folder behind
+    assert tempfile.tempdir == str(temporary)
     with pytest.raises(UsageError, match="unknown image data set"):
         image_data.canonical_name("imagenet")
 

@@ -7,22 +7,23 @@ import json
 import math
 import os
 import subprocess
-import sys
 
 import pytest
 
 from league.league import METRICS
 from reporting import browser
 from tests.conftest import ROOT
+from tests.script_runs import served_python_env
 
 FAMILIES = "diffusion,copy,real"
 
 
 def league(out, *extra):
+    python, env = served_python_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     return subprocess.run(
-        [sys.executable, "-m", "league", "--quick", "--families", FAMILIES, "--out", str(out), *extra],
+        [*python, "-m", "league", "--quick", "--families", FAMILIES, "--out", str(out), *extra],
         cwd=ROOT,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,

@@ -19,6 +19,7 @@ from reporting import browser, engine, stats
 from reporting import findings as rf
 from reporting import runs as report_runs
 from tests.conftest import ROOT
+from tests.script_runs import served_python_env
 
 # ------------------------------------------------------------------ the engine on tiny scripts
 SCRIPT = textwrap.dedent(
@@ -313,12 +314,14 @@ def test_a_subset_of_findings_runs_only_their_runs_and_unknown_ids_are_one_line(
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "quick"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    # The driver and its jobs forked from a process with TensorFlow imported (tests/served_python):
+    # the same runs, without eleven imports of TensorFlow
+    python, env = served_python_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     reference = os.path.join(ROOT, "..", "shared", "reference-figures")
     extra = ["--findings", ",".join(SUBSET)]
     extra += ["--reference_figures", reference] if os.path.isdir(reference) else []
     proc = subprocess.run(
-        [sys.executable, "-m", "reporting", "--quick", "--out", str(out), *extra],
+        [*python, "-m", "reporting", "--quick", "--out", str(out), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -326,11 +329,11 @@ def quick_report(tmp_path_factory):
         timeout=1200,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc, extra
+    return out, proc, extra, python, env
 
 
 def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
-    out, proc, extra = quick_report
+    out, proc, extra, python, env = quick_report
     assert "report [" in proc.stderr and "ETA" in proc.stderr  # one progress bar across runs
     with open(out / "findings.json") as f:
         report = json.load(f)
@@ -350,8 +353,9 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
     page = (out / "index.html").read_text()
     assert "http://" not in page and "https://" not in page  # self-contained
     again = subprocess.run(
-        [sys.executable, "-m", "reporting", "--quick", "--out", str(out), "--page_only", *extra],
+        [*python, "-m", "reporting", "--quick", "--out", str(out), "--page_only", *extra],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -374,7 +378,7 @@ def _digest(path):
 def test_quick_report_in_chromium_every_finding_has_a_quote_an_interval_a_verdict_and_controls(
     quick_report, tmp_path
 ):
-    out, _, extra = quick_report
+    out, _, extra, _, _ = quick_report
     with_reference = "--reference_figures" in extra
     try:
         driver = browser.chromium()

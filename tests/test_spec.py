@@ -95,6 +95,41 @@ def test_an_option_added_later_at_its_default_continues_older_runs():
     assert o.differences(TinySpec, record, parse("--lr", "0.2")) == [("lr", None, 0.2)]
 
 
+@dataclasses.dataclass(frozen=True)
+class ChangedDefaultSpec(TinySpec):
+    """An option added with a new behaviour as its default (for some settings): runs recorded
+    before it had the old one, which `absent` names."""
+
+    init: str | None = o.option(
+        None, "Initialisation (default: fan_in for width 8, glorot otherwise).", absent="glorot"
+    )
+
+    def resolve(self):
+        spec = super().resolve()
+        return spec.replace(init=spec.init or ("fan_in" if spec.width == 8 else "glorot"))
+
+
+def changed(*argv):
+    values = flags.FlagValues()
+    o.define_flags(ChangedDefaultSpec, values, module_name="tiny.py")
+    values(["tiny.py", *argv])
+    return o.from_flags(ChangedDefaultSpec, values)
+
+
+def test_an_option_whose_default_changed_behaviour_refuses_older_runs_of_the_old_one():
+    record = o.run_config(changed())
+    del record["identity"]["init"]  # recorded before --init existed: it had glorot
+    # Width 8 now starts with fan_in: not the older run; said, and --init glorot continues it.
+    assert o.differences(ChangedDefaultSpec, record, changed()) == [("init", "glorot", "fan_in")]
+    assert not o.differences(ChangedDefaultSpec, record, changed("--init", "glorot"))
+    wide = o.run_config(changed("--width", "16"))
+    del wide["identity"]["init"]
+    assert not o.differences(ChangedDefaultSpec, wide, changed("--width", "16"))  # unchanged there
+    flat = {"width": 8, "lr": 0.1, "remove-label": "", "hidden": None}  # the oldest records: flags
+    assert o.differences(ChangedDefaultSpec, flat, changed()) == [("init", "glorot", "fan_in")]
+    assert not o.differences(ChangedDefaultSpec, flat, changed("--init", "glorot"))
+
+
 def test_an_older_flat_record_is_read_as_flags():
     """Older releases wrote {flag name: value as typed} of the settings they compared."""
     spec = parse("--remove-label", "1")
@@ -129,3 +164,24 @@ def test_the_default_directory_is_stable_and_finds_an_older_runs_folder(tmp_path
     older.mkdir(parents=True)
     (older / "run_config.json").write_text(json.dumps({"width": 8, "lr": 0.1, "seed": 0}))
     assert parse().default_out_dir() == "runs/tiny/tiny-w8-abcdef"
+
+
+def test_vae_runs_made_before_init_keep_keras_initialisation():
+    """The MLP VAE now starts as PyTorch's example does (--init fan_in); an MLP run recorded before
+    --init existed had Keras' Glorot weights: refused as other settings, continued with --init
+    glorot. Conv runs (the report's and the league's) are unchanged and continue."""
+    from vae.spec import VAERunSpec
+
+    def before_init(spec):
+        record = o.run_config(spec)
+        del record["identity"]["init"], record["identity"]["adam_epsilon"]
+        return record
+
+    mlp = VAERunSpec.make(dataset="fashion-mnist", arch="mlp")
+    assert mlp.init == "fan_in"
+    assert o.differences(VAERunSpec, before_init(mlp), mlp) == [("init", "glorot", "fan_in")]
+    kept = VAERunSpec.make(dataset="fashion-mnist", arch="mlp", init="glorot")
+    assert not o.differences(VAERunSpec, before_init(kept), kept)
+    conv = VAERunSpec.make(dataset="fashion-mnist", remove_label="1")
+    assert conv.arch == "conv" and conv.init == "glorot"
+    assert not o.differences(VAERunSpec, before_init(conv), conv)

@@ -3,13 +3,17 @@ fresh interpreter runs it — folder, arguments, environment, sys.path, exit cod
 signals, the CPU split — and a run it cannot serve gets a fresh interpreter."""
 
 import json
+import os
+import signal
 import subprocess
+import sys
 import textwrap
+import time
 
 import pytest
 
 from tests import script_runs
-from tests.script_runs import run_script, script_env
+from tests.script_runs import run_script, script_env, served_python_env
 
 SCRIPT = textwrap.dedent(
     """
@@ -21,13 +25,16 @@ SCRIPT = textwrap.dedent(
         json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "path0": sys.path[0],
                    "marker": os.environ.get("MARKER"), "name": __name__,
                    "cpus": len(tf.config.list_logical_devices("CPU")), "parent": os.getppid(),
-                   "sum": float(tf.reduce_sum(tf.ones(3)))}, sys.stdout)
+                   "sum": float(tf.reduce_sum(tf.ones(3))), "pid": os.getpid(),
+                   "grandparent": int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")")[1].split()[1])},
+                  sys.stdout)
     elif what == "exit":
         print("said before leaving", file=sys.stderr)
         sys.exit(int(sys.argv[2]))
     elif what == "raise":
         raise ValueError("a bug")
     elif what == "sleep":
+        print(os.getpid(), flush=True)
         time.sleep(60)
     """
 )
@@ -76,3 +83,55 @@ def test_exit_codes_tracebacks_and_timeouts_come_back_as_from_a_subprocess(tmp_p
         run_script(tmp_path, script.name, script_env(), "sleep", timeout=3)
     # The server is still there for the next run.
     assert run_script(tmp_path, script.name, script_env(), "exit", "0").returncode == 0
+
+
+def test_served_python_forks_what_an_engine_starts_and_ends_as_it_ends(tmp_path, script):
+    """tests/served_python: the Python a job engine or a driver starts in the tests (the QUICK
+    report's driver and jobs); the same contract through the socket server."""
+    python, env = served_python_env(script_env(MARKER="m2"))
+    if python == [sys.executable]:
+        pytest.skip("CREATIVE_GANS_TEST_FRESH_PROCESSES=1: every run is a fresh interpreter")
+    server = script_runs._socket_servers[0].proc.pid
+
+    def served(*args, extra_env=None):
+        return subprocess.run(
+            [*python, *args], cwd=tmp_path, env=dict(env, **(extra_env or {})), capture_output=True, text=True
+        )
+
+    proc = served(script.name, "report", "--x", "1")
+    seen = json.loads(proc.stdout)
+    assert proc.returncode == 0 and proc.stderr.strip() == "" and seen["grandparent"] == server
+    assert seen["argv"] == ["report", "--x", "1"] and seen["name"] == "__main__"
+    assert seen["cwd"] == str(tmp_path) == seen["path0"] and seen["marker"] == "m2" and seen["cpus"] == 1
+    module = json.loads(served("-m", "probe", "report").stdout)  # python -m, as a driver is started
+    assert module["name"] == "__main__" and module["path0"] == str(tmp_path)
+    assert module["grandparent"] == server
+    proc = served(script.name, "exit", "3")
+    assert proc.returncode == 3 and proc.stderr.strip() == "said before leaving"
+    proc = served(script.name, "raise")
+    assert proc.returncode == 1 and "ValueError: a bug" in proc.stderr
+    # What loads with TensorFlow differs: the client execs a fresh interpreter instead.
+    fresh = json.loads(served(script.name, "report", extra_env={"TF_NUM_INTEROP_THREADS": "1"}).stdout)
+    assert fresh["parent"] == os.getpid() and fresh["grandparent"] != server
+    # Ctrl-C reaches the run, which ends as Python ends on an uncaught KeyboardInterrupt.
+    client = subprocess.Popen(
+        [*python, script.name, "sleep"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    int(client.stdout.readline())
+    client.send_signal(signal.SIGINT)
+    _, err = client.communicate(timeout=30)
+    assert client.returncode == -signal.SIGINT and "KeyboardInterrupt" in err
+    # The client killed (its engine died): the run is stopped, as PR_SET_PDEATHSIG stops a job's.
+    client = subprocess.Popen([*python, script.name, "sleep"], cwd=tmp_path, env=env, stdout=subprocess.PIPE)
+    run = int(client.stdout.readline())
+    client.kill()
+    client.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{run}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{run}")

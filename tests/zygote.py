@@ -72,27 +72,147 @@ def serve():
     return None
 
 
+def serve_socket(path):
+    """The server for processes that are not the test's own: runs started by a job engine or a
+    driver (tests/served_python). It listens on the Unix socket `path`; a client sends one JSON
+    line (script or module, args, cwd, env, whether SIGINT is ignored) with its stdin, stdout and
+    stderr attached (SCM_RIGHTS). Several runs may go on at once: each connection gets a waiter
+    forked from the server, which forks the run, answers {"pid": ...}, passes on the signals the
+    client sends ({"signal": n}), SIGTERMs the run if the client goes away (as a parent's death
+    does to an engine's job), and answers {"code": ...} at the end. A run whose environment differs
+    in what loads with TensorFlow is answered {"fresh": true}: the client execs a new interpreter.
+    Returns a request only in a forked run."""
+    import signal
+    import socket
+
+    _import_tensorflow()
+    served = _loaded(os.environ)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # waiters are reaped by the kernel
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        try:
+            message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+            while message and not message.endswith(b"\n"):  # a long environment may come in parts
+                more = conn.recv(1 << 20)
+                if not more:
+                    break
+                message += more
+            request = json.loads(message.decode())
+        except (OSError, ValueError):
+            conn.close()
+            continue
+        if _loaded(request["env"]) != served or len(fds) != 3:
+            conn.sendall(b'{"fresh": true}\n')
+            conn.close()
+            for fd in fds:
+                os.close(fd)
+            continue
+        if os.fork() == 0:  # the waiter
+            listener.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            run = _wait_for_run(conn, fds, request)
+            if run is not None:
+                return run
+            os._exit(0)
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def _wait_for_run(conn, fds, request):
+    import select
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        ignored = request.get("sigint_ignored")
+        signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
+        return request
+    for fd in fds:
+        os.close(fd)
+    conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+    pending = b""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            conn.sendall((json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n").encode())
+            conn.close()
+            return None
+        if select.select([conn], [], [], 0.05)[0]:
+            data = conn.recv(4096)
+            if not data:  # the client is gone
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+                return None
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                try:
+                    os.kill(pid, int(json.loads(line)["signal"]))
+                except (ValueError, KeyError, ProcessLookupError):
+                    pass
+
+
+# Read while Python or TensorFlow load (tests/script_runs.py's rule): a run asking for other values
+# than the server's gets a new interpreter. TF_CONFIG is read by this package at run time.
+_AT_LOAD = ("TF_", "OMP_", "KMP_", "MKL_", "ONEDNN_", "DNNL_", "XLA_", "CUDA_", "LD_", "PYTHON", "MALLOC")
+_AT_LOAD += ("MPL",)
+
+
+def _loaded(env):
+    values = {k: v for k, v in env.items() if k.startswith(_AT_LOAD) and k != "TF_CONFIG"}
+    if "PYTHONPATH" in values:  # the same folders, each once (a driver's jobs add this tree again)
+        folders = [os.path.abspath(p) for p in values["PYTHONPATH"].split(os.pathsep) if p]
+        values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(folders))
+    return values
+
+
 def become(request):
     """Turns this forked child into `python <script> <args>` started in the run's folder."""
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(opened, fd)
-        os.close(opened)
+    if request.get("module"):
+        sys.argv = [request["module"], *request["args"]]
+        sys.path[0] = os.getcwd()  # as `python -m` has it
+        return None
     script = request["script"]
     sys.argv = [script, *request["args"]]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     return script
 
 
+def _redirected(request):
+    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
+
+
 def main():
-    request = serve()
+    if len(sys.argv) == 3 and sys.argv[1] == "--socket":
+        request = serve_socket(sys.argv[2])
+    else:
+        request = serve()
+        if request is not None:
+            _redirected(request)
     if request is None:
         return
     script = become(request)
-    runpy.run_path(script, run_name="__main__")
+    if script is None:
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(script, run_name="__main__")
 
 
 if __name__ == "__main__":

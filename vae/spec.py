@@ -53,12 +53,14 @@ class VAERunSpec(o.RunSpec):
         "over a batch of 128 is about 1e-8 / 128 here.",
         check=o.above_zero,
     )
-    init: str = o.option(
-        "glorot",
+    init: str | None = o.option(
+        None,
         "Initial weights of the dense and convolution layers. glorot: Keras' default (Glorot-uniform "
         "kernels, zero biases); fan_in: PyTorch's default (kernels and biases uniform in "
-        "+-1/sqrt(fan in)).",
+        "+-1/sqrt(fan in)). Default: fan_in for --arch mlp (the PyTorch example's network; 0.5 nats "
+        "lower test -ELBO than glorot, BENCHMARKS.md), glorot for conv.",
         choices=("glorot", "fan_in"),
+        absent="glorot",  # runs made before --init had Keras' default
     )
     arch: str | None = o.option(
         None,
@@ -155,7 +157,11 @@ class VAERunSpec(o.RunSpec):
 
     def resolve(self):
         arch = self.arch or ("mlp" if self.toy else "conv")
-        return self.replace(arch=arch, hidden=self.hidden or (400 if arch == "mlp" else 128))
+        return self.replace(
+            arch=arch,
+            hidden=self.hidden or (400 if arch == "mlp" else 128),
+            init=self.init or ("fan_in" if arch == "mlp" else "glorot"),
+        )
 
     def name_parts(self):
         parts = [self.dataset, f"z{self.latent_dim}", self.arch]

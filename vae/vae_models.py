@@ -34,7 +34,7 @@ class VAEConfig:
     hidden: int = 400  # width of the mlp's hidden layer (the PyTorch example's 400)
     filters: tuple = (16, 32)  # conv channels after the first and second stride-2 convolution
     lr: float = 1e-3
-    init: str = "glorot"  # glorot: Keras' default; fan_in: PyTorch's default (common.layers.fan_in_uniform)
+    init: str = "glorot"  # Keras' default; fan_in: PyTorch's (common.layers.fan_in_uniform)
     adam_epsilon: float = 1e-7
 
     @property
