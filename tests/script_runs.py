@@ -5,7 +5,6 @@ from the caller's shell), the run, and its metrics.json."""
 import atexit
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import sys
 import tempfile
 import threading
 
+from tests import zygote
 from tests.conftest import ROOT
 from tests.image_fixtures import write_tiny_idx
 
@@ -47,9 +47,6 @@ def run_script(folder, script, env, *args, timeout=300):
 
 
 FRESH_ENV = "CREATIVE_GANS_TEST_FRESH_PROCESSES"
-# Read while Python or TensorFlow load: a run asking for other values than the server's gets a
-# new interpreter. TF_CONFIG is read by this package at run time.
-_AT_LOAD = re.compile(r"^(TF_(?!CONFIG$)|OMP_|KMP_|MKL_|ONEDNN_|DNNL_|XLA_|CUDA_|LD_|PYTHON|MALLOC|MPL)")
 
 
 class _Server:
@@ -65,11 +62,8 @@ class _Server:
         )
         self.lock = threading.Lock()
 
-    def loaded(self, env):
-        return {k: v for k, v in env.items() if _AT_LOAD.match(k)}
-
-    def serves(self, env):
-        return self.proc.poll() is None and self.loaded(env) == self.loaded(self.env)
+    def serves(self, env):  # what loads with Python and TensorFlow is the server's (tests/zygote.py)
+        return self.proc.poll() is None and zygote.loaded(env) == zygote.loaded(self.env)
 
     def run(self, folder, script, env, args, timeout):
         with self.lock, tempfile.TemporaryDirectory() as tmp:

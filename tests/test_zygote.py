@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent(
                    "marker": os.environ.get("MARKER"), "name": __name__,
                    "cpus": len(tf.config.list_logical_devices("CPU")), "parent": os.getppid(),
                    "sum": float(tf.reduce_sum(tf.ones(3))), "pid": os.getpid(),
+                   "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
                    "grandparent": int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")")[1].split()[1])},
                   sys.stdout)
     elif what == "exit":
@@ -68,8 +69,11 @@ def test_a_served_run_is_the_script_as_python_runs_it(tmp_path, script):
     assert split["cpus"] == 3 and split["parent"] == server.proc.pid
     again, _ = report(tmp_path, script, script_env())
     assert again["cpus"] == 1 and again["marker"] is None
+    # Thread counts are read when TensorFlow's context starts, after the fork: served, and applied.
+    capped, _ = report(tmp_path, script, script_env(TF_NUM_INTEROP_THREADS="1"))
+    assert capped["parent"] == server.proc.pid and capped["inter_op"] == 1 and again["inter_op"] == 0
     # A variable TensorFlow reads while it loads cannot be honoured by the server: a fresh process.
-    fresh, _ = report(tmp_path, script, script_env(TF_NUM_INTEROP_THREADS="1"))
+    fresh, _ = report(tmp_path, script, script_env(TF_ENABLE_ONEDNN_OPTS="0"))
     assert fresh["parent"] != server.proc.pid
 
 
@@ -111,8 +115,11 @@ def test_served_python_forks_what_an_engine_starts_and_ends_as_it_ends(tmp_path,
     proc = served(script.name, "raise")
     assert proc.returncode == 1 and "ValueError: a bug" in proc.stderr
     # What loads with TensorFlow differs: the client execs a fresh interpreter instead.
-    fresh = json.loads(served(script.name, "report", extra_env={"TF_NUM_INTEROP_THREADS": "1"}).stdout)
+    fresh = json.loads(served(script.name, "report", extra_env={"TF_ENABLE_ONEDNN_OPTS": "0"}).stdout)
     assert fresh["parent"] == os.getpid() and fresh["grandparent"] != server
+    # Thread caps (the engine's --parallel) are served and applied, as TensorFlow applies them.
+    capped = json.loads(served(script.name, "report", extra_env={"TF_NUM_INTEROP_THREADS": "1"}).stdout)
+    assert capped["grandparent"] == server and capped["inter_op"] == 1
     # Ctrl-C reaches the run, which ends as Python ends on an uncaught KeyboardInterrupt.
     client = subprocess.Popen(
         [*python, script.name, "sleep"],

@@ -86,7 +86,7 @@ def serve_socket(path):
     import socket
 
     _import_tensorflow()
-    served = _loaded(os.environ)
+    served = loaded(os.environ)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
@@ -105,7 +105,7 @@ def serve_socket(path):
         except (OSError, ValueError):
             conn.close()
             continue
-        if _loaded(request["env"]) != served or len(fds) != 3:
+        if loaded(request["env"]) != served or len(fds) != 3:
             conn.sendall(b'{"fresh": true}\n')
             conn.close()
             for fd in fds:
@@ -163,14 +163,18 @@ def _wait_for_run(conn, fds, request):
                     pass
 
 
-# Read while Python or TensorFlow load (tests/script_runs.py's rule): a run asking for other values
-# than the server's gets a new interpreter. TF_CONFIG is read by this package at run time.
+# Read while Python or TensorFlow load: a run asking for other values than the server's gets a new
+# interpreter. TF_CONFIG is read by this package at run time, and TensorFlow reads its thread
+# counts when its context starts, which in a served run is after the fork (become() applies them).
 _AT_LOAD = ("TF_", "OMP_", "KMP_", "MKL_", "ONEDNN_", "DNNL_", "XLA_", "CUDA_", "LD_", "PYTHON", "MALLOC")
 _AT_LOAD += ("MPL",)
+_THREADS = {"TF_NUM_INTRAOP_THREADS": "intra_op", "TF_NUM_INTEROP_THREADS": "inter_op"}
+_AT_RUN = ("TF_CONFIG", *_THREADS)
 
 
-def _loaded(env):
-    values = {k: v for k, v in env.items() if k.startswith(_AT_LOAD) and k != "TF_CONFIG"}
+def loaded(env):
+    """The part of an environment a served run must share with its server."""
+    values = {k: v for k, v in env.items() if k.startswith(_AT_LOAD) and k not in _AT_RUN}
     if "PYTHONPATH" in values:  # the same folders, each once (a driver's jobs add this tree again)
         folders = [os.path.abspath(p) for p in values["PYTHONPATH"].split(os.pathsep) if p]
         values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(folders))
@@ -182,6 +186,12 @@ def become(request):
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    threads = {kind: int(request["env"][name]) for name, kind in _THREADS.items() if request["env"].get(name)}
+    if threads:  # as TensorFlow takes them from the environment when its context starts
+        import tensorflow as tf
+
+        for kind, count in threads.items():
+            getattr(tf.config.threading, f"set_{kind}_parallelism_threads")(count)
     if request.get("module"):
         sys.argv = [request["module"], *request["args"]]
         sys.path[0] = os.getcwd()  # as `python -m` has it
