@@ -40,7 +40,7 @@ def _import_tensorflow():
         # GPU discovery (and its cuInit notice) once here; no device is created, so each child
         # still splits the CPU as it is told. Without it a child that never asks for devices
         # discovers them at exit, and its stderr carries the notice.
-        tensorflow.config.list_physical_devices()
+        return bool(tensorflow.config.list_physical_devices("GPU"))
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -85,8 +85,8 @@ def serve_socket(path):
     import signal
     import socket
 
-    _import_tensorflow()
-    served = loaded(os.environ)
+    gpus = _import_tensorflow()
+    served = loaded(os.environ, gpus)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
@@ -105,7 +105,7 @@ def serve_socket(path):
         except (OSError, ValueError):
             conn.close()
             continue
-        if loaded(request["env"]) != served or len(fds) != 3:
+        if loaded(request["env"], gpus) != served or len(fds) != 3:
             conn.sendall(b'{"fresh": true}\n')
             conn.close()
             for fd in fds:
@@ -172,9 +172,13 @@ _THREADS = {"TF_NUM_INTRAOP_THREADS": "intra_op", "TF_NUM_INTEROP_THREADS": "int
 _AT_RUN = ("TF_CONFIG", *_THREADS)
 
 
-def loaded(env):
-    """The part of an environment a served run must share with its server."""
+def loaded(env, gpus=True):
+    """The part of an environment a served run must share with its server. Without GPUs (`gpus`
+    False: the server found none), which GPUs are visible (CUDA_VISIBLE_DEVICES, which submitit
+    sets for its jobs) changes nothing."""
     values = {k: v for k, v in env.items() if k.startswith(_AT_LOAD) and k not in _AT_RUN}
+    if not gpus:
+        values.pop("CUDA_VISIBLE_DEVICES", None)
     if "PYTHONPATH" in values:  # the same folders, each once (a driver's jobs add this tree again)
         folders = [os.path.abspath(p) for p in values["PYTHONPATH"].split(os.pathsep) if p]
         values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(folders))
