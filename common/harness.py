@@ -274,7 +274,8 @@ class Trainer:
         when it fits none."""
         saved = {name for name, _ in tf.train.list_variables(path)}
         by_name = not any(name.startswith("model_variables/") for name in saved)
-        data = self._data if any(name.startswith("data/") for name in saved) else {}
+        saved_data = any(name.startswith("data/") for name in saved)
+        data = self._data if saved_data else {}
         mismatch = None
         for keys in self._optimizer_keys:
             model = (
@@ -291,11 +292,18 @@ class Trainer:
                     f"{os.path.basename(path)} holds no data position (saved across devices): the data "
                     "stream starts afresh"
                 )
+            elif saved_data and not self._data:
+                print(
+                    f"{os.path.basename(path)}'s data position (saved on one device) cannot be restored "
+                    "across devices: the data stream starts afresh"
+                )
             return
         raise mismatch
 
     def _restore_one(self, checkpoint, path, by_name):
         unused = unused_values(path, checkpoint, self._variables) if by_name else []
+        if not self._data:  # a data position saved on one device has no place across devices
+            unused = [name for name in unused if not name.startswith("data/")]
         status = checkpoint.restore(path).expect_partial()  # checked below, not warned about later
         if unused:  # values no variable of this model takes: another model's checkpoint
             raise AssertionError(f"{len(unused)} saved values have no place in this model, e.g. {unused[0]}")

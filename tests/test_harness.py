@@ -331,3 +331,13 @@ def test_a_run_checkpointed_by_position_resumes(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert harness.by_position(str(old / "checkpoints" / "ckpt-5"))
     assert not harness.by_position(str(old / "checkpoints" / "ckpt-10"))
+
+
+def test_a_run_saved_on_one_device_continues_on_two(tmp_path, capsys):
+    """The strategy says how to train, not what: a run checkpointed on one device (with its data
+    position) resumes under MirroredStrategy, whose data iterator cannot hold that position."""
+    train(tmp_path, 2, data=regression_data(batch=8))
+    capsys.readouterr()
+    _, result = train(tmp_path, 4, strategy=two_cpu_mirrored_strategy(), data=regression_data(batch=8))
+    assert result.start_step == 2 and result.step == 4
+    assert "cannot be restored across devices: the data stream starts afresh" in capsys.readouterr().out
