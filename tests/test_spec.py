@@ -35,11 +35,12 @@ class TinySpec(o.RunSpec):
         return ["tiny", f"w{self.width}"]
 
 
-def parse(*argv):
+def parse(*argv, cls=None):
+    cls = cls or TinySpec
     values = flags.FlagValues()
-    o.define_flags(TinySpec, values, module_name="tiny.py")
+    o.define_flags(cls, values, module_name="tiny.py")
     values(["tiny.py", *argv])
-    return o.from_flags(TinySpec, values)
+    return o.from_flags(cls, values)
 
 
 def test_flags_parse_check_resolve_and_record():
@@ -110,10 +111,7 @@ class ChangedDefaultSpec(TinySpec):
 
 
 def changed(*argv):
-    values = flags.FlagValues()
-    o.define_flags(ChangedDefaultSpec, values, module_name="tiny.py")
-    values(["tiny.py", *argv])
-    return o.from_flags(ChangedDefaultSpec, values)
+    return parse(*argv, cls=ChangedDefaultSpec)
 
 
 def test_an_option_whose_default_changed_behaviour_refuses_older_runs_of_the_old_one():
