@@ -142,3 +142,28 @@ def test_served_python_forks_what_an_engine_starts_and_ends_as_it_ends(tmp_path,
     while os.path.exists(f"/proc/{run}") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{run}")
+
+
+def test_the_socket_server_ends_with_the_test_process_that_started_it(tmp_path):
+    """xdist's workers end by os._exit, which runs no atexit: the server must not outlive them."""
+    code = (
+        "import os\n"
+        "from tests.script_runs import served_python_env, script_env, _socket_servers\n"
+        "served_python_env(script_env())\n"
+        "print(_socket_servers[0].proc.pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    env = dict(script_env(), **{script_runs.FRESH_ENV: "0"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=script_runs.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    server = int(proc.stdout.split()[-1])
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{server}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{server}")
