@@ -108,15 +108,13 @@ def run_ours(flags, data, epochs, seed, scratch, name):
     }
 
 
-def t_interval(values):
-    from scipy import stats
+def paired(runs, other):
+    """The mean test -ELBO difference of `runs` minus `other`, paired by repetition, with its 95 %
+    t interval (reporting.stats, as the report's intervals)."""
+    from reporting.stats import mean_interval
 
-    values = np.asarray(values, float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return mean, mean - half, mean + half
+    d = mean_interval([a["test_neg_elbo"] - b["test_neg_elbo"] for a, b in zip(runs, other)])
+    return f"{d.estimate:+.2f} [{d.low:+.2f}, {d.high:+.2f}]"
 
 
 def markdown(result):
@@ -141,20 +139,11 @@ def markdown(result):
         elbo = [r["test_neg_elbo"] for r in runs]
         secs = [r["seconds_per_epoch"] for r in runs]
         base = rows.get(KERAS) or []
-        if name in (PYTORCH, KERAS) or not base:
-            own = "—"
-        else:
-            mean, low, high = t_interval(
-                [a["test_neg_elbo"] - b["test_neg_elbo"] for a, b in zip(runs, base)]
-            )
-            own = f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
+        own = "—" if name in (PYTORCH, KERAS) or not base else paired(runs, base)
         if name == PYTORCH:
             delta, ratio = "—", "1"
         else:
-            mean, low, high = t_interval(
-                [a["test_neg_elbo"] - b["test_neg_elbo"] for a, b in zip(runs, reference)]
-            )
-            delta = f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
+            delta = paired(runs, reference)
             ratios = [a["seconds_per_epoch"] / b["seconds_per_epoch"] for a, b in zip(runs, reference)]
             ratio = f"{np.mean(ratios):.2f}"
         rss = [r["peak_rss_mb"] for r in runs if r.get("peak_rss_mb")]
