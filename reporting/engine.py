@@ -115,7 +115,7 @@ def git_commit():
         return "unknown (not a git checkout)"
 
 
-def _die_with_parent():  # the entry script never outlives the job that started it
+def die_with_parent():  # a preexec_fn: the child never outlives the process that started it
     try:
         import ctypes
 
@@ -161,7 +161,7 @@ def execute(job):
                 env=environment,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
             try:
                 code = proc.wait()

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 
+from reporting.engine import die_with_parent
 from tests import zygote
 from tests.conftest import ROOT
 from tests.image_fixtures import write_tiny_idx
@@ -108,12 +109,6 @@ def _server():
     return _servers[0]
 
 
-def _ends_with_parent():
-    import ctypes
-
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class _SocketServer:
     """tests/zygote.py's socket server, for runs the tests do not start themselves (a job engine's
     entry scripts, a driver): they go through tests/served_python."""
@@ -128,7 +123,7 @@ class _SocketServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=_ends_with_parent,  # a test process ended by os._exit (xdist's workers) runs no atexit
+            preexec_fn=die_with_parent,  # a test process ended by os._exit (xdist's workers) runs no atexit
         )
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the tests' socket server did not start")

@@ -166,8 +166,9 @@ def _wait_for_run(conn, fds, request):
 # Read while Python or TensorFlow load: a run asking for other values than the server's gets a new
 # interpreter. TF_CONFIG is read by this package at run time, and TensorFlow reads its thread
 # counts when its context starts, which in a served run is after the fork (become() applies them).
-_AT_LOAD = ("TF_", "OMP_", "KMP_", "MKL_", "ONEDNN_", "DNNL_", "XLA_", "CUDA_", "LD_", "PYTHON", "MALLOC")
-_AT_LOAD += ("MPL",)
+_AT_LOAD = (
+    "TF_", "OMP_", "KMP_", "MKL_", "ONEDNN_", "DNNL_", "XLA_", "CUDA_", "LD_", "PYTHON", "MALLOC", "MPL",
+)  # fmt: skip
 _THREADS = {"TF_NUM_INTRAOP_THREADS": "intra_op", "TF_NUM_INTEROP_THREADS": "inter_op"}
 _AT_RUN = ("TF_CONFIG", *_THREADS)
 
