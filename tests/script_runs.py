@@ -12,8 +12,8 @@ import sys
 import tempfile
 import threading
 
-from reporting.engine import die_with_parent
-from tests import zygote
+from reporting.engine import JOB_PYTHON_ENV, die_with_parent
+from tests import zygote, zygote_client
 from tests.conftest import ROOT
 from tests.image_fixtures import write_tiny_idx
 
@@ -149,9 +149,11 @@ def served_python_env(env):
         atexit.register(_socket_servers[0].close)
     return [SERVED_PYTHON], dict(
         env,
-        CREATIVE_GANS_JOB_PYTHON=SERVED_PYTHON,
-        CREATIVE_GANS_TEST_ZYGOTE=_socket_servers[0].path,
-        CREATIVE_GANS_TEST_PYTHON=sys.executable,
+        **{
+            JOB_PYTHON_ENV: SERVED_PYTHON,
+            zygote_client.SOCKET_ENV: _socket_servers[0].path,
+            zygote_client.PYTHON_ENV: sys.executable,
+        },
     )
 
 
