@@ -57,7 +57,7 @@ class VAERunSpec(o.RunSpec):
         None,
         "Initial weights of the dense and convolution layers. glorot: Keras' default (Glorot-uniform "
         "kernels, zero biases); fan_in: PyTorch's default (kernels and biases uniform in "
-        "+-1/sqrt(fan in)). Default: fan_in for --arch mlp (the PyTorch example's network; 0.5 nats "
+        "+-1/sqrt(fan in)). Default: fan_in for --arch mlp (the PyTorch example's network; 0.34 nats "
         "lower test -ELBO than glorot, BENCHMARKS.md), glorot for conv.",
         choices=("glorot", "fan_in"),
         absent="glorot",  # runs made before --init had Keras' default
