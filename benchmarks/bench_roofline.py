@@ -52,6 +52,8 @@ CONFIGS = {
     "InfoGAN quarter width": ("infogan", "default beyond 6,000 steps", 64),
     "InfoGAN full width": ("infogan", "paper (Chen et al.)", 64),
     "FIGR dcgan 32x32": ("figr", "default (R1 10; 4 shots, 10 inner steps)", 4),
+    # Reptile's batched form: 8 tasks' inner loops as one (grouped convolutions, batched matmuls)
+    "FIGR dcgan 32x32 meta-batch 8": ("figr", "`--meta_batch 8` (8 tasks of 4 shots per step)", 4),
     "CAN 32x32 batch 64": ("can", "make report's", 64),
     "CAN 64x64 batch 200": ("can", "paper (Ahn et al.)", 200),
     # --mixed_precision on a CPU: bfloat16 compute (oneDNN uses AMX tiles where the CPU has them)
@@ -140,8 +142,9 @@ def build(name, root):
         figr_models = experiment_module(root, folder, "figr_models")
         FIGR, FIGRConfig = figr_models.FIGR, figr_models.FIGRConfig
 
-        config = FIGRConfig()
-        tasks = rng.uniform(size=(1, batch, 32, 32, 1)).astype(np.float32)
+        meta_batch = int(name.rsplit(" ", 1)[-1]) if "meta-batch" in name else 1
+        config = FIGRConfig(meta_batch=meta_batch) if meta_batch > 1 else FIGRConfig()
+        tasks = rng.uniform(size=(meta_batch, batch, 32, 32, 1)).astype(np.float32)
         return FIGR(config), tasks, False, config.inner_steps
     if folder == "diffusion":
         diffusion_models = experiment_module(root, folder, "diffusion_models")
@@ -176,13 +179,21 @@ def profile_flops(tf, model, batch, inner_steps):
     if inner_steps:
 
         def inner_step(tasks, seed):
-            real, (g_weights, d_weights) = tasks[0] * 2.0 - 1.0, model.meta_weights()
+            # one task, or a meta-batch's tasks at once (their stacked weights, as adapt runs them)
+            real, (g_weights, d_weights) = tasks * 2.0 - 1.0, model.meta_weights()
+            if tasks.shape[0] == 1:
+                real = real[0]
+            else:
+                g_weights, d_weights = (
+                    [tf.stack([w] * tasks.shape[0]) for w in ws] for ws in (g_weights, d_weights)
+                )
             with tf.GradientTape() as tape:
                 tape.watch(d_weights)
                 d_loss = model.d_loss(d_weights, g_weights, real, seed)
             with tf.GradientTape() as tape_g:
                 tape_g.watch(g_weights)
-                g_loss = model.g_loss(g_weights, d_weights, tf.shape(real)[0], seed)
+                examples = tf.shape(real)[0] if real.shape.rank == 4 else tf.shape(real)[:-3]
+                g_loss = model.g_loss(g_weights, d_weights, examples, seed)
             return tape.gradient(d_loss, d_weights), tape_g.gradient(g_loss, g_weights)
 
         flops += inner_steps * graph_flops(tf, inner_step, spec, seed)
@@ -249,6 +260,7 @@ def one(name, root, steps, xla_override=None):
             timings.append(1.0 / trainer.run().steps_per_second)
             count = max(steps, int(2.0 / timings[-1]) + 1)  # the second run lasts ~2 s or more
     seconds = min(timings)
+    sampling = diffusion_sampling(tf, model, root) if CONFIGS[name][0] == "diffusion" else {}
     row = {
         "name": name,
         "gflop_per_step": flops / 1e9,
@@ -257,8 +269,30 @@ def one(name, root, steps, xla_override=None):
         "peak_rss_mb": peak_rss_mb(),
         "xla": xla,
         "batch": CONFIGS[name][2],
+        **sampling,
     }
     print(json.dumps(row))
+
+
+def diffusion_sampling(tf, model, root, images=250):
+    """Sampling cost of a diffusion model as its run samples (the spec's default DDIM steps and
+    guidance, `images` per call as diffusion_run.generate): ms per image, best of two calls after
+    a warm-up, and the network evaluations per image (two per step with guidance: the class and
+    'none' in one batch)."""
+    import numpy as np
+
+    fields = experiment_module(root, "diffusion", "spec").DiffusionRunSpec.__dataclass_fields__
+    steps, guidance = fields["sample_steps"].default, fields["guidance"].default
+    sample = tf.function(model.sample, autograph=False)
+    labels = tf.constant(np.arange(images) % 10, tf.int32)
+    call = lambda: sample(labels, tf.constant(steps), guidance, tf.constant([0, 1], tf.int64)).numpy()  # noqa: E731
+    call()
+    best = min(_timed(call) for _ in range(2))
+    return {
+        "sample_ms_per_image": 1000 * best / images,
+        "sample_steps": steps,
+        "sample_network_calls": steps * (2 if guidance else 1),
+    }
 
 
 # Op types of TensorFlow's CPU kernels (oneDNN's _Mkl* names included), by what they do; every op
@@ -447,6 +481,22 @@ def markdown(result):
             lines.append(
                 f"| {r['name']} | {setting} | {r['batch']} | {xla} | {r['gflop_per_step']:.3g} | "
                 f"{r['seconds_per_step']:.4f} | {tail}{r['peak_rss_mb']:.0f} |"
+            )
+    sampled = [r for r in result["rows"] if "sample_ms_per_image" in r]
+    if sampled:
+        lines += [
+            "",
+            "Sampling cost of the diffusion rows as their runs sample (DDIM, the default steps and "
+            "guidance weight; classifier-free guidance evaluates the network twice per step, the "
+            "class and 'none' in one batch; 250 images per call):",
+            "",
+            "| experiment | DDIM steps | network evaluations / image | ms / image |",
+            "|---|---|---|---|",
+        ]
+        for r in sampled:
+            lines.append(
+                f"| {r['name']} | {r['sample_steps']} | {r['sample_network_calls']} | "
+                f"{r['sample_ms_per_image']:.1f} |"
             )
     if result.get("vae_runs"):
         lines += [

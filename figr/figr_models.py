@@ -13,6 +13,12 @@ The inner loop is written functionally: the adapted weights are tensors carried 
 tf.while_loop and the networks are run on them with `stateless_call`, so the whole inner loop is
 one graph inside the training step (no Python per inner step) and, under a tf.distribute
 strategy, each replica adapts to its own task without touching the mirrored meta-variables.
+
+With a meta-batch of B tasks (Reptile's batched form, Nichol et al. 2018: the meta-gradient is
+the mean of the B tasks' meta - adapted), the B inner loops run as one: each weight carries the
+tasks on a leading axis, dense layers become batched matmuls and convolutions grouped ones (the
+tasks side by side in the channels, `feature_group_count` B), so every op of the inner step works
+on B tasks at once instead of four 32x32 images (`stacked_call`). B = 1 runs the unbatched graph.
 Sizes are constructor arguments; reads no flags.
 """
 
@@ -48,6 +54,7 @@ class FIGRConfig:
     meta_optimizer: str = "adam"  # FIGR's; "sgd" is Reptile's serial phi <- phi + meta_lr (W - phi)
     meta_lr: float = 1e-4
     meta_beta1: float = 0.5  # DCGAN's Adam setting: with 0.9 (Adam's default) G collapsed to dots
+    meta_batch: int = 1  # tasks per meta-step on each replica, adapted side by side
 
     @property
     def image_shape(self):
@@ -109,10 +116,18 @@ class ResBlock(keras.layers.Layer):
         return tf.nn.avg_pool2d(x, 2, 2, "VALID")
 
     def call(self, x):
+        return self._block(x, lambda conv, h: conv(h))
+
+    def stacked(self, x, params):
+        """The block for several tasks at once (stacked_call's layout); params(conv) -> its
+        stacked kernel and bias."""
+        return self._block(x, lambda conv, h: _stacked_conv(conv, *params(conv), h))
+
+    def _block(self, x, conv):
         if self.resample == "up":
             x = self._resize(x)
-        h = self.conv2(tf.nn.leaky_relu(self.conv1(tf.nn.leaky_relu(x, 0.2)), 0.2))
-        out = h + self.shortcut(x)
+        h = conv(self.conv2, tf.nn.leaky_relu(conv(self.conv1, tf.nn.leaky_relu(x, 0.2)), 0.2))
+        out = h + conv(self.shortcut, x)
         return out if self.resample == "up" else self._resize(out)
 
 
@@ -147,6 +162,78 @@ def _resnet_discriminator(config):
         ],
         name="discriminator",
     )
+
+
+# ----------------------------------------------------------------- several tasks' weights at once
+# The tasks' activations are laid out as one image batch with the tasks side by side in the
+# channels, (n, H, W, B*C), so a convolution of B tasks' kernels is one grouped convolution; dense
+# layers see (B, n, features) and multiply by (B, in, out) kernels.
+def _to_channels(images):
+    """(B, n, H, W, C) -> (n, H, W, B*C)."""
+    b, n, h, w, c = (tf.shape(images)[i] for i in range(5))
+    return tf.reshape(tf.transpose(images, [1, 2, 3, 0, 4]), [n, h, w, b * c])
+
+
+def _from_channels(x, tasks):
+    """(n, H, W, B*C) -> (B, n, H, W, C)."""
+    n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    return tf.transpose(tf.reshape(x, [n, h, w, tasks, -1]), [3, 0, 1, 2, 4])
+
+
+def _grouped_kernel(kernel):
+    """(B, k, k, a, b) -> (k, k, a, B*b): the B kernels as one grouped convolution's filter."""
+    k = tf.transpose(kernel, [1, 2, 3, 0, 4])
+    shape = tf.shape(k)
+    return tf.reshape(k, [shape[0], shape[1], shape[2], shape[3] * shape[4]])
+
+
+def _stacked_conv(layer, kernel, bias, x):
+    """A Conv2D or Conv2DTranspose of B tasks (kernel (B, ...), bias (B, out)) on x (n, H, W, B*C)."""
+    strides, padding = layer.strides, layer.padding.upper()
+    if isinstance(layer, keras.layers.Conv2DTranspose):
+        # Keras' (k, k, out, in) kernels; the transposed convolution of the grouped convolution
+        # whose input has B*out channels.
+        n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+        out = tf.shape(kernel)[0] * tf.shape(kernel)[3]
+        shape = tf.stack([n, h * strides[0], w * strides[1], out])
+        y = tf.nn.conv2d_transpose(x, _grouped_kernel(kernel), shape, strides, padding)
+    else:
+        y = tf.nn.conv2d(x, _grouped_kernel(kernel), strides, padding)
+    return layer.activation(y + tf.reshape(bias, [-1]))
+
+
+def stacked_call(net, weights, x, tasks):
+    """`net` (a Sequential of Dense, Conv2D, Conv2DTranspose, LeakyReLU, Reshape, Flatten and
+    ResBlock layers) run for B = `tasks` tasks at once: `weights` are its trainable variables'
+    values with the tasks on a leading axis; x is (B, n, ...) (a vector per example, or images);
+    returns (B, n, ...). Each task's output is what `net.stateless_call` gives on its weights."""
+    index = {id(v): i for i, v in enumerate(net.trainable_variables)}
+
+    def params(layer):
+        return [weights[index[id(v)]] for v in (layer.kernel, layer.bias)]
+
+    images = x.shape.rank == 5
+    h = _to_channels(x) if images else x
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dense):
+            kernel, bias = params(layer)
+            h = layer.activation(tf.matmul(h, kernel) + bias[:, None, :])
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            h = _stacked_conv(layer, *params(layer), h)
+        elif isinstance(layer, keras.layers.LeakyReLU):
+            h = tf.nn.leaky_relu(h, layer.negative_slope)
+        elif isinstance(layer, keras.layers.Reshape):  # (B, n, features) -> images
+            images = True
+            h = _to_channels(tf.reshape(h, tf.concat([tf.shape(h)[:2], layer.target_shape], 0)))
+        elif isinstance(layer, keras.layers.Flatten):  # images -> (B, n, features)
+            images = False
+            h = _from_channels(h, tasks)
+            h = tf.reshape(h, tf.concat([tf.shape(h)[:2], [-1]], 0))
+        elif isinstance(layer, ResBlock):
+            h = layer.stacked(h, lambda conv: params(conv))
+        else:
+            raise TypeError(f"stacked_call has no rule for {type(layer).__name__} ({net.name})")
+    return _from_channels(h, tasks) if images else h
 
 
 def build_networks(config):
@@ -197,10 +284,17 @@ class FIGR(keras.Model):
 
     # -- networks on given weights
     def generate_with(self, g_weights, z):
+        """z (N, z_dim) -> images (N, H, W, C) in [-1, 1]. With B tasks' stacked weights (a leading
+        axis on every weight): z (B, N, z_dim) -> (B, N, H, W, C)."""
+        if z.shape.rank == 3:
+            return stacked_call(self.generator, g_weights, z, tf.shape(z)[0])
         images, _ = self.generator.stateless_call(g_weights, [], z, training=True)
-        return images  # (N, H, W, C) in [-1, 1]
+        return images
 
     def critic_with(self, d_weights, images):
+        """(N, H, W, C) -> logits (N,); with stacked weights, (B, N, H, W, C) -> (B, N)."""
+        if images.shape.rank == 5:
+            return stacked_call(self.discriminator, d_weights, images, tf.shape(images)[0])[..., 0]
         logits, _ = self.discriminator.stateless_call(d_weights, [], images, training=True)
         return logits[:, 0]
 
@@ -210,40 +304,61 @@ class FIGR(keras.Model):
             [tf.convert_to_tensor(v) for v in self.discriminator.trainable_variables],
         )
 
+    def _noise(self, examples, seed):
+        """z for `examples` = n (one task) or [B, n] (stacked tasks)."""
+        shape = tf.concat([tf.reshape(tf.cast(examples, tf.int32), [-1]), [self.config.z_dim]], 0)
+        return tf.random.stateless_normal(shape, seed)
+
     # -- the losses of one inner step
     def d_loss(self, d_weights, g_weights, real, seed):
-        """real: (n, H, W, C) in [-1, 1]; n fakes of fresh noise."""
+        """real: (n, H, W, C) in [-1, 1], one task, n fakes of fresh noise. Or (B, n, H, W, C) with
+        B tasks' stacked weights: the sum of the B tasks' losses (each the mean over its own
+        examples, as one task's), so each task's weights get exactly their own task's gradient."""
         z_seed, gp_seed = tf.unstack(split_seed(seed, 2))
-        fake = self.generate_with(
-            g_weights, tf.random.stateless_normal((tf.shape(real)[0], self.config.z_dim), z_seed)
-        )
-        real_scores, fake_scores = self.critic_with(d_weights, real), self.critic_with(d_weights, fake)
+        shape = tf.shape(real)
+        fake = self.generate_with(g_weights, self._noise(shape[:-3], z_seed))
         critic = lambda x: self.critic_with(d_weights, x)  # noqa: E731
+        tasks = None
+        if real.shape.rank == 5:  # the tasks' examples as one batch of B*n: its mean is the tasks' mean
+            tasks = tf.cast(shape[0], tf.float32)
+            critic = lambda x: tf.reshape(self.critic_with(d_weights, tf.reshape(x, shape)), [-1])  # noqa: E731
+            real, fake = (tf.reshape(x, tf.concat([[-1], shape[-3:]], 0)) for x in (real, fake))
+        real_scores, fake_scores = critic(real), critic(fake)
         if self.config.loss == "dcgan":  # the report's variant: logits with a sigmoid cross-entropy
             loss = losses.d_loss_gan(real_scores, fake_scores)
             if self.config.r1_gamma > 0:  # keeps D flat on the data: G stops collapsing (README)
                 loss += 0.5 * self.config.r1_gamma * losses.r1_penalty(critic, real)
-            return loss
-        # FIGR's loss, with the penalty's norm per example (the original took it per pixel)
-        return losses.d_loss_wgan(real_scores, fake_scores) + self.config.gp_weight * losses.gradient_penalty(
-            critic, real, fake, gp_seed
-        )
+        else:  # FIGR's loss, with the penalty's norm per example (the original took it per pixel)
+            loss = losses.d_loss_wgan(
+                real_scores, fake_scores
+            ) + self.config.gp_weight * losses.gradient_penalty(critic, real, fake, gp_seed)
+        return loss if tasks is None else loss * tasks
 
     def g_loss(self, g_weights, d_weights, n, seed):
-        fake_scores = self.critic_with(
-            d_weights, self.generate_with(g_weights, tf.random.stateless_normal((n, self.config.z_dim), seed))
-        )
-        return (
-            losses.g_loss_gan(fake_scores) if self.config.loss == "dcgan" else losses.g_loss_wgan(fake_scores)
-        )
+        """n fakes of one task (n a scalar), or with stacked weights [B, n]: the sum of the B tasks'
+        losses."""
+        z = self._noise(n, seed)
+        fake_scores = self.critic_with(d_weights, self.generate_with(g_weights, z))
+        loss_fn = losses.g_loss_gan if self.config.loss == "dcgan" else losses.g_loss_wgan
+        if z.shape.rank == 2:
+            return loss_fn(fake_scores)
+        return loss_fn(tf.reshape(fake_scores, [-1])) * tf.cast(tf.shape(z)[0], tf.float32)
 
     def adapt(self, real, steps, seed, weights=None):
         """Lines 4-16 of Algorithm 1 (and 1-13 of Algorithm 2): `steps` alternating inner steps
         on D then G, on copies of the meta-weights (or of `weights` = (g, d) lists of tensors),
-        for the task's images `real` in [-1, 1]. Returns (g_weights, d_weights, last D loss,
-        last G loss). The inner optimizer starts afresh for every task."""
+        for the task's images `real` (n, H, W, C) in [-1, 1] — or for B tasks at once, real
+        (B, n, H, W, C): then the returned weights have the tasks on a leading axis and the losses
+        are the tasks' mean. Returns (g_weights, d_weights, last D loss, last G loss). The inner
+        optimizer starts afresh for every task."""
         g_weights, d_weights = weights if weights is not None else self.meta_weights()
-        n, config = tf.shape(real)[0], self.config
+        config = self.config
+        examples = tf.shape(real)[:-3]  # [n], or [B, n]
+        n = examples[0] if real.shape.rank == 4 else examples
+        if real.shape.rank == 5:  # every task starts from the same weights
+            g_weights, d_weights = (
+                [tf.repeat(w[None], examples[0], axis=0) for w in ws] for ws in (g_weights, d_weights)
+            )
         adam = config.inner_optimizer == "adam"
 
         def step(state, t, loss_fn):
@@ -276,26 +391,46 @@ class FIGR(keras.Model):
         _, g_state, d_state, d_loss, g_loss = tf.while_loop(
             lambda i, *_: i < steps, body, (tf.constant(0), fresh(g_weights), fresh(d_weights), zero, zero)
         )
+        if real.shape.rank == 5:  # the sums of the tasks' losses -> their mean
+            tasks = tf.cast(examples[0], tf.float32)
+            d_loss, g_loss = d_loss / tasks, g_loss / tasks
         return g_state[0], d_state[0], d_loss, g_loss
 
     def meta_step(self, g_adapted, d_adapted):
         """Lines 17-20: the gradient of each meta-parameter is (meta - adapted), averaged over the
-        replicas (Keras sums gradients across replicas), then one Adam step."""
+        replicas (Keras sums gradients across replicas) and, with a meta-batch, over the tasks
+        (adapted weights with the tasks on a leading axis), then one Adam step."""
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
+        batched = self.config.meta_batch > 1
         for name, net, adapted in (
             ("generator", self.generator, g_adapted),
             ("discriminator", self.discriminator, d_adapted),
         ):
             variables = net.trainable_variables
+            if batched:
+                adapted = [tf.reduce_mean(a, axis=0) for a in adapted]
             grads = [(tf.convert_to_tensor(v) - a) / replicas for v, a in zip(variables, adapted)]
             self.optimizers[name].apply_gradients(zip(grads, variables))
 
     def update(self, batch, seed):
-        """One meta-iteration on this replica's task. batch: (1, n, H, W, C) in [0, 1]."""
-        real = batch[0] * 2.0 - 1.0
+        """One meta-iteration on this replica's tasks. batch: (meta_batch, n, H, W, C) in [0, 1]."""
+        real = batch * 2.0 - 1.0
+        if self.config.meta_batch == 1:
+            real = real[0]
+        elif batch.shape[0] != self.config.meta_batch:
+            raise ValueError(
+                f"a batch of {batch.shape[0]} tasks for a meta-batch of {self.config.meta_batch}"
+            )
         g_adapted, d_adapted, d_loss, g_loss = self.adapt(real, self.config.inner_steps, seed)
         g_meta, _ = self.meta_weights()
-        shift = tf.sqrt(tf.add_n([tf.reduce_sum((m - a) ** 2) for m, a in zip(g_meta, g_adapted)]))
+        if self.config.meta_batch == 1:
+            shift = tf.sqrt(tf.add_n([tf.reduce_sum((m - a) ** 2) for m, a in zip(g_meta, g_adapted)]))
+        else:  # each task's distance from the meta-weights, averaged
+            squares = [
+                tf.reduce_sum(tf.reshape((m[None] - a) ** 2, [tf.shape(a)[0], -1]), 1)
+                for m, a in zip(g_meta, g_adapted)
+            ]
+            shift = tf.reduce_mean(tf.sqrt(tf.add_n(squares)))
         self.meta_step(g_adapted, d_adapted)
         return {"d_loss": d_loss, "g_loss": g_loss, "g_adaptation_shift": shift}
 

@@ -83,6 +83,7 @@ class FIGRExperiment(Experiment):
         "heldout_real_diversity",
         "heldout_frechet_judge_distance",
         "meta_iterations_per_second",
+        "tasks_per_second",
     )
 
     def __init__(self, spec: FIGRRunSpec):
@@ -160,13 +161,14 @@ class FIGRExperiment(Experiment):
                 {f"few_shot/{self.name(first)}": images, "few_shot/shots": self.fit(self.episodes[0][first])},
             )
 
-        # One task per replica: with N devices each meta-step averages N tasks' Reptile gradients.
+        # --meta_batch tasks per replica: with N devices each meta-step averages N x meta_batch
+        # tasks' Reptile gradients.
         dataset = task_dataset(
             self.meta_x,
             self.meta_y,
             spec.shots,
             spec.seed,
-            tasks=strategy.num_replicas_in_sync,
+            tasks=strategy.num_replicas_in_sync * spec.meta_batch,
             mixed=spec.pretraining == "plain",
         )
         trainer = harness.Trainer(
@@ -234,6 +236,9 @@ class FIGRExperiment(Experiment):
                     "meta_iterations_per_second": result.total_steps_per_second,
                 }
             )
+            tasks = spec.meta_batch * int(out.get("replicas", 1))  # tasks per meta-iteration
+            out["tasks_seen"] = result.step * tasks
+            out["tasks_per_second"] = result.total_steps_per_second * tasks
         return out, evals
 
     def grade(self, gens, shots, c, real, judge, real_features):

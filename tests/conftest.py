@@ -37,6 +37,27 @@ def two_cpu_mirrored_strategy():
     return _MIRRORED[0]
 
 
+# Iterators without tf.data's autotuning in the test processes. An iterator of an earlier test left
+# in a reference cycle is destroyed whenever Python's garbage collector next runs, in whatever test
+# runs then, and its destructor waits for its autotuning thread (gdb: ~LogicalThreadWrapper in
+# RootDataset::Iterator's destructor; the thread sleeps up to 60 s between optimisations). After a
+# few hundred tests one in-process test stalled 20-130 s in nearly every full run with the CPU
+# idle (test_harness, test_vae_models, test_diffusion_models, test_downloads; 69 s in a run of the
+# eight files one worker ran, none with this). The pipelines give the same elements either way;
+# scripts the tests start run in processes of their own, with autotuning as users have it.
+def _without_autotune(dataset):
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
+_dataset_iter = tf.data.Dataset.__iter__
+_distribute_dataset = tf.distribute.Strategy.experimental_distribute_dataset
+tf.data.Dataset.__iter__ = lambda self: _dataset_iter(_without_autotune(self))
+tf.distribute.Strategy.experimental_distribute_dataset = lambda self, dataset, *args, **kwargs: (
+    _distribute_dataset(self, _without_autotune(dataset), *args, **kwargs)
+)
+
 # The suite is CPU-bound (its test processes share the cores), and its last minutes were one worker
 # finishing a long file alone. The files that take longest start first (longest processing time
 # first; `make test` keeps this order with --no-loadscope-reorder): their totals as measured here,

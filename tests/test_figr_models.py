@@ -103,6 +103,26 @@ def test_reptile_sgd_moves_meta_weights_by_the_fraction_epsilon():
     assert moved == len(before)  # every tensor adapted (and so moved): not a vacuous check
 
 
+def test_a_meta_batch_moves_the_meta_weights_towards_the_tasks_mean():
+    """Reptile's batched form: phi <- phi + eps (mean_b W_b - phi) over the meta-batch's B tasks,
+    each adapted from phi on its own images (the tasks' adapted weights differ)."""
+    eps = 0.25
+    model = tiny(meta_optimizer="sgd", meta_lr=eps, meta_batch=3)
+    batch = tf.concat([task(seed=s) for s in range(3)], 0)  # (3, 4, 16, 16, 1)
+    before = values(model.generator.trainable_variables + model.discriminator.trainable_variables)
+    g, d, _, _ = model.adapt(batch * 2 - 1, tf.constant(TINY.inner_steps), SEED)
+    adapted = [np.array(a) for a in g + d]
+    assert all(a.shape == (3, *b.shape) for a, b in zip(adapted, before))
+    assert all(np.abs(a[0] - a[1]).max() > 1e-6 for a in adapted)
+    losses_ = model.update(batch, SEED)
+    after = values(model.generator.trainable_variables + model.discriminator.trainable_variables)
+    for b, a, w in zip(before, after, adapted):
+        np.testing.assert_allclose(a, b + eps * (w.mean(0) - b), rtol=1e-5, atol=1e-6)
+    assert np.isfinite([float(v) for v in losses_.values()]).all()
+    with pytest.raises(ValueError, match="a batch of 1 tasks for a meta-batch of 3"):
+        model.update(task(), SEED)
+
+
 def test_reptile_adam_step_follows_the_reptile_gradient():
     """Algorithm 1 lines 17-20: gradient := meta - adapted, one Adam step. Adam's first step
     moves each weight by lr * g sqrt(1-b2) / (|g| sqrt(1-b2) + eps) towards the adapted value."""
@@ -178,3 +198,66 @@ def test_mirrored_meta_step_averages_the_replicas_tasks():
     for v, a0, a1 in zip(model.generator.trainable_variables, *adapted):
         np.testing.assert_allclose(v.numpy(), (a0 + a1) / 2, rtol=1e-4, atol=1e-6)
     assert max(np.abs(x - y).max() for x, y in zip(*adapted)) > 1e-4  # the two tasks adapted differently
+
+
+def stacked(weight_sets):
+    """B tasks' weight lists -> one list of weights with the tasks on a leading axis."""
+    return [tf.stack(ws) for ws in zip(*weight_sets)]
+
+
+def perturbed(weights, seed):
+    rng = np.random.default_rng(seed)
+    return [w + tf.constant(rng.normal(0, 0.05, w.shape), tf.float32) for w in weights]
+
+
+@pytest.mark.parametrize("network", ["dcgan", "resnet"])
+def test_stacked_networks_compute_each_task_on_its_own_weights(network):
+    """A meta-batch runs B tasks' networks as one (grouped convolutions, batched matmuls): each
+    task's images and logits are those of its own weights run alone."""
+    model = tiny(network=network)
+    g_meta, d_meta = model.meta_weights()
+    g_sets, d_sets = [perturbed(g_meta, b) for b in range(3)], [perturbed(d_meta, 10 + b) for b in range(3)]
+    z = tf.random.normal((3, 5, 8), seed=1)
+    images = model.generate_with(stacked(g_sets), z)
+    logits = model.critic_with(stacked(d_sets), images)
+    assert images.shape == (3, 5, 16, 16, 1) and logits.shape == (3, 5)
+    for b in range(3):
+        alone = model.generate_with(g_sets[b], z[b])
+        np.testing.assert_allclose(images[b], alone, atol=1e-5)
+        np.testing.assert_allclose(logits[b], model.critic_with(d_sets[b], alone), rtol=1e-4, atol=1e-5)
+
+
+def test_stacked_losses_are_the_tasks_losses_with_their_own_gradients():
+    """The meta-batch's D loss (R1 included: per-example input gradients) and G loss are the sums
+    of the tasks' own losses, and each task's weights get exactly its own task's gradient."""
+    model = tiny(meta_batch=3)
+    g_meta, d_meta = model.meta_weights()
+    g_sets, d_sets = [perturbed(g_meta, b) for b in range(3)], [perturbed(d_meta, 10 + b) for b in range(3)]
+    real = tf.constant(np.random.default_rng(2).uniform(-1, 1, (3, 4, 16, 16, 1)), tf.float32)
+    z = tf.random.normal((3, 4, 8), seed=3)
+    noise = {"z": z}
+    model._noise = lambda examples, seed: noise["z"]  # the same noise for the batch and each task alone
+    seed = tf.constant([5, 6], tf.int64)
+
+    def loss_and_grads(fn, weights):
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            loss = fn(weights)
+        return float(loss), tape.gradient(loss, weights)
+
+    d_sum, d_grads = loss_and_grads(lambda w: model.d_loss(w, stacked(g_sets), real, seed), stacked(d_sets))
+    g_sum, g_grads = loss_and_grads(
+        lambda w: model.g_loss(w, stacked(d_sets), tf.constant([3, 4]), seed), stacked(g_sets)
+    )
+    d_alone, g_alone = 0.0, 0.0
+    for b in range(3):
+        noise["z"] = z[b]
+        loss, grads = loss_and_grads(lambda w, b=b: model.d_loss(w, g_sets[b], real[b], seed), d_sets[b])
+        d_alone += loss
+        for batched, own in zip(d_grads, grads):
+            np.testing.assert_allclose(batched[b], own, rtol=2e-3, atol=1e-6)
+        loss, grads = loss_and_grads(lambda w, b=b: model.g_loss(w, d_sets[b], 4, seed), g_sets[b])
+        g_alone += loss
+        for batched, own in zip(g_grads, grads):
+            np.testing.assert_allclose(batched[b], own, rtol=2e-3, atol=1e-6)
+    assert d_sum == pytest.approx(d_alone, rel=1e-5) and g_sum == pytest.approx(g_alone, rel=1e-5)
