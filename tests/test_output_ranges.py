@@ -55,5 +55,5 @@ def test_figr():
     model = FIGR(config)
     bias = model.generator.trainable_variables[-1]
     assert tuple(bias.shape) == (1,)
-    produce = lambda: model.few_shot(tf.zeros((1, 4, 16, 16, 1)), tf.constant(0), 4, SEED)  # noqa: E731
+    produce = lambda: model.few_shot(tf.zeros((4, 16, 16, 1)), tf.constant(0), 4, SEED)  # noqa: E731
     assert_spans_unit_interval(*extremes(bias, produce))
