@@ -101,6 +101,13 @@ def experiment_module(root, folder, name):
     return importlib.import_module(f"{package}.{name}")
 
 
+def default_xla(root, folder, spec_class):
+    """Whether the entry script of `folder` in the tree at `root` compiles with XLA by default
+    (its spec's --jit; None: on, bar bfloat16 on a CPU, which `one` handles)."""
+    default = getattr(experiment_module(root, folder, "spec"), spec_class).__dataclass_fields__["jit"].default
+    return True if default is None else bool(default)
+
+
 def build(name, root):
     """(model, one batch as numpy arrays, XLA as the tree's entry script sets it by default,
     FIGR's inner steps per update or 0) of a configuration, from the library code under `root`."""
@@ -110,13 +117,12 @@ def build(name, root):
     folder, _, batch = CONFIGS[name]
     name = name.removesuffix(MIXED)
     if folder == "2D-codes":
-        toy_runs = experiment_module(root, folder, "toy_runs")
         toy_models = experiment_module(root, folder, "toy_models")
         ToyGAN, ToyGANConfig = toy_models.ToyGAN, toy_models.ToyGANConfig
 
         points = rng.normal(size=(batch, 2)).astype(np.float32)
         labels = rng.integers(0, 8, batch).astype(np.int32)
-        xla = toy_runs.ToyRunSpec.__dataclass_fields__["jit_compile"].default
+        xla = default_xla(root, folder, "ToySpec")
         return ToyGAN(ToyGANConfig(pack=2, decay_steps=3000)), (points, labels), xla, 0
     if folder == "vae":
         vae_run = experiment_module(root, folder, "vae_run")
@@ -136,7 +142,7 @@ def build(name, root):
         g_width, d_width = infogan_run.WIDTHS["full" if "full" in name else "quarter"]
         model = ImageGAN(GANConfig(g_width=g_width, d_width=d_width))
         images = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
-        xla = infogan_run.GANRunSpec.__dataclass_fields__["jit_compile"].default
+        xla = default_xla(root, folder, "GANRunSpec")
         return model, (images, rng.integers(0, 10, batch).astype(np.int32)), xla, 0
     if folder == "figr":
         figr_models = experiment_module(root, folder, "figr_models")

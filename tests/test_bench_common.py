@@ -68,3 +68,18 @@ def test_roofline_table_with_and_without_a_before_revision():
     assert "commit abc1234" in paired
     assert "| off → on | 3 | 0.0300 | 0.0200 | 1.50× |" in paired
     assert "| mlp | 3.00 | 2.00 | 1.50× | 1200 | 1000 |" in paired
+
+
+def test_every_roofline_configuration_builds_from_this_tree():
+    """bench_roofline names each experiment's modules and spec fields itself: a rename in an
+    experiment must not leave its rows failing only when the benchmark runs."""
+    from tests.conftest import ROOT
+
+    first = {}  # one configuration per experiment folder (the modules and fields it reads)
+    for name, (folder, _, _) in bench_roofline.CONFIGS.items():
+        first.setdefault(folder, name)
+    for name in [*first.values(), "FIGR dcgan 32x32 meta-batch 8", "diffusion U-Net 16-32-64"]:
+        model, batch, xla, inner = bench_roofline.build(name, ROOT)
+        assert isinstance(xla, bool) and model is not None, name
+        assert inner == (10 if name.startswith("FIGR") else 0), name
+    assert bench_roofline.default_xla(ROOT, "2D-codes", "ToySpec") is True
