@@ -4,6 +4,7 @@ with the four-shot VAE on the same four shots of a 9 over seeds (samples against
 
     python -m benchmarks.bench_figr                       # everything (~45 min on 2 cores)
     python -m benchmarks.bench_figr --parts speed         # only the timing
+    python -m benchmarks.bench_figr --parts meta_batch    # --meta_batch 1 and 8 at 1,000 tasks (~10 min)
 
 Speed is timed in-process on the harness's compiled loop after a warm-up (compilation is not
 counted); quality runs are subprocesses of figr/train.py and vae/VAE.py, exactly as a user runs
@@ -137,6 +138,61 @@ def wgan(previous, args):
             **{k: values.get(k) for k in HELD_OUT_KEYS + SHOT_KEYS + ["meta_iterations_per_second"]},
         }
     ]
+
+
+def meta_batch(previous, args):
+    """Reptile's batched form against one task per meta-step at equal tasks seen: the report's
+    command with --meta_batch B for --tasks / B meta-iterations, each B of --meta_batches."""
+    rows = []
+    for batch in [int(b) for b in args.meta_batches.split(",")]:
+        out_dir = os.path.join(args.work_dir, f"meta_batch{batch}")
+        iterations = args.tasks // batch
+        wall, rss, values = bench_common.run_script(
+            FIGR_DIR,
+            "train.py",
+            ["--dataset", "Mnist", "--meta_batch", str(batch), "--meta_iterations", str(iterations)],
+            out_dir,
+        )
+        rows.append(
+            {
+                "meta_batch": batch,
+                "meta_iterations": iterations,
+                "tasks_seen": values.get("tasks_seen", iterations * batch),
+                "minutes_total": wall / 60,
+                "peak_rss_mb": rss,
+                **{
+                    k: values.get(k)
+                    for k in HELD_OUT_KEYS
+                    + ["meta_iterations_per_second", "tasks_per_second", "train_seconds"]
+                },
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def meta_batch_markdown(rows):
+    lines = [
+        "",
+        f"## Meta-batch: {rows[0]['tasks_seen']:,} tasks seen, one task per meta-step or several at once "
+        "(`train.py --dataset Mnist --meta_batch B`, seed 1, one run each: exploratory)",
+        "",
+        "The same tasks in the same order; a meta-step averages B tasks' Reptile gradients, so B = 8 "
+        "takes an eighth of the meta-steps at the same meta learning rate. Held-out 9s, 5 draws of 4 "
+        "shots, 64 generations each.",
+        "",
+        "| meta-batch | meta-its | tasks/s | minutes (whole run) | judge acc. | acc. before adapting | "
+        "diversity | copies | FJD |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['meta_batch']} | {r['meta_iterations']} | {fmt(r.get('tasks_per_second'), 2)} | "
+            f"{r['minutes_total']:.1f} | {fmt(r['heldout_judge_accuracy'])} | "
+            f"{fmt(r['unadapted_judge_accuracy'])} | {fmt(r['heldout_diversity'], 2)} | "
+            f"{fmt(r['heldout_copy_fraction'])} | {fmt(r['heldout_frechet_judge_distance'], 1)} |"
+        )
+    return lines
 
 
 COMPARE_KEYS = [
@@ -283,6 +339,8 @@ def markdown(results):
         ]
     if results.get("compare_seeds"):
         lines += compare_markdown(results["compare_seeds"])
+    if results.get("meta_batch"):
+        lines += meta_batch_markdown(results["meta_batch"])
     return "\n".join(lines) + "\n"
 
 
@@ -292,9 +350,13 @@ def main():
     )
     parser.add_argument(
         "--parts",
-        default="speed,quality,wgan,compare_seeds",
-        help="comma list of speed, quality, wgan, compare_seeds",
+        default="speed,quality,wgan,compare_seeds,meta_batch",
+        help="comma list of speed, quality, wgan, compare_seeds, meta_batch",
     )
+    parser.add_argument(
+        "--tasks", type=int, default=1000, help="tasks seen by each run of the meta_batch part"
+    )
+    parser.add_argument("--meta_batches", default="1,8", help="meta-batches of the meta_batch part")
     parser.add_argument("--seeds", default="1,2,3", help="seeds of the compare_seeds part")
     parser.add_argument("--wgan_count", type=int, default=2000, help="meta-iterations of the wgan-gp run")
     parser.add_argument(
@@ -312,6 +374,7 @@ def main():
         "quality": lambda prev: quality(prev, args),
         "wgan": lambda prev: wgan(prev, args),
         "compare_seeds": lambda prev: compare_seeds(prev, args),
+        "meta_batch": lambda prev: meta_batch(prev, args),
     }
     started = time.perf_counter()
     bench_common.run_parts(args.out, set(args.parts.split(",")), parts, markdown, "bench_figr.md")
