@@ -434,6 +434,16 @@ def before_tree(rev):
     return path, commit.stdout.strip()
 
 
+def same_code(rev):
+    """{experiment folder: True when it and common/ are the same at `rev` as in this tree}: there
+    a before/after ratio measures this machine's run-to-run spread, not a change."""
+    out = {}
+    for folder in sorted({f for f, _, _ in CONFIGS.values()}):
+        diff = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", rev, "--", folder, "common"])
+        out[folder] = diff.returncode == 0
+    return out
+
+
 def markdown(result):
     p = result["peaks"]
     matmul, conv = max(p["matmul_2048"], p["matmul_4096"]), p["conv_5x5"]
@@ -452,7 +462,8 @@ def markdown(result):
         "peaks for the bfloat16 rows). XLA: as each entry script's default."
         + (
             f" Before = commit {before['commit']}, measured in the same run, each configuration "
-            "right after the other."
+            'right after the other; "same code": the experiment\'s folder and common/ are identical in '
+            "both trees, so that ratio is the machine's run-to-run spread."
             if before
             else ""
         ),
@@ -480,8 +491,14 @@ def markdown(result):
             lines.append(
                 f"| {r['name']} | {setting} | {r['batch']} | {'on' if b['xla'] else 'off'} → {xla} | "
                 f"{r['gflop_per_step']:.3g} | {b['seconds_per_step']:.4f} | {r['seconds_per_step']:.4f} | "
-                f"{b['seconds_per_step'] / r['seconds_per_step']:.2f}× | {tail}"
+                f"{b['seconds_per_step'] / r['seconds_per_step']:.2f}×"
+                f"{' (same code)' if before.get('same_code', {}).get(CONFIGS[r['name']][0]) else ''} | {tail}"
                 f"{b['peak_rss_mb']:.0f} → {r['peak_rss_mb']:.0f} |"
+            )
+        elif before:  # a configuration the before tree cannot run (a new option): after only
+            lines.append(
+                f"| {r['name']} | {setting} | {r['batch']} | — → {xla} | {r['gflop_per_step']:.3g} | — | "
+                f"{r['seconds_per_step']:.4f} | — | {tail}— → {r['peak_rss_mb']:.0f} |"
             )
         else:
             lines.append(
@@ -596,7 +613,7 @@ def main():
     tree = None
     if args.before:
         tree, commit = before_tree(args.before)
-        result["before"] = {"rev": args.before, "commit": commit, "rows": []}
+        result["before"] = {"rev": args.before, "commit": commit, "rows": [], "same_code": same_code(commit)}
     try:
         for name in names:
             for side, root in (("before", tree), ("after", ROOT)):

@@ -51,6 +51,7 @@ def _roofline_result(before):
     result["vae_runs"] = {"mlp": {"after": {"seconds_per_epoch": 2.0, "peak_rss_mb": 1000.0}}}
     if before:
         slower = [dict(r, seconds_per_step=0.03, xla=False) for r in rows]
+        rows.append({"name": "FIGR dcgan 32x32 meta-batch 8", "xla": False, "batch": 4, **row})  # after only
         result["before"] = {"rev": "abc", "commit": "abc1234", "rows": slower}
         result["vae_runs"]["mlp"]["before"] = {"seconds_per_epoch": 3.0, "peak_rss_mb": 1200.0}
     return result
@@ -68,6 +69,10 @@ def test_roofline_table_with_and_without_a_before_revision():
     assert "commit abc1234" in paired
     assert "| off → on | 3 | 0.0300 | 0.0200 | 1.50× |" in paired
     assert "| mlp | 3.00 | 2.00 | 1.50× | 1200 | 1000 |" in paired
+    # a row the before tree could not run keeps the table's columns, its before cells empty
+    figr = next(line for line in paired.splitlines() if line.startswith("| FIGR"))
+    header = next(line for line in paired.splitlines() if line.startswith("| experiment"))
+    assert figr.count("|") == header.count("|") and "| — → off | 3 | — | 0.0200 | — |" in figr
 
 
 def test_every_roofline_configuration_builds_from_this_tree():
