@@ -190,9 +190,7 @@ def profile_flops(tf, model, batch, inner_steps):
             if tasks.shape[0] == 1:
                 real = real[0]
             else:
-                g_weights, d_weights = (
-                    [tf.stack([w] * tasks.shape[0]) for w in ws] for ws in (g_weights, d_weights)
-                )
+                g_weights, d_weights = (model.for_tasks(ws, tasks.shape[0]) for ws in (g_weights, d_weights))
             with tf.GradientTape() as tape:
                 tape.watch(d_weights)
                 d_loss = model.d_loss(d_weights, g_weights, real, seed)

@@ -17,8 +17,9 @@ strategy, each replica adapts to its own task without touching the mirrored meta
 With a meta-batch of B tasks (Reptile's batched form, Nichol et al. 2018: the meta-gradient is
 the mean of the B tasks' meta - adapted), the B inner loops run as one: each weight carries the
 tasks on a leading axis, dense layers become batched matmuls and convolutions grouped ones (the
-tasks side by side in the channels, `feature_group_count` B), so every op of the inner step works
-on B tasks at once instead of four 32x32 images (`stacked_call`). B = 1 runs the unbatched graph.
+tasks side by side in the channels: B groups, which TensorFlow reads from the filter's shape), so
+every op of the inner step works on B tasks at once instead of four 32x32 images
+(`stacked_call`). B = 1 runs the unbatched graph.
 Sizes are constructor arguments; reads no flags.
 """
 
@@ -304,6 +305,11 @@ class FIGR(keras.Model):
             [tf.convert_to_tensor(v) for v in self.discriminator.trainable_variables],
         )
 
+    @staticmethod
+    def for_tasks(weights, tasks):
+        """One network's weights as `tasks` tasks' stacked weights, each task starting from them."""
+        return [tf.repeat(w[None], tasks, axis=0) for w in weights]
+
     def _noise(self, examples, seed):
         """z for `examples` = n (one task) or [B, n] (stacked tasks)."""
         shape = tf.concat([tf.reshape(tf.cast(examples, tf.int32), [-1]), [self.config.z_dim]], 0)
@@ -357,7 +363,8 @@ class FIGR(keras.Model):
         n = examples[0] if real.shape.rank == 4 else examples
         if real.shape.rank == 5:  # every task starts from the same weights
             g_weights, d_weights = (
-                [tf.repeat(w[None], examples[0], axis=0) for w in ws] for ws in (g_weights, d_weights)
+                self.for_tasks(g_weights, examples[0]),
+                self.for_tasks(d_weights, examples[0]),
             )
         adam = config.inner_optimizer == "adam"
 
