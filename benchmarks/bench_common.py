@@ -97,10 +97,11 @@ def run_script(cwd, script, args, out_dir, env=None, fresh=True, metrics_file="m
         return wall, rss, json.load(f)
 
 
-def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
+def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600, python=None):
     """`python script args --strategy multi_worker --out_dir out_dir` as `workers` processes on
     127.0.0.1 (TF_CONFIG, free ports); returns (wall seconds, [(stdout, stderr)] per worker).
-    Raises RuntimeError when a worker fails."""
+    `python`: the command that starts Python (default: this interpreter). Raises RuntimeError
+    when a worker fails."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
     environment = this_checkout({**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
     start = time.perf_counter()
@@ -109,7 +110,15 @@ def run_workers(cwd, script, args, out_dir, env=None, workers=2, timeout=600):
         config = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
         procs.append(
             subprocess.Popen(
-                [sys.executable, script, *args, "--strategy", "multi_worker", "--out_dir", out_dir],
+                [
+                    *(python or [sys.executable]),
+                    script,
+                    *args,
+                    "--strategy",
+                    "multi_worker",
+                    "--out_dir",
+                    out_dir,
+                ],
                 cwd=cwd,
                 env=dict(environment, TF_CONFIG=json.dumps(config)),
                 stdout=subprocess.PIPE,

@@ -43,6 +43,7 @@ import tempfile
 import time
 
 from benchmarks import bench_common, faults_unlucky
+from common import timing
 from tests.helpers import damage_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -192,7 +193,9 @@ def metrics(out_dir):
 
 
 def comparable(values):
-    return None if values is None else {k: v for k, v in values.items() if k not in TIMING}
+    if values is None:
+        return None
+    return {k: v for k, v in values.items() if k not in TIMING and not k.startswith(timing.PREFIX)}
 
 
 PROGRESS = re.compile(r"^\s*(step|epoch|meta-iteration|iteration)s? \d+/\d+ ")

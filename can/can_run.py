@@ -252,7 +252,8 @@ class CANExperiment(Experiment):
                 "folder",
             )
             to_judge = lambda x: x  # noqa: E731
-        judge = judge_lib.load_judge(data, log=self.spec.log)
+        with self.stages("judge"):
+            judge = judge_lib.load_judge(data, log=self.spec.log)
         probs_gen, features_gen = judge.outputs(to_judge(gens))
         probs_real, features_real = judge.outputs(to_judge(heldout))
         realistic = metrics.realistic(features_gen, features_real)

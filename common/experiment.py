@@ -25,7 +25,7 @@ import dataclasses
 import importlib
 import os
 
-from common import outputs, rundir, tf_env
+from common import outputs, rundir, tf_env, timing
 from common import spec as spec_lib
 
 
@@ -46,6 +46,19 @@ class Experiment:
     @property
     def log(self):
         return self.spec.log
+
+    @property
+    def stages(self):
+        """The run's stage clock (common.timing.Stages; run_experiment hands it the start-up and
+        data seconds): an experiment times what it does beyond the protocol's steps with it, e.g.
+        `with self.stages("judge"): ...`."""
+        if getattr(self, "_stages", None) is None:
+            self._stages = timing.Stages()
+        return self._stages
+
+    @stages.setter
+    def stages(self, value):
+        self._stages = value
 
     # ------------------------------------------------------------------------ the protocol
     def describe(self):
@@ -70,14 +83,28 @@ class Experiment:
         """Outputs beyond the contract (a file of latent codes); written before metrics.json."""
 
     def run(self):
-        model, result = self.train()
-        values, evals = self.evaluate(model, result)
-        figures = self.figures(model, values, evals, result.history)
-        self.write_extra(evals)
-        samples, labels = self.samples(evals)
-        paths = outputs.write_run_outputs(
-            self.spec.out_dir, samples, values, spec_lib.record(self.spec), labels=labels, figures=figures
-        )
+        stages = self.stages
+        with stages("train"):
+            model, result = self.train()
+        compiling = result.compile_seconds() if hasattr(result, "compile_seconds") else None
+        if compiling is not None:
+            stages.move("train", "compile", compiling)
+        with stages("evaluate"):
+            values, evals = self.evaluate(model, result)
+        with stages("figures"):
+            figures = self.figures(model, values, evals, result.history)
+        with stages("outputs"):
+            self.write_extra(evals)
+            samples, labels = self.samples(evals)
+            paths = outputs.write_run_outputs(
+                self.spec.out_dir,
+                samples,
+                values,
+                spec_lib.record(self.spec),
+                labels=labels,
+                figures=figures,
+                more_metrics=stages.numbers,
+            )
         return RunSummary(values, paths, result)
 
 
@@ -104,15 +131,25 @@ def prepare(spec, quiet_grappler=False):
     return spec.replace(out_dir=distribute.output_dir(spec.resolved_out_dir, spec.strategy))
 
 
-def run_experiment(spec, experiment, quiet_grappler=False):
+def run_experiment(spec, experiment, quiet_grappler=False, startup_seconds=None):
     """Runs `experiment` (its class, or "package.module:Class" so that an entry script imports
     TensorFlow only once its flags are checked) for `spec`: prepare TensorFlow, build the
     experiment (loading its data may refuse the command before anything is written), claim the
     run directory (a finished run is re-evaluated, an interrupted one resumes), run, print the
-    headline numbers. What every entry script does, and the library's way to run one."""
+    headline numbers. What every entry script does, and the library's way to run one.
+    startup_seconds: what the run's start-up cost before this call (default: the process's age;
+    0 for a second run in one process). metrics.json says where the time went (common.timing)."""
+    stages = timing.Stages()
+    # start-up: the interpreter's start and the flags up to this call, then TensorFlow's import
+    # and the experiment's modules
+    stages.add("startup", timing.process_seconds() or 0.0 if startup_seconds is None else startup_seconds)
     rundir.check_path(spec.resolved_out_dir)  # a file or an unwritable folder: refused before TensorFlow
-    spec = prepare(spec, quiet_grappler)
-    instance = load_class(experiment)(spec)
+    with stages("startup"):
+        spec = prepare(spec, quiet_grappler)
+        cls = load_class(experiment)
+    with stages("data"):
+        instance = cls(spec)
+    instance.stages = stages
     instance.validate()
     if getattr(spec, "judge", False):
         from common import judge

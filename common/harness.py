@@ -62,6 +62,21 @@ class TrainResult:
     total_seconds: float = 0.0
     total_steps_per_second: float = 0.0
     workers: int = 1  # processes of a multi_worker strategy
+    # This invocation's first in-graph chunk (tracing, graph optimisation, XLA compilation and
+    # its steps) and its number of steps: what compile_seconds() estimates from.
+    first_chunk_seconds: float = 0.0
+    first_chunk_steps: int = 0
+
+    def compile_seconds(self):
+        """Seconds this invocation spent tracing and compiling its training step: the first
+        chunk's time less its steps at the speed of the rest. None when the first chunk was the
+        whole run (nothing to tell the speed by)."""
+        done = self.step - self.start_step
+        rest = done - self.first_chunk_steps
+        if self.first_chunk_steps <= 0 or rest <= 0:
+            return None
+        per_step = max(0.0, self.seconds - self.first_chunk_seconds) / rest
+        return max(0.0, self.first_chunk_seconds - per_step * self.first_chunk_steps)
 
     def numbers(self, steps_per_epoch=None):
         """What every run's metrics.json says about the run itself: where it resumed from, its
@@ -393,7 +408,7 @@ class Trainer:
             past_seconds, past_steps = 0.0, 0
         writer = tf.summary.create_file_writer(os.path.join(config.out_dir, "logs", "train"))
         progress = ProgressBar(config.steps, initial=start_step) if config.progress else None
-        diverged, step = None, start_step
+        diverged, step, first_chunk = None, start_step, ()
         started = time.perf_counter()
 
         def timing():
@@ -410,7 +425,10 @@ class Trainer:
                     (step // config.checkpoint_every + 1) * config.checkpoint_every,
                     *[s for s in self.hook_steps if s > step],
                 )
+                chunk_start = time.perf_counter()
                 losses = {k: float(v) for k, v in self._chunk_fn(tf.constant(stop - step, tf.int64)).items()}
+                if not first_chunk:
+                    first_chunk = (time.perf_counter() - chunk_start, int(self.step.numpy()) - step)
                 step = int(self.step.numpy())
                 bad = [k for k, v in losses.items() if not math.isfinite(v)]
                 if bad:
@@ -457,6 +475,7 @@ class Trainer:
             total_seconds,
             total_steps / total_seconds if total_seconds > 0 else 0.0,
             self.workers,
+            *(first_chunk or (0.0, 0)),
         )
 
 

@@ -20,22 +20,24 @@ def default_out_dir(experiment, fig_name, name_parts, config):
     return os.path.join("runs", experiment, "-".join([*name_parts, digest]))
 
 
-def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figures=None):
-    """samples.npz, metrics.json (flat metric keys + `flags.<name>`) and the figures; returns the
-    figure paths."""
+def write_run_outputs(out_dir, samples, metrics, flag_values, labels=None, figures=None, more_metrics=None):
+    """samples.npz, the figures, and last metrics.json (flat metric keys + `flags.<name>`, and what
+    `more_metrics()` returns then: the stages' seconds, these writes included); returns the figure
+    paths. metrics.json last: a run directory that has it has everything."""
     arrays = {"samples": np.asarray(samples, np.float32)}
     if labels is not None:
         arrays["labels"] = np.asarray(labels, np.int32)
     files.write_npz(os.path.join(out_dir, "samples.npz"), **arrays)
-    flat = dict(metrics)
-    flat.update({f"flags.{k}": v for k, v in flag_values.items()})
-    files.write_json(os.path.join(out_dir, "metrics.json"), flat)
-    log_hparams(out_dir, flag_values, metrics)
     paths = []
     for name, fig in (figures or {}).items():
         path = os.path.join(out_dir, name)
         files.save_figure(fig, path)
         paths.append(path)
+    log_hparams(out_dir, flag_values, metrics)
+    flat = dict(metrics)
+    flat.update({f"flags.{k}": v for k, v in flag_values.items()})
+    flat.update(more_metrics() if more_metrics else {})
+    files.write_json(os.path.join(out_dir, "metrics.json"), flat)
     return paths
 
 

@@ -126,7 +126,8 @@ class DiffusionExperiment(Experiment):
         from common import judge as judge_lib
 
         spec, data = self.spec, self.data
-        judge = judge_lib.load_judge(data, log=self.log)
+        with self.stages("judge"):
+            judge = judge_lib.load_judge(data, log=self.log)
         probs, features = judge.outputs(samples)
         predicted = np.argmax(probs, axis=1)
         present = ~np.isin(labels, spec.removed)

@@ -188,18 +188,50 @@ def _grouped_kernel(kernel):
     return tf.reshape(k, [shape[0], shape[1], shape[2], shape[3] * shape[4]])
 
 
-def _stacked_conv(layer, kernel, bias, x):
-    """A Conv2D or Conv2DTranspose of B tasks (kernel (B, ...), bias (B, out)) on x (n, H, W, B*C)."""
+_GROUPED_GRADIENTS = {}  # device type -> whether its grouped convolutions have gradients
+
+
+def grouped_gradients_supported():
+    """Whether this device's grouped convolutions have gradients. TensorFlow's CPU kernels have
+    them only through oneDNN, which it turns on by default only on CPUs with AVX-512 or AMX
+    (elsewhere: "Gradients for grouped convolutions are not supported on CPU"); GPUs have them.
+    Found once per device type by trying on a tiny input, outside any graph being traced."""
+    device = "GPU" if tf.config.list_logical_devices("GPU") else "CPU"
+    if device not in _GROUPED_GRADIENTS:
+        with tf.init_scope():  # two groups of one channel: the gradient ops themselves
+            x, kernel, grad = tf.ones((1, 3, 3, 2)), tf.ones((1, 1, 1, 2)), tf.ones((1, 3, 3, 2))
+            common = dict(out_backprop=grad, strides=[1, 1, 1, 1], padding="VALID")
+            try:
+                tf.raw_ops.Conv2DBackpropInput(input_sizes=[1, 3, 3, 2], filter=kernel, **common)
+                tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=[1, 1, 1, 2], **common)
+                _GROUPED_GRADIENTS[device] = True
+            except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+                _GROUPED_GRADIENTS[device] = False
+    return _GROUPED_GRADIENTS[device]
+
+
+def _conv(layer, kernel, x, groups=1):
+    """Conv2D or Conv2DTranspose (no bias) of one kernel, or of `groups` kernels grouped
+    (_grouped_kernel)."""
     strides, padding = layer.strides, layer.padding.upper()
     if isinstance(layer, keras.layers.Conv2DTranspose):
-        # Keras' (k, k, out, in) kernels; the transposed convolution of the grouped convolution
-        # whose input has B*out channels.
+        # Keras' (k, k, out, in) kernels; the transposed convolution of the (grouped) convolution
+        # whose input has groups * out channels.
         n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-        out = tf.shape(kernel)[0] * tf.shape(kernel)[3]
-        shape = tf.stack([n, h * strides[0], w * strides[1], out])
-        y = tf.nn.conv2d_transpose(x, _grouped_kernel(kernel), shape, strides, padding)
+        shape = tf.stack([n, h * strides[0], w * strides[1], groups * tf.shape(kernel)[2]])
+        return tf.nn.conv2d_transpose(x, kernel, shape, strides, padding)
+    return tf.nn.conv2d(x, kernel, strides, padding)
+
+
+def _stacked_conv(layer, kernel, bias, x):
+    """A Conv2D or Conv2DTranspose of B tasks (kernel (B, ...), bias (B, out)) on x (n, H, W, B*C):
+    one grouped convolution, or where the device has no gradients for those, B convolutions."""
+    if grouped_gradients_supported():
+        y = _conv(layer, _grouped_kernel(kernel), x, groups=tf.shape(kernel)[0])
     else:
-        y = tf.nn.conv2d(x, _grouped_kernel(kernel), strides, padding)
+        tasks = kernel.shape[0]
+        parts = tf.split(x, tasks, axis=-1)
+        y = tf.concat([_conv(layer, kernel[b], part) for b, part in enumerate(parts)], axis=-1)
     return layer.activation(y + tf.reshape(bias, [-1]))
 
 

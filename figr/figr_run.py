@@ -192,7 +192,8 @@ class FIGRExperiment(Experiment):
         if spec.judge and spec.dataset != "omniglot":  # an Omniglot judge never saw the evaluation characters
             from common import judge as judge_lib
 
-            judge = judge_lib.load_judge(self.data, log=spec.log)
+            with self.stages("judge"):
+                judge = judge_lib.load_judge(self.data, log=spec.log)
         real = {c: to_float(self.real[c]) for c in self.held_out}
         real_features = {c: judge.features(real[c]) for c in self.held_out} if judge is not None else {}
         per_episode, evals = [], {"generations": {}, "unadapted": {}, "episodes": {}}

@@ -263,5 +263,6 @@ class GANExperiment(Experiment):
         if not self.toy:  # before training: a judge that cannot be had fails the run at once
             from common import judge as judge_lib
 
-            self.judge = judge_lib.load_judge(self.data, log=self.spec.log)
+            with self.stages("judge"):
+                self.judge = judge_lib.load_judge(self.data, log=self.spec.log)
         return super().run()

@@ -184,7 +184,10 @@ def execute(job):
                 os.path.join(job.out_dir, f"metrics_{name}.json"),
                 open(os.path.join(job.out_dir, job.metrics_file), "rb").read(),
             )
-        record["stages"][name] = {"train_seconds": train_seconds(job, metrics)}
+        record["stages"][name] = {
+            "train_seconds": train_seconds(job, metrics),
+            "stage_seconds": stage_seconds(job, metrics),
+        }
     record.update(
         status=status,
         message=message,
@@ -294,10 +297,31 @@ def _drive(ex, todo, parallel, log, title):
         raise
 
 
+def _models(job, metrics):
+    """The metrics of every model the job trained: its own, or for a job whose metrics file is
+    one model's among several in sub-folders (a 2-d --compare run trains three), each of theirs."""
+    if os.path.dirname(job.metrics_file) == "":
+        return [metrics]
+    return [files.read_json(path, {}) for path in glob.glob(os.path.join(job.out_dir, "*", "metrics.json"))]
+
+
+def stage_seconds(job, metrics):
+    """{stage: seconds} of the job's run(s) (common.timing's `stage_seconds.<stage>`), summed over
+    the models it trained; {} for runs made before stages were recorded."""
+    from common.timing import PREFIX
+
+    out = {}
+    for model in _models(job, metrics):
+        for key, value in model.items():
+            if key.startswith(PREFIX) and isinstance(value, (int, float)):
+                name = key[len(PREFIX) :]
+                out[name] = round(out.get(name, 0.0) + value, 3)
+    return out
+
+
 def train_seconds(job, metrics):
     """The job's training time: its metrics' train_seconds, or for a job whose metrics file is one
     model's among several in sub-folders (a 2-d --compare run trains three), the sum over them."""
     if os.path.dirname(job.metrics_file) == "":
         return metrics.get("train_seconds")
-    models = [files.read_json(path, {}) for path in glob.glob(os.path.join(job.out_dir, "*", "metrics.json"))]
-    return round(sum(m.get("train_seconds") or 0.0 for m in models), 3)
+    return round(sum(m.get("train_seconds") or 0.0 for m in _models(job, metrics)), 3)

@@ -12,13 +12,16 @@ import pytest
 
 from benchmarks import bench_common
 from tests.conftest import TOY_DIR
-from tests.script_runs import metrics, run_script, script_env
+from tests.script_runs import metrics, run_script, script_env, served_python_env
 
 SAME = ["steps", "resumed_from_step", "replicas"]
 
 
 def two_workers(folder, script, env, out_dir, *args):
-    return bench_common.run_workers(folder, script, list(args), out_dir, env=env)[1]
+    # forked from the tests' TensorFlow server (tests/served_python): the same processes, without
+    # four imports of TensorFlow
+    python, env = served_python_env(env)
+    return bench_common.run_workers(folder, script, list(args), out_dir, env=env, python=python)[1]
 
 
 def mirrored(folder, script, env, out_dir, *args):

@@ -352,6 +352,17 @@ def test_quick_report_writes_the_page_the_table_and_the_json(quick_report):
             assert n["summary"] in markdown
     page = (out / "index.html").read_text()
     assert "http://" not in page and "https://" not in page  # self-contained
+    table = subprocess.run(  # where the runs' time went, per run and stage
+        [sys.executable, "-m", "reporting.wall_time", str(out / "runs")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert table.returncode == 0, table.stderr
+    header, _, *rows = table.stdout.splitlines()
+    for stage in ("startup", "data", "train", "evaluate", "figures", "outputs", "other"):
+        assert f" {stage} |" in header, header
+    assert len(rows) == 10 and rows[-1].startswith("| **all** |")  # its 9 runs and their total
     again = subprocess.run(
         [*python, "-m", "reporting", "--quick", "--out", str(out), "--page_only", *extra],
         cwd=ROOT,

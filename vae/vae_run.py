@@ -237,7 +237,8 @@ class VAEExperiment(Experiment):
             return out
         from common import judge as judge_lib
 
-        judge = judge_lib.load_judge(self.data, log=spec.log)
+        with self.stages("judge"):
+            judge = judge_lib.load_judge(self.data, log=spec.log)
         self.judge = judge
         out.update({"judge_test_accuracy": judge.info.test_accuracy, "judge_key": judge.info.key})
         real = self.as_float(
