@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 
-.PHONY: setup data browser demo lint format test report league bench bench-quick bench-vae bench-vae-torch bench-infogan bench-figr bench-can bench-survey bench-roofline bench-faults bench-diffusion clean
+.PHONY: setup data browser demo lint format test report league bench bench-quick bench-vae bench-vae-torch bench-infogan bench-figr bench-can bench-survey bench-roofline bench-report-time bench-faults bench-diffusion clean
 
 setup: data browser $(VENV)/.installed
 
@@ -111,6 +111,11 @@ bench-survey: setup
 # BEFORE=rev also measures the code at git revision rev in the same run (before/after columns).
 bench-roofline: setup
 	$(PY) -m benchmarks.bench_roofline --write_docs $(if $(BEFORE),--before $(BEFORE))
+
+# The report's time outside training: every run of `make report` once with its training cut to a
+# few steps, seconds per stage (~20 min).
+bench-report-time: setup
+	$(PY) -m benchmarks.bench_report_time --write_docs
 
 # Fault injection: kill -9, Ctrl-C, damaged checkpoints and caches, races, a full disk, 100+ bad
 # inputs, odd images, other commands' folders, waits that could hang (~40 min).

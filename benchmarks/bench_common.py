@@ -33,6 +33,10 @@ SECTIONS = [
     ("bench_can.md", "CAN (`benchmarks/bench_can.py`, `make bench-can`)"),
     ("bench_diffusion.md", "Diffusion recipes (`benchmarks/bench_diffusion.py`, `make bench-diffusion`)"),
     ("bench_roofline.md", "Roofline (`benchmarks/bench_roofline.py`, `make bench-roofline`)"),
+    (
+        "bench_report_time.md",
+        "The report's time outside training (`benchmarks/bench_report_time.py`, `make bench-report-time`)",
+    ),
     ("bench_survey.md", "Survey server under load (`benchmarks/bench_survey.py`, `make bench-survey`)"),
     ("bench_faults.md", "When things go wrong (`benchmarks/bench_faults.py`, `make bench-faults`)"),
 ]

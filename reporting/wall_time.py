@@ -70,14 +70,14 @@ def breakdown(runs_root):
 def markdown(rows):
     names = [n for n in (*STAGES, "other") if any(n in r for r in rows)]
     lines = [
-        "| run | seeds | wall min | " + " | ".join(names) + " |",
+        "| run | seeds | wall min |" + "".join(f" {n} |" for n in names),
         "|---|---:|---:|" + "---:|" * len(names),
     ]
     for r in rows:
-        cells = [f"{r[n] / 60:.1f}" if n in r else "—" for n in names]
+        cells = "".join(f" {r[n] / 60:.1f} |" if n in r else " — |" for n in names)
         run = f"**{r['run']}**" if r["run"] == "all" else f"`{r['run']}`"
         partly = f" ({r['measured']} measured)" if names and 0 < r["measured"] < r["seeds"] else ""
-        lines.append(f"| {run} | {r['seeds']}{partly} | {r['wall'] / 60:.1f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {run} | {r['seeds']}{partly} | {r['wall'] / 60:.1f} |{cells}")
     return "\n".join(lines)
 
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import bench_common, bench_roofline
+from benchmarks import bench_common, bench_report_time, bench_roofline
 
 ALLOCATE = "import numpy as np; a = np.ones({mb} * 2**20 // 8); print(a.sum())"
 
@@ -88,3 +88,15 @@ def test_every_roofline_configuration_builds_from_this_tree():
         assert isinstance(xla, bool) and model is not None, name
         assert inner == (10 if name.startswith("FIGR") else 0), name
     assert bench_roofline.default_xla(ROOT, "2D-codes", "ToySpec") is True
+
+
+def test_the_report_time_benchmark_cuts_every_report_runs_training_and_nothing_else():
+    from reporting import runs as report_runs
+
+    for spec in report_runs.run_specs(False):
+        flag, value = bench_report_time.SHORT[spec.folder]  # every experiment of the report has one
+        args = bench_report_time.short_args(spec)
+        assert args[args.index(flag) + 1] == value and args.count(flag) == 1, spec.run_id
+        others = [a for i, a in enumerate(args) if a != flag and (i == 0 or args[i - 1] != flag)]
+        original = [a for i, a in enumerate(spec.args) if a != flag and (i == 0 or spec.args[i - 1] != flag)]
+        assert others == original, spec.run_id  # the evaluation's settings are the report's
