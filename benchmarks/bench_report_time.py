@@ -110,8 +110,8 @@ def markdown(results):
         "steps and everything else as the report runs it; seconds per stage from the run's own "
         f"metrics.json. Measured {meta.get('made', '?')} at commit {meta.get('commit', '?')}, load "
         f"{min(r['load_average'] for r in rows):.1f}-{max(r['load_average'] for r in rows):.1f} at the "
-        "runs' starts, one run at a time. The first run on each data set trains its judge (its "
-        "`judge` column); the report trains each once too.",
+        "runs' starts, one run at a time, each judge already cached (`judge`: loading and checking it; "
+        "training one happens once per data set and machine, and is not in these rows).",
         "",
         "| run | seeds | startup s | data s | judge s | evaluate s | figures s | outputs s | compile s "
         "| not training, all seeds (min) | last report's wall (min, all seeds) |",
@@ -128,7 +128,15 @@ def markdown(results):
         last = f"{before[r['run']]:.1f}" if r["run"] in before else "—"
         lines.append(f"| `{r['run']}` | {r['seeds']} | {cells} | {minutes:.1f} | {last} |")
     lines.append(f"| **all** | | | | | | | | | **{total_fixed:.1f}** | **{total_before:.1f}** |")
+    startup = sum(r["stages"].get("startup", 0.0) * r["seeds"] for r in rows) / 60
+    compiling = sum(r["stages"].get("compile", 0.0) * r["seeds"] for r in rows) / 60
     lines += [
+        "",
+        f"Of the {total_fixed:.0f} minutes outside training, starting the processes (Python, TensorFlow's "
+        f"import, the flags) takes {startup:.0f} and compiling the training steps {compiling:.0f}; the "
+        f"rest is evaluation, figures and writing the outputs. The last report's runs took "
+        f"{total_before:.0f} minutes (another day's machine, so a proportion, not a difference): about "
+        f"{total_fixed / total_before:.0%} of a report is outside training, the rest trains.",
         "",
         "`compile`: the training step's tracing and compilation (common/harness.py: the first chunk less "
         "its steps at the steady speed), paid once per run whatever its length. The last report's wall "
