@@ -81,6 +81,29 @@ LONGEST_FIRST = (
 )
 
 
+# The judges, scanned folders and downloads the runs cache go to a folder of this test session,
+# never the user's ~/.cache/creative-gans: the controlling process makes it before the workers
+# start (they inherit it) and removes it at the end. Tests that need a cache of their own still set
+# CREATIVE_GANS_CACHE themselves.
+CACHE_ENV = "CREATIVE_GANS_CACHE"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller (or the only process)
+        import tempfile
+
+        config._session_cache = tempfile.mkdtemp(prefix="creative-gans-test-cache-")
+        os.environ[CACHE_ENV] = config._session_cache
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_session_cache", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file keeps its order
