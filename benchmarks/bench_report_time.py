@@ -10,12 +10,12 @@ last full report (report/findings.json) for scale.
 """
 
 import argparse
-import glob
 import json
 import os
 import time
 
 from benchmarks import bench_common
+from reporting import engine, wall_time
 from reporting import runs as report_runs
 
 # The flag that sets each experiment's training length, and the value that trains a few steps.
@@ -26,7 +26,7 @@ SHORT = {
     "figr": ("--meta_iterations", "10"),
     "can": ("--iterations", "10"),
 }
-FIXED = ("startup", "data", "judge", "evaluate", "figures", "outputs")  # not training
+FIXED = tuple(s for s in wall_time.STAGES if s not in ("compile", "train"))  # not training
 WORK = os.path.join(bench_common.SCRATCH, "report_time")
 
 
@@ -38,22 +38,6 @@ def short_args(spec):
     else:
         args += [flag, value]
     return args
-
-
-def stage_seconds(out_dir, metrics_file):
-    """{stage: seconds} summed over the run's models (a 2-d --compare run trains three)."""
-    paths = (
-        [os.path.join(out_dir, metrics_file)]
-        if os.path.dirname(metrics_file) == ""
-        else glob.glob(os.path.join(out_dir, "*", "metrics.json"))
-    )
-    out = {}
-    for path in paths:
-        with open(path) as f:
-            for key, value in json.load(f).items():
-                if key.startswith("stage_seconds."):
-                    out[key[len("stage_seconds.") :]] = out.get(key[len("stage_seconds.") :], 0.0) + value
-    return out
 
 
 def last_report_minutes():
@@ -83,7 +67,7 @@ def measure(wanted):
             out_dir,
             metrics_file=spec.metrics_file,
         )
-        stages = stage_seconds(out_dir, spec.metrics_file)
+        stages = engine.stage_seconds(engine.model_metrics(out_dir, spec.metrics_file))
         rows.append(
             {
                 "run": spec.run_id,
@@ -150,8 +134,6 @@ def main():
     parser.add_argument("--runs", default="", help="comma-separated run ids of the report (default: all)")
     parser.add_argument("--out", default=None, help="results JSON")
     args = bench_common.parse_args(parser, "bench_report_time")
-    from reporting import engine
-
     wanted = [r for r in args.runs.split(",") if r]
     from common import files
 

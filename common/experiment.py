@@ -42,23 +42,14 @@ class Experiment:
 
     def __init__(self, spec):
         self.spec = spec
+        # The run's stage clock (common.timing; run_experiment hands over its own, holding the
+        # start-up and data seconds): an experiment times what it does beyond the protocol's
+        # steps with it, e.g. `with self.stages("judge"): ...`.
+        self.stages = timing.Stages()
 
     @property
     def log(self):
         return self.spec.log
-
-    @property
-    def stages(self):
-        """The run's stage clock (common.timing.Stages; run_experiment hands it the start-up and
-        data seconds): an experiment times what it does beyond the protocol's steps with it, e.g.
-        `with self.stages("judge"): ...`."""
-        if getattr(self, "_stages", None) is None:
-            self._stages = timing.Stages()
-        return self._stages
-
-    @stages.setter
-    def stages(self, value):
-        self._stages = value
 
     # ------------------------------------------------------------------------ the protocol
     def describe(self):
@@ -86,7 +77,7 @@ class Experiment:
         stages = self.stages
         with stages("train"):
             model, result = self.train()
-        compiling = result.compile_seconds() if hasattr(result, "compile_seconds") else None
+        compiling = result.compile_seconds()
         if compiling is not None:
             stages.move("train", "compile", compiling)
         with stages("evaluate"):
@@ -142,7 +133,7 @@ def run_experiment(spec, experiment, quiet_grappler=False, startup_seconds=None)
     stages = timing.Stages()
     # start-up: the interpreter's start and the flags up to this call, then TensorFlow's import
     # and the experiment's modules
-    stages.add("startup", timing.process_seconds() or 0.0 if startup_seconds is None else startup_seconds)
+    stages.add("startup", (timing.process_seconds() or 0.0) if startup_seconds is None else startup_seconds)
     rundir.check_path(spec.resolved_out_dir)  # a file or an unwritable folder: refused before TensorFlow
     with stages("startup"):
         spec = prepare(spec, quiet_grappler)

@@ -186,7 +186,7 @@ def execute(job):
             )
         record["stages"][name] = {
             "train_seconds": train_seconds(job, metrics),
-            "stage_seconds": stage_seconds(job, metrics),
+            "stage_seconds": stage_seconds(model_metrics(job.out_dir, job.metrics_file, metrics)),
         }
     record.update(
         status=status,
@@ -297,21 +297,22 @@ def _drive(ex, todo, parallel, log, title):
         raise
 
 
-def _models(job, metrics):
-    """The metrics of every model the job trained: its own, or for a job whose metrics file is
-    one model's among several in sub-folders (a 2-d --compare run trains three), each of theirs."""
-    if os.path.dirname(job.metrics_file) == "":
-        return [metrics]
-    return [files.read_json(path, {}) for path in glob.glob(os.path.join(job.out_dir, "*", "metrics.json"))]
+def model_metrics(out_dir, metrics_file, metrics=None):
+    """The metrics of every model a run trained: its own (`metrics`, or read from metrics_file),
+    or for a run whose metrics file is one model's among several in sub-folders (a 2-d --compare
+    run trains three), each of theirs."""
+    if os.path.dirname(metrics_file) == "":
+        return [metrics if metrics is not None else files.read_json(os.path.join(out_dir, metrics_file), {})]
+    return [files.read_json(path, {}) for path in glob.glob(os.path.join(out_dir, "*", "metrics.json"))]
 
 
-def stage_seconds(job, metrics):
-    """{stage: seconds} of the job's run(s) (common.timing's `stage_seconds.<stage>`), summed over
-    the models it trained; {} for runs made before stages were recorded."""
+def stage_seconds(models):
+    """{stage: seconds} of a run's models (common.timing's `stage_seconds.<stage>`, summed over
+    the models; model_metrics gives them); {} for runs made before stages were recorded."""
     from common.timing import PREFIX
 
     out = {}
-    for model in _models(job, metrics):
+    for model in models:
         for key, value in model.items():
             if key.startswith(PREFIX) and isinstance(value, (int, float)):
                 name = key[len(PREFIX) :]
@@ -324,4 +325,5 @@ def train_seconds(job, metrics):
     model's among several in sub-folders (a 2-d --compare run trains three), the sum over them."""
     if os.path.dirname(job.metrics_file) == "":
         return metrics.get("train_seconds")
-    return round(sum(m.get("train_seconds") or 0.0 for m in _models(job, metrics)), 3)
+    models = model_metrics(job.out_dir, job.metrics_file, metrics)
+    return round(sum(m.get("train_seconds") or 0.0 for m in models), 3)
