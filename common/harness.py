@@ -195,7 +195,8 @@ class Trainer:
         An explicit tf.while_loop (no autograph: converting the step's source costs seconds of
         start-up). Its condition, not a cond branch, holds strategy.run: strategy.run inside a
         tf.cond branch fails under MirroredStrategy."""
-        losses = self._one_step()
+        traced = self._one_step.get_concrete_function().structured_outputs
+        losses = {name: tf.zeros(value.shape, value.dtype) for name, value in traced.items()}
 
         def keep_going(done, losses):
             return tf.logical_and(done < num_steps, self._all_finite(losses))
@@ -203,7 +204,7 @@ class Trainer:
         def body(done, losses):
             return done + 1, self._one_step()
 
-        _, losses = tf.while_loop(keep_going, body, (tf.constant(1, tf.int64), losses))
+        _, losses = tf.while_loop(keep_going, body, (tf.constant(0, tf.int64), losses))
         return losses
 
     def _checkpoints_on_disk(self):

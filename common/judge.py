@@ -7,6 +7,7 @@ never reused for other data. Generated images are graded by its class probabilit
 penultimate-layer features (for the Fréchet judge distance). Reads no flags.
 """
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -280,32 +281,77 @@ def _verified(net, data, saved, weights, info_path, log):
     return None
 
 
+def _load_cached(data, key, log):
+    """The cached judge under `key`, verified; None when there is none or it was damaged (then
+    set aside)."""
+    weights = os.path.join(cache_dir(), f"{key}.weights.h5")
+    info_path = os.path.join(cache_dir(), f"{key}.json")
+    if not (os.path.exists(info_path) or os.path.exists(weights)):
+        return None
+    net = JudgeNet(data.num_classes)
+    net(tf.zeros((1, *data.image_shape)))  # build the variables before loading
+    net.input_image_shape = data.image_shape
+    try:
+        saved = files.read_json(info_path)
+        problem = "its record is missing" if saved is None else None
+    except (ValueError, UnicodeDecodeError):
+        saved, problem = None, "its record is not JSON"
+    if problem is None and not os.path.isfile(weights):
+        problem = "its weights are missing"
+    problem = problem or _verified(net, data, saved, weights, info_path, log)
+    if problem is None:
+        info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True, saved.get("weights_sha256") or "")
+        log(f"judge: cached classifier {key} (test accuracy {info.test_accuracy:.4f})")
+        return Judge(net, data.num_classes, info)
+    _set_aside([weights, info_path], problem, log)
+    return None
+
+
+@contextlib.contextmanager
+def _training_lock(key, log):
+    """One process at a time trains the judge under `key` (an flock on locks/<key>.lock): the
+    report's and the league's parallel jobs, or two test processes, that miss the same judge train
+    it once, the others wait and then load it. Without a lockable cache (read-only, or a file
+    system without locks) each trains its own, as before."""
+    import fcntl
+
+    try:
+        os.makedirs(os.path.join(cache_dir(), "locks"), exist_ok=True)
+        handle = open(os.path.join(cache_dir(), "locks", f"{key}.lock"), "a")  # noqa: SIM115
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log(f"judge: another process is training {key}; waiting for it")
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except OSError:  # no locks on this file system
+            pass
+        yield  # closing the file releases the lock
+
+
 def load_judge(data, epochs=8, log=print, seed=0):
     """The cached judge for `data` (of ensemble member `seed`), training (and caching) it first
     if there is none. A cached entry is verified, not trusted: a damaged one (garbled record,
     other weights than recorded, weights that no longer reproduce their accuracy) is set aside
-    and the judge trained anew."""
+    and the judge trained anew. Processes missing the same judge at once train it once."""
     key = cache_key(data, seed)
+    judge = _load_cached(data, key, log)
+    if judge is not None:
+        return judge
+    with _training_lock(key, log):
+        judge = _load_cached(data, key, log)  # trained by another process while this one waited
+        if judge is not None:
+            return judge
+        return _train_and_cache(data, key, epochs, seed, log)
+
+
+def _train_and_cache(data, key, epochs, seed, log):
     weights = os.path.join(cache_dir(), f"{key}.weights.h5")
     info_path = os.path.join(cache_dir(), f"{key}.json")
-    net = JudgeNet(data.num_classes)
-    net(tf.zeros((1, *data.image_shape)))  # build the variables before loading
-    net.input_image_shape = data.image_shape
-    if os.path.exists(info_path) or os.path.exists(weights):
-        try:
-            saved = files.read_json(info_path)
-            problem = "its record is missing" if saved is None else None
-        except (ValueError, UnicodeDecodeError):
-            saved, problem = None, "its record is not JSON"
-        if problem is None and not os.path.isfile(weights):
-            problem = "its weights are missing"
-        problem = problem or _verified(net, data, saved, weights, info_path, log)
-        if problem is None:
-            info = JudgeInfo(key, float(saved["test_accuracy"]), 0.0, True, saved.get("weights_sha256") or "")
-            log(f"judge: cached classifier {key} (test accuracy {info.test_accuracy:.4f})")
-            return Judge(net, data.num_classes, info)
-        _set_aside([weights, info_path], problem, log)
-        net = None
     net, accuracy, seconds = train_judge(data, epochs=epochs, seed=seed, log=log)
     net.input_image_shape = data.image_shape
     os.makedirs(cache_dir(), exist_ok=True)

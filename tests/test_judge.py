@@ -137,3 +137,32 @@ def test_an_ensemble_that_remembers_grades_each_image_set_once_even_across_proce
     np.testing.assert_array_equal(third.probabilities(images), probs)
     with np.load(os.path.join(judge.memo.folder, kept)) as f:
         np.testing.assert_array_equal(f["probs"], probs)
+
+
+def test_processes_missing_the_same_judge_train_it_once(tiny):
+    """While one process trains a judge (it holds its lock), another that needs it waits, then
+    loads it from the cache instead of training its own (the report's and league's parallel jobs)."""
+    import threading
+
+    key = judge_lib.cache_key(tiny)
+    logs = []
+    waiting = threading.Event()
+
+    def needs_it():
+        def log(line):
+            logs.append(line)
+            if "waiting for it" in line:
+                waiting.set()
+
+        results.append(judge_lib.load_judge(tiny, epochs=2, log=log))
+
+    results = []
+    with judge_lib._training_lock(key, log=lambda _: None):
+        other = threading.Thread(target=needs_it)
+        other.start()
+        assert waiting.wait(60), logs  # flock: a second open file of the same process waits too
+        trained = judge_lib._train_and_cache(tiny, key, 2, 0, lambda _: None)
+    other.join(60)
+    assert not other.is_alive() and results[0].info.cached
+    assert not any("training a classifier" in line for line in logs), logs
+    assert results[0].info.weights_sha256 == trained.info.weights_sha256
