@@ -156,10 +156,12 @@ def environment(cache):
     return env
 
 
-def start(spec, out_dir, env, extra=(), preexec=None):
+def start(spec, out_dir, env, extra=(), preexec=None, python=None):
     """The run as a user starts it from a terminal: SIGINT at its default action even when this
     benchmark runs in the background of a shell (which ignores SIGINT, an inheritance that Python
-    keeps), so a Ctrl-C case can interrupt it."""
+    keeps), so a Ctrl-C case can interrupt it. python: the command that starts Python (default
+    this interpreter; the tests pass one that forks the run from a process with TensorFlow loaded,
+    which passes on SIGINT and the pipes)."""
     folder, script, args = spec
 
     def as_from_a_terminal():
@@ -168,7 +170,7 @@ def start(spec, out_dir, env, extra=(), preexec=None):
             preexec()
 
     return subprocess.Popen(
-        [sys.executable, script, *args, *extra, "--out_dir", out_dir],
+        [*(python or [sys.executable]), script, *args, *extra, "--out_dir", out_dir],
         cwd=os.path.join(ROOT, folder),
         env=env,
         stdout=subprocess.PIPE,
@@ -243,7 +245,7 @@ def kills(specs, work, env, references, per_script, rng):
 INTERRUPTED = 130
 
 
-def interrupts(specs, work, env, references, per_script, rng, moment=None):
+def interrupts(specs, work, env, references, per_script, rng, moment=None, python=None):
     """Ctrl-C at a random moment (one line, exit status 130, then the rerun finishes with the
     undisturbed numbers) and a reader that closes the pipe after the first line (`| head -1`: the
     run must still finish, exit 0, with the same numbers). `moment(proc, out_dir)`, when given,
@@ -253,7 +255,7 @@ def interrupts(specs, work, env, references, per_script, rng, moment=None):
         for trial in range(per_script):
             out = os.path.join(work, "interrupt", f"{name}-{trial}")
             shutil.rmtree(out, ignore_errors=True)
-            proc = start(spec, out, env)
+            proc = start(spec, out, env, python=python)
             if moment is None:
                 time.sleep(rng.uniform(2.0, references[name]["seconds"] * 0.9))
             else:
@@ -283,7 +285,7 @@ def interrupts(specs, work, env, references, per_script, rng, moment=None):
         shutil.rmtree(out, ignore_errors=True)
         folder, script, args = spec
         proc = subprocess.Popen(
-            [sys.executable, script, *args, "--out_dir", out],
+            [*(python or [sys.executable]), script, *args, "--out_dir", out],
             cwd=os.path.join(ROOT, folder),
             env=env,
             stdout=subprocess.PIPE,
@@ -317,9 +319,11 @@ DAMAGES = [
 ]
 
 
-def damaged(specs, work, env, names, kinds=None):
-    """A run trained to a midpoint, damaged, then asked for the full length."""
+def damaged(specs, work, env, names, kinds=None, straight=None):
+    """A run trained to a midpoint, damaged, then asked for the full length. straight: {name: the
+    metrics of the whole command run in one go}, when the caller has them already."""
     rows = []
+    straight = straight or {}
     for name in names:
         spec = specs[name]
         midpoint = halfway(spec)
@@ -327,8 +331,9 @@ def damaged(specs, work, env, names, kinds=None):
         # its midpoint: a learning-rate schedule over the whole length differs from an extended
         # one, by design), and the whole length in one go (what a run falling back to step 0
         # must give).
-        expected = []
-        for tag, commands in (("extended", (midpoint, spec)), ("straight", (spec,))):
+        expected = [straight[name]] if name in straight else []
+        references = [("extended", (midpoint, spec))] + ([] if name in straight else [("straight", (spec,))])
+        for tag, commands in references:
             reference = os.path.join(work, "damage", f"{name}-reference-{tag}")
             shutil.rmtree(reference, ignore_errors=True)
             for command in commands:
@@ -372,14 +377,14 @@ def halfway(spec):
     return folder, script, args
 
 
-def race(specs, work, env, trials):
+def race(specs, work, env, trials, python=None):
     """Two processes on one directory at the same instant: one runs, the other says who holds it."""
     rows = []
     spec = specs["STYLEGAN"]
     for trial in range(trials):
         out = os.path.join(work, "race", str(trial))
         shutil.rmtree(out, ignore_errors=True)
-        procs = [start(spec, out, env) for _ in range(2)]
+        procs = [start(spec, out, env, python=python) for _ in range(2)]
         outputs = [p.communicate() for p in procs]
         results = [(p.returncode, o, e) for p, (o, e) in zip(procs, outputs)]
         winners = [r for r in results if r[0] == 0]
@@ -605,8 +610,9 @@ def bad_inputs(data_dir, art_dir, work):
     return cases, a_file
 
 
-def bad(specs, work, env, cases, a_file, limit):
-    """Each bad input beside a finished run's directory: one line, exit != 0, that run untouched."""
+def bad(specs, work, env, cases, a_file, limit, finished_runs=None):
+    """Each bad input beside a finished run's directory: one line, exit != 0, that run untouched.
+    finished_runs: {script: a finished run of its spec}, copied instead of run again."""
     rows = []
     finished = {}
     for script, flags in cases[:limit]:
@@ -614,7 +620,10 @@ def bad(specs, work, env, cases, a_file, limit):
         if script not in finished:  # a finished run whose outputs the bad commands must not touch
             out = os.path.join(work, "bad", script)
             shutil.rmtree(out, ignore_errors=True)
-            run(spec, out, env)
+            if script in (finished_runs or {}):
+                shutil.copytree(finished_runs[script], out)
+            else:
+                run(spec, out, env)
             finished[script] = (out, open(os.path.join(out, "metrics.json")).read())
         out, before = finished[script]
         target = out

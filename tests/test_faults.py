@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import bench_faults
 from tests.conftest import ROOT
-from tests.script_runs import run_script
+from tests.script_runs import run_script, served_python_env
 
 _fresh_run = bench_faults.run
 
@@ -17,7 +17,9 @@ _fresh_run = bench_faults.run
 @pytest.fixture(scope="module", autouse=True)
 def served_runs():
     """Runs that end on their own go through the tests' TensorFlow server (tests/zygote.py), as the
-    script tests' do; kills, Ctrl-C, races and resource limits start their own processes."""
+    script tests' do; kills start their own processes (a SIGKILL must reach the run itself); Ctrl-C,
+    a closed pipe and races go through tests/served_python (a forked run that gets the signal and
+    the pipes as a started one does, without an import of TensorFlow each)."""
 
     def served(spec, out_dir, env, extra=(), preexec=None, timeout=600):
         if preexec is not None:
@@ -38,6 +40,7 @@ def ctx(tmp_path_factory):
     work = str(tmp_path_factory.mktemp("faults"))
     data_dir, art_dir = bench_faults.prepare(work)
     env = bench_faults.environment(os.path.join(work, "cache"))
+    python, served_env = served_python_env(env)
     specs = bench_faults.scripts(data_dir, art_dir)
     # Without XLA: what these cases test is the harness and the run directory, not compiling, and
     # a 300-iteration run's XLA compile costs more than its training (the benchmark runs the default).
@@ -47,8 +50,10 @@ def ctx(tmp_path_factory):
     assert code == 0, err
     references = {"STYLEGAN": {"metrics": bench_faults.metrics(out), "seconds": 8.0}}
     return {
+        "reference": out,
         "work": work,
         "env": env,
+        "served": (python, served_env),
         "specs": specs,
         "references": references,
         "data_dir": data_dir,
@@ -60,7 +65,8 @@ def test_damaged_checkpoints_resume_identically_or_fail_cleanly(ctx):
     # A damaged checkpoint list and history.json are tested in-process by test_harness.py, a
     # garbled run_config.json by test_rundir.py; the benchmark runs every kind on every script.
     kinds = ["newest checkpoint data truncated"]
-    rows = bench_faults.damaged(ctx["specs"], ctx["work"], ctx["env"], ["STYLEGAN"], kinds)
+    straight = {"STYLEGAN": ctx["references"]["STYLEGAN"]["metrics"]}  # the command in one go: ran once
+    rows = bench_faults.damaged(ctx["specs"], ctx["work"], ctx["env"], ["STYLEGAN"], kinds, straight)
     assert len(rows) == len(kinds)
     outcomes = {r["case"]: r["outcome"] for r in rows}
     assert all(o in ("resumed identical", "clean error") for o in outcomes.values()), outcomes
@@ -80,8 +86,8 @@ def test_a_killed_run_resumes_identically(ctx):
 
 
 def after_the_first_checkpoint(proc, out_dir, timeout=300):
-    """Waits until the run has written its first checkpoint (at 500 of 1,000
-    iterations): a Ctrl-C sent then lands while it trains, however loaded the machine is."""
+    """Waits until the run has written its first checkpoint (step 0's, written before the first
+    step): a Ctrl-C sent then lands while it compiles or trains, however loaded the machine is."""
     deadline = time.monotonic() + timeout
     while not os.path.exists(os.path.join(out_dir, "checkpoints", "checkpoint")):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -91,20 +97,18 @@ def after_the_first_checkpoint(proc, out_dir, timeout=300):
 
 def test_ctrl_c_is_one_line_and_resumes_and_a_closed_pipe_does_not_stop_the_run(ctx):
     # A random moment (the benchmark's) can fall into start-up or after the end on a loaded machine;
-    # here the signal follows the first checkpoint (500 of 1,000 iterations): it interrupts training.
-    spec = ("2D-codes", "STYLEGAN.py", ["--niters", "1000", "--nhidden", "16", "--nojit"])
-    reference = os.path.join(ctx["work"], "reference-1000")
-    code, _, err = bench_faults.run(spec, reference, ctx["env"])  # served: the same numbers as fresh
-    assert code == 0, err
-    references = {"STYLEGAN": {"metrics": bench_faults.metrics(reference), "seconds": None}}
+    # here the signal follows the first checkpoint (step 0's): it interrupts compiling or training.
+    # The reference is the module's (served: the same numbers as a fresh process).
+    python, env = ctx["served"]
     rows = bench_faults.interrupts(
-        {"STYLEGAN": spec},
+        {"STYLEGAN": ctx["specs"]["STYLEGAN"]},
         ctx["work"],
-        ctx["env"],
-        references,
+        env,
+        ctx["references"],
         1,
         random.Random(0),
         after_the_first_checkpoint,
+        python,
     )
     assert [(r["case"].split()[0], r["outcome"], r.get("interrupted")) for r in rows] == [
         ("Ctrl-C", "resumed identical", True),
@@ -113,7 +117,8 @@ def test_ctrl_c_is_one_line_and_resumes_and_a_closed_pipe_does_not_stop_the_run(
 
 
 def test_two_processes_on_one_directory(ctx):
-    rows = bench_faults.race(ctx["specs"], ctx["work"], ctx["env"], 2)
+    python, env = ctx["served"]
+    rows = bench_faults.race(ctx["specs"], ctx["work"], env, 2, python)
     assert all(r["outcome"] in ("clean error", "resumed identical") for r in rows), rows
     assert any(r["outcome"] == "clean error" for r in rows)  # at least once they really overlapped
 
@@ -135,5 +140,6 @@ def test_bad_inputs_are_one_line_and_touch_nothing(ctx):
     ]
     quick = [c for c in cases if c[0] == "STYLEGAN" and c[1] in kinds]
     assert len(quick) == len(kinds)
-    rows = bench_faults.bad(ctx["specs"], ctx["work"], ctx["env"], quick, a_file, len(quick))
+    finished = {"STYLEGAN": ctx["reference"]}  # copied, not run again
+    rows = bench_faults.bad(ctx["specs"], ctx["work"], ctx["env"], quick, a_file, len(quick), finished)
     assert [r for r in rows if r["outcome"] != "clean error"] == []
