@@ -266,9 +266,9 @@ FAMILIES = {
                     "5",
                     "--mixed_precision",
                 ),
-                # quick: no XLA (compiling the U-Net takes longer than its 10 steps), a narrow U-Net
+                # quick: no XLA (compiling the U-Net takes longer than its 10 steps), a narrow two-level U-Net
                 # and small batches (30 steps of 128 were ~1 s each at one thread: most of the run)
-                ("--steps", "10", "--sample_steps", "3", "--nojit", "--channels", "8,16,16")
+                ("--steps", "10", "--sample_steps", "3", "--nojit", "--channels", "8,16")
                 + ("--batch_size", "16"),
                 1200,
                 "4,500 steps of 64, U-Net 16-32-64, Min-SNR-5, bfloat16 (+450 to fine-tune on the shots)",

@@ -124,7 +124,7 @@ def _toy(run_id, args, seeds, seconds, script="STYLEGAN.py", metrics_file="metri
 def run_specs(quick):
     """Every run of the report. quick: toy settings (a few iterations, one seed) that exercise
     the same code paths in a few minutes; the numbers then mean nothing."""
-    toy_iters = ["--niters", "101"] if quick else []
+    toy_iters = ["--niters", "101", "--nojit"] if quick else []  # quick: XLA compiles longer than it trains
     toy, image, few = (QUICK_SEEDS,) * 3 if quick else (TOY_SEEDS, IMAGE_SEEDS, FEW_SEEDS)
     compare = "normal_gan/metrics.json"
     specs = [
