@@ -53,7 +53,7 @@ format: setup
 
 # Three test processes on 2 cores (a worker waiting on its subprocesses leaves a core to another;
 # 8.3-9.0 min against 9.7 with two). A test file stays in one process, the longest files first
-# (tests/conftest.py's order, kept by --no-loadscope-reorder): 8.4-9.5 min on a 2-core machine with
+# (tests/conftest.py's order, kept by --no-loadscope-reorder): 8.4-10 min (a clean clone: 10.0) on a 2-core machine with
 # AVX-512/AMX, 16.5-19 on an AVX2-only one (CPU-bound: both cores busy until the last minute; four
 # processes are no faster). TEST_WORKERS=1: one.
 TEST_WORKERS ?= 3
