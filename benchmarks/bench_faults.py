@@ -283,15 +283,7 @@ def interrupts(specs, work, env, references, per_script, rng, moment=None, pytho
             )
         out = os.path.join(work, "pipe", name)
         shutil.rmtree(out, ignore_errors=True)
-        folder, script, args = spec
-        proc = subprocess.Popen(
-            [*(python or [sys.executable]), script, *args, "--out_dir", out],
-            cwd=os.path.join(ROOT, folder),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start(spec, out, env, python=python)
         proc.stdout.readline()
         proc.stdout.close()  # the reader goes away, as `head -1` does
         err = proc.stderr.read()

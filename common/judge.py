@@ -281,11 +281,15 @@ def _verified(net, data, saved, weights, info_path, log):
     return None
 
 
+def _entry_paths(key):
+    """The weights and the record of the cache entry `key`."""
+    return os.path.join(cache_dir(), f"{key}.weights.h5"), os.path.join(cache_dir(), f"{key}.json")
+
+
 def _load_cached(data, key, log):
     """The cached judge under `key`, verified; None when there is none or it was damaged (then
     set aside)."""
-    weights = os.path.join(cache_dir(), f"{key}.weights.h5")
-    info_path = os.path.join(cache_dir(), f"{key}.json")
+    weights, info_path = _entry_paths(key)
     if not (os.path.exists(info_path) or os.path.exists(weights)):
         return None
     net = JudgeNet(data.num_classes)
@@ -350,8 +354,7 @@ def load_judge(data, epochs=8, log=print, seed=0):
 
 
 def _train_and_cache(data, key, epochs, seed, log):
-    weights = os.path.join(cache_dir(), f"{key}.weights.h5")
-    info_path = os.path.join(cache_dir(), f"{key}.json")
+    weights, info_path = _entry_paths(key)
     net, accuracy, seconds = train_judge(data, epochs=epochs, seed=seed, log=log)
     net.input_image_shape = data.image_shape
     os.makedirs(cache_dir(), exist_ok=True)
