@@ -17,19 +17,14 @@ FIGR_DIR = os.path.join(ROOT, "figr")
 CAN_DIR = os.path.join(ROOT, "can")
 DIFFUSION_DIR = os.path.join(ROOT, "diffusion")
 
-import tensorflow as tf  # noqa: E402  (after the environment above is set)
-
-# Must happen before TensorFlow initialises its devices, i.e. before any test runs an op.
-_cpus = tf.config.list_physical_devices("CPU")
-tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-
-
 _MIRRORED = []
 
 
 def two_cpu_mirrored_strategy():
     """One MirroredStrategy over the two logical CPUs for every in-process test: two strategies in
     one process hand out the same collective-op keys and abort each other's all-reduces."""
+    import tensorflow as tf
+
     if not _MIRRORED:
         _MIRRORED.append(
             tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]])
@@ -37,26 +32,36 @@ def two_cpu_mirrored_strategy():
     return _MIRRORED[0]
 
 
-# Iterators without tf.data's autotuning in the test processes. An iterator of an earlier test left
-# in a reference cycle is destroyed whenever Python's garbage collector next runs, in whatever test
-# runs then, and its destructor waits for its autotuning thread (gdb: ~LogicalThreadWrapper in
-# RootDataset::Iterator's destructor; the thread sleeps up to 60 s between optimisations). After a
-# few hundred tests one in-process test stalled 20-130 s in nearly every full run with the CPU
-# idle (test_harness, test_vae_models, test_diffusion_models, test_downloads; 69 s in a run of the
-# eight files one worker ran, none with this). The pipelines give the same elements either way;
-# scripts the tests start run in processes of their own, with autotuning as users have it.
-def _without_autotune(dataset):
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
+def _set_up_tensorflow():
+    """In a process that runs tests (not xdist's controller, which only hands them out: TensorFlow's
+    import there cost ~6 s of CPU the workers wanted)."""
+    import tensorflow as tf
 
+    # Must happen before TensorFlow initialises its devices, i.e. before any test runs an op.
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
-_dataset_iter = tf.data.Dataset.__iter__
-_distribute_dataset = tf.distribute.Strategy.experimental_distribute_dataset
-tf.data.Dataset.__iter__ = lambda self: _dataset_iter(_without_autotune(self))
-tf.distribute.Strategy.experimental_distribute_dataset = lambda self, dataset, *args, **kwargs: (
-    _distribute_dataset(self, _without_autotune(dataset), *args, **kwargs)
-)
+    # Iterators without tf.data's autotuning in the test processes. An iterator of an earlier test
+    # left in a reference cycle is destroyed whenever Python's garbage collector next runs, in
+    # whatever test runs then, and its destructor waits for its autotuning thread (gdb:
+    # ~LogicalThreadWrapper in RootDataset::Iterator's destructor; the thread sleeps up to 60 s
+    # between optimisations). After a few hundred tests one in-process test stalled 20-130 s in
+    # nearly every full run with the CPU idle (test_harness, test_vae_models, test_diffusion_models,
+    # test_downloads; 69 s in a run of the eight files one worker ran, none with this). The
+    # pipelines give the same elements either way; scripts the tests start run in processes of
+    # their own, with autotuning as users have it.
+    def without_autotune(dataset):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return dataset.with_options(options)
+
+    dataset_iter = tf.data.Dataset.__iter__
+    distribute_dataset = tf.distribute.Strategy.experimental_distribute_dataset
+    tf.data.Dataset.__iter__ = lambda self: dataset_iter(without_autotune(self))
+    tf.distribute.Strategy.experimental_distribute_dataset = lambda self, dataset, *args, **kwargs: (
+        distribute_dataset(self, without_autotune(dataset), *args, **kwargs)
+    )
+
 
 # The suite is CPU-bound (its test processes share the cores), and its last minutes were one worker
 # finishing a long file alone. The files that take longest start first (longest processing time
@@ -92,7 +97,10 @@ CACHE_ENV = "CREATIVE_GANS_CACHE"
 
 
 def pytest_configure(config):
-    if not hasattr(config, "workerinput"):  # the controller (or the only process)
+    worker = hasattr(config, "workerinput")
+    if worker or not getattr(config.option, "numprocesses", None):  # this process runs tests
+        _set_up_tensorflow()
+    if not worker:  # the controller (or the only process)
         import tempfile
 
         config._session_cache = tempfile.mkdtemp(prefix="creative-gans-test-cache-")

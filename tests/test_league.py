@@ -13,13 +13,13 @@ import pytest
 from league.league import METRICS
 from reporting import browser
 from tests.conftest import ROOT
-from tests.script_runs import served_python_env
+from tests.script_runs import script_env, served_python_env
 
 FAMILIES = "diffusion,copy,real"
 
 
 def league(out, *extra):
-    python, env = served_python_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    python, env = served_python_env(script_env())
     return subprocess.run(
         [*python, "-m", "league", "--quick", "--families", FAMILIES, "--out", str(out), *extra],
         cwd=ROOT,

@@ -19,7 +19,7 @@ from reporting import browser, engine, stats
 from reporting import findings as rf
 from reporting import runs as report_runs
 from tests.conftest import ROOT
-from tests.script_runs import served_python_env
+from tests.script_runs import script_env, served_python_env
 
 # ------------------------------------------------------------------ the engine on tiny scripts
 SCRIPT = textwrap.dedent(
@@ -315,8 +315,9 @@ def test_a_subset_of_findings_runs_only_their_runs_and_unknown_ids_are_one_line(
 def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "quick"
     # The driver and its jobs forked from a process with TensorFlow imported (tests/served_python):
-    # the same runs, without eleven imports of TensorFlow
-    python, env = served_python_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    # the same runs, without eleven imports of TensorFlow. The environment is the server's (this
+    # tree on PYTHONPATH): with another PYTHONPATH the driver would get a fresh interpreter.
+    python, env = served_python_env(script_env())
     reference = os.path.join(ROOT, "..", "shared", "reference-figures")
     extra = ["--findings", ",".join(SUBSET)]
     extra += ["--reference_figures", reference] if os.path.isdir(reference) else []

@@ -20,14 +20,18 @@ SCRIPT = textwrap.dedent(
     import json, os, sys, time
     from common import tf_env
     what = sys.argv[1]
-    if what == "report":
+    def grandparent():
+        return int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")")[1].split()[1])
+    if what == "where":  # without TensorFlow: what a fresh interpreter costs is its import
+        json.dump({"parent": os.getppid(), "grandparent": grandparent()}, sys.stdout)
+    elif what == "report":
         tf = tf_env.import_tensorflow()
         json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "path0": sys.path[0],
                    "marker": os.environ.get("MARKER"), "name": __name__,
                    "cpus": len(tf.config.list_logical_devices("CPU")), "parent": os.getppid(),
                    "sum": float(tf.reduce_sum(tf.ones(3))), "pid": os.getpid(),
                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-                   "grandparent": int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")")[1].split()[1])},
+                   "grandparent": grandparent()},
                   sys.stdout)
     elif what == "exit":
         print("said before leaving", file=sys.stderr)
@@ -73,8 +77,8 @@ def test_a_served_run_is_the_script_as_python_runs_it(tmp_path, script):
     capped, _ = report(tmp_path, script, script_env(TF_NUM_INTEROP_THREADS="1"))
     assert capped["parent"] == server.proc.pid and capped["inter_op"] == 1 and again["inter_op"] == 0
     # A variable TensorFlow reads while it loads cannot be honoured by the server: a fresh process.
-    fresh, _ = report(tmp_path, script, script_env(TF_ENABLE_ONEDNN_OPTS="0"))
-    assert fresh["parent"] != server.proc.pid
+    proc = run_script(tmp_path, script.name, script_env(TF_ENABLE_ONEDNN_OPTS="0"), "where")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["parent"] != server.proc.pid
 
 
 def test_exit_codes_tracebacks_and_timeouts_come_back_as_from_a_subprocess(tmp_path, script):
@@ -115,7 +119,7 @@ def test_served_python_forks_what_an_engine_starts_and_ends_as_it_ends(tmp_path,
     proc = served(script.name, "raise")
     assert proc.returncode == 1 and "ValueError: a bug" in proc.stderr
     # What loads with TensorFlow differs: the client execs a fresh interpreter instead.
-    fresh = json.loads(served(script.name, "report", extra_env={"TF_ENABLE_ONEDNN_OPTS": "0"}).stdout)
+    fresh = json.loads(served(script.name, "where", extra_env={"TF_ENABLE_ONEDNN_OPTS": "0"}).stdout)
     assert fresh["parent"] == os.getpid() and fresh["grandparent"] != server
     # Thread caps (the engine's --parallel) are served and applied, as TensorFlow applies them.
     capped = json.loads(served(script.name, "report", extra_env={"TF_NUM_INTEROP_THREADS": "1"}).stdout)
