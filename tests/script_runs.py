@@ -7,13 +7,14 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 
 from reporting.engine import JOB_PYTHON_ENV, die_with_parent
-from tests import zygote, zygote_client
+from tests import zygote_client
 from tests.conftest import ROOT
 from tests.image_fixtures import write_tiny_idx
 
@@ -32,10 +33,11 @@ def script_env(cache_dir=None, **extra):
 
 
 def run_script(folder, script, env, *args, timeout=300):
-    """`python script args` in `folder`: a child of the test's TensorFlow server (tests/zygote.py)
+    """`python script args` in `folder`: forked from the tests' TensorFlow server (tests/zygote.py)
     when the environment allows, else a new interpreter; a CompletedProcess either way."""
     server = _server()
-    if server is None or not server.serves(env):
+    done = None if server is None else server.run(folder, script, env, list(args), timeout)
+    if done is None:
         return subprocess.run(
             [sys.executable, script, *args],
             cwd=folder,
@@ -44,74 +46,16 @@ def run_script(folder, script, env, *args, timeout=300):
             text=True,
             timeout=timeout,
         )
-    return server.run(folder, script, env, list(args), timeout)
+    return done
 
 
 FRESH_ENV = "CREATIVE_GANS_TEST_FRESH_PROCESSES"
 
 
-class _Server:
-    def __init__(self):
-        self.env = script_env()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.zygote"],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.lock = threading.Lock()
-
-    def serves(self, env):  # what loads with Python and TensorFlow is the server's (tests/zygote.py)
-        return self.proc.poll() is None and zygote.loaded(env) == zygote.loaded(self.env)
-
-    def run(self, folder, script, env, args, timeout):
-        with self.lock, tempfile.TemporaryDirectory() as tmp:
-            out, err = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
-            request = dict(script=script, args=args, cwd=str(folder), env=dict(env), stdout=out, stderr=err)
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-            pid = json.loads(self.proc.stdout.readline())["pid"]
-            expired = threading.Event()
-
-            def kill():
-                expired.set()
-                os.kill(pid, signal.SIGKILL)
-
-            timer = threading.Timer(timeout, kill)
-            timer.start()
-            try:
-                code = json.loads(self.proc.stdout.readline())["code"]
-            finally:
-                timer.cancel()
-            with open(out, errors="replace") as f, open(err, errors="replace") as g:
-                stdout, stderr = f.read(), g.read()
-        command = [sys.executable, script, *args]
-        if expired.is_set():
-            raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
-        return subprocess.CompletedProcess(command, code, stdout, stderr)
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-
-
-_servers = []
-
-
-def _server():
-    if os.environ.get(FRESH_ENV) == "1":
-        return None
-    if not _servers:
-        _servers.append(_Server())
-        atexit.register(_servers[0].close)
-    return _servers[0]
-
-
 class _SocketServer:
-    """tests/zygote.py's socket server, for runs the tests do not start themselves (a job engine's
-    entry scripts, a driver): they go through tests/served_python."""
+    """tests/zygote.py's server, one per test process: the runs the tests start themselves
+    (run_script) and those they do not, a job engine's entry scripts and a driver (through
+    tests/served_python)."""
 
     def __init__(self):
         self.folder = tempfile.mkdtemp(prefix="zyg")
@@ -128,6 +72,47 @@ class _SocketServer:
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the tests' socket server did not start")
 
+    def run(self, folder, script, env, args, timeout):
+        """The run as a CompletedProcess, or None when it needs a fresh interpreter (the server
+        said so, or it is gone)."""
+        with tempfile.TemporaryDirectory() as tmp, open(os.devnull) as null:
+            out, err = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
+            request = dict(script=script, args=args, cwd=str(folder), env=dict(env), sigint_ignored=False)
+            with (
+                open(out, "w") as stdout,
+                open(err, "w") as stderr,
+                socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
+            ):
+                try:
+                    conn.connect(self.path)
+                    message = (json.dumps(request) + "\n").encode()
+                    socket.send_fds(conn, [message], [null.fileno(), stdout.fileno(), stderr.fileno()])
+                except OSError:
+                    return None
+                answers = conn.makefile("r")
+                first = json.loads(answers.readline() or '{"fresh": true}')
+                if first.get("fresh"):
+                    return None
+                expired = threading.Event()
+
+                def kill():
+                    expired.set()
+                    os.kill(first["pid"], signal.SIGKILL)
+
+                timer = threading.Timer(timeout, kill)
+                timer.start()
+                try:
+                    line = answers.readline()
+                finally:
+                    timer.cancel()
+            code = json.loads(line)["code"] if line else 1
+            with open(out, errors="replace") as f, open(err, errors="replace") as g:
+                stdout, stderr = f.read(), g.read()
+        command = [sys.executable, script, *args]
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
+        return subprocess.CompletedProcess(command, code, stdout, stderr)
+
     def close(self):
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -138,20 +123,29 @@ SERVED_PYTHON = os.path.join(ROOT, "tests", "served_python")
 _socket_servers = []
 
 
+def _server():
+    """This test process's server (started at its first use), or None when the tests start fresh
+    processes (CREATIVE_GANS_TEST_FRESH_PROCESSES=1)."""
+    if os.environ.get(FRESH_ENV) == "1":
+        return None
+    if not _socket_servers:
+        _socket_servers.append(_SocketServer())
+        atexit.register(_socket_servers[0].close)
+    return _socket_servers[0]
+
+
 def served_python_env(env):
     """(the command that starts Python, `env` with what a job engine needs to use it): the
     launcher of tests/served_python and the socket server's address, or this interpreter and `env`
     unchanged when the tests start fresh processes (CREATIVE_GANS_TEST_FRESH_PROCESSES=1)."""
-    if os.environ.get(FRESH_ENV) == "1":
+    server = _server()
+    if server is None:
         return [sys.executable], env
-    if not _socket_servers:
-        _socket_servers.append(_SocketServer())
-        atexit.register(_socket_servers[0].close)
     return [SERVED_PYTHON], dict(
         env,
         **{
             JOB_PYTHON_ENV: SERVED_PYTHON,
-            zygote_client.SOCKET_ENV: _socket_servers[0].path,
+            zygote_client.SOCKET_ENV: server.path,
             zygote_client.PYTHON_ENV: sys.executable,
         },
     )

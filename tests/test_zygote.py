@@ -63,22 +63,22 @@ def test_a_served_run_is_the_script_as_python_runs_it(tmp_path, script):
     if server is None:
         pytest.skip("CREATIVE_GANS_TEST_FRESH_PROCESSES=1: every run is a fresh interpreter")
     seen, proc = report(tmp_path, script, script_env(MARKER="m1"), "--x", "1")
-    assert seen["parent"] == server.proc.pid  # served, not a fresh interpreter
+    assert seen["grandparent"] == server.proc.pid  # served (through its waiter), not a fresh interpreter
     assert seen["argv"] == ["report", "--x", "1"] and seen["name"] == "__main__"
     assert seen["cwd"] == str(tmp_path) and seen["path0"] == str(tmp_path)
     assert seen["marker"] == "m1" and seen["sum"] == 3.0 and seen["cpus"] == 1
     assert proc.stderr.strip() == ""  # TensorFlow's start-up notices stay out, as in a fresh process
     # The CPU split is the child's own: the server never ran TensorFlow.
     split, _ = report(tmp_path, script, script_env(CREATIVE_GANS_CPU_DEVICES="3"))
-    assert split["cpus"] == 3 and split["parent"] == server.proc.pid
+    assert split["cpus"] == 3 and split["grandparent"] == server.proc.pid
     again, _ = report(tmp_path, script, script_env())
     assert again["cpus"] == 1 and again["marker"] is None
     # Thread counts are read when TensorFlow's context starts, after the fork: served, and applied.
     capped, _ = report(tmp_path, script, script_env(TF_NUM_INTEROP_THREADS="1"))
-    assert capped["parent"] == server.proc.pid and capped["inter_op"] == 1 and again["inter_op"] == 0
+    assert capped["grandparent"] == server.proc.pid and capped["inter_op"] == 1 and again["inter_op"] == 0
     # A variable TensorFlow reads while it loads cannot be honoured by the server: a fresh process.
     proc = run_script(tmp_path, script.name, script_env(TF_ENABLE_ONEDNN_OPTS="0"), "where")
-    assert proc.returncode == 0 and json.loads(proc.stdout)["parent"] != server.proc.pid
+    assert proc.returncode == 0 and json.loads(proc.stdout)["parent"] == os.getpid()
 
 
 def test_exit_codes_tracebacks_and_timeouts_come_back_as_from_a_subprocess(tmp_path, script):

@@ -14,9 +14,9 @@ load (TF_*, OMP_*, PYTHON*, ...) get a fresh interpreter instead, and so does ev
 CREATIVE_GANS_TEST_FRESH_PROCESSES=1 (the suite as it was, to check the server changes nothing).
 Tests of signals, pipes and worker clusters start their processes themselves.
 
-Protocol (one run at a time): the test process writes one JSON line (script, args, cwd, env,
-stdout and stderr paths); the server answers {"pid": ...} when the child started and
-{"code": ...} when it ended (negative: killed by that signal, as subprocess reports it)."""
+One server per test process (tests/script_runs.py starts it at first use) serves both the runs the
+tests start themselves (run_script) and those started by a job engine or a driver
+(tests/served_python, tests/zygote_client.py); the protocol is serve_socket's."""
 
 import json
 import os
@@ -47,40 +47,15 @@ def _import_tensorflow():
         os.close(null)
 
 
-def serve():
-    """Answers requests until the test process goes; returns a request only in a forked child."""
-    requests = os.fdopen(os.dup(0), "r")
-    answers = os.fdopen(os.dup(1), "w")
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    _import_tensorflow()
-    for line in requests:
-        request = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            requests.close()
-            answers.close()
-            return request
-        answers.write(json.dumps({"pid": pid}) + "\n")
-        answers.flush()
-        _, status = os.waitpid(pid, 0)
-        answers.write(json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n")
-        answers.flush()
-    return None
-
-
 def serve_socket(path):
-    """The server for processes that are not the test's own: runs started by a job engine or a
-    driver (tests/served_python). It listens on the Unix socket `path`; a client sends one JSON
+    """The server. It listens on the Unix socket `path`; a client sends one JSON
     line (script or module, args, cwd, env, whether SIGINT is ignored) with its stdin, stdout and
     stderr attached (SCM_RIGHTS). Several runs may go on at once: each connection gets a waiter
     forked from the server, which forks the run, answers {"pid": ...}, passes on the signals the
     client sends ({"signal": n}), SIGTERMs the run if the client goes away (as a parent's death
     does to an engine's job), and answers {"code": ...} at the end. A run whose environment differs
-    in what loads with TensorFlow is answered {"fresh": true}: the client execs a new interpreter.
+    in what loads with TensorFlow is answered {"fresh": true}: the client starts a new interpreter.
+    Exit codes are as subprocess reports them (negative: killed by that signal).
     Returns a request only in a forked run."""
     import signal
     import socket
@@ -207,20 +182,10 @@ def become(request):
     return script
 
 
-def _redirected(request):
-    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(opened, fd)
-        os.close(opened)
-
-
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--socket":
-        request = serve_socket(sys.argv[2])
-    else:
-        request = serve()
-        if request is not None:
-            _redirected(request)
+    if len(sys.argv) != 3 or sys.argv[1] != "--socket":
+        sys.exit("usage: python -m tests.zygote --socket PATH")
+    request = serve_socket(sys.argv[2])
     if request is None:
         return
     script = become(request)
