@@ -52,10 +52,11 @@ format: setup
 	$(PY) -m ruff check --fix .
 
 # Three test processes on 2 cores (a worker waiting on its subprocesses leaves a core to another;
-# 8.3-9.0 min against 9.7 with two). A test file stays in one process, the longest files first
-# (tests/conftest.py's order, kept by --no-loadscope-reorder): 8.4-10 min (a clean clone: 10.0) on a 2-core machine with
-# AVX-512/AMX, 16.5-19 on an AVX2-only one (CPU-bound: both cores busy until the last minute; four
-# processes are no faster). TEST_WORKERS=1: one.
+# 8.3-9.0 min against 9.7 with two, on an earlier suite). A test file stays in one process, the longest files first
+# (tests/conftest.py's order, kept by --no-loadscope-reorder): 6.1-7.1 min (a clean clone: 6.8, plus
+# 1.2 for its set-up) on a 2-core machine with AVX-512, about twice that on an AVX2-only one (16.5-19
+# min there before runs froze their objects at exit). CPU-bound: both cores busy until the last
+# minute; four processes are no faster. TEST_WORKERS=1: one.
 TEST_WORKERS ?= 3
 test: lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 tests
