@@ -2,11 +2,14 @@
 
 import sys
 
+from common.flags import left_to_exit
 from league.league import main
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        status = main()
+        left_to_exit()
+        sys.exit(status)
     except KeyboardInterrupt:  # the engine has stopped its jobs; finished runs are kept
         print("\nleague: interrupted; run the same command again to continue", file=sys.stderr)
         sys.exit(130)

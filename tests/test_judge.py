@@ -36,11 +36,27 @@ def _entry(judge):
     return base + ".weights.h5", base + ".json"
 
 
-@pytest.mark.parametrize("damage", ["not weights", "bit rot", "garbled record", "no accuracy", "no record"])
-def test_a_damaged_cache_is_set_aside_and_retrained_never_trusted(tiny, damage):
-    import json
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Tiny data and a cache holding its judge, trained once for the tests that damage a copy."""
+    root = tmp_path_factory.mktemp("judge")
+    data = load_image_data("mnist", data_dir=write_tiny_idx(str(root / "data"), 30, 10))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(judge_lib.CACHE_ENV, str(root / "cache"))
+        assert not judge_lib.load_judge(data, epochs=2, log=lambda _: None).info.cached
+    return data, root / "cache"
 
+
+@pytest.mark.parametrize("damage", ["not weights", "bit rot", "garbled record", "no accuracy", "no record"])
+def test_a_damaged_cache_is_set_aside_and_retrained_never_trusted(trained, tmp_path, monkeypatch, damage):
+    import json
+    import shutil
+
+    tiny, cache = trained
+    shutil.copytree(cache, tmp_path / "cache")
+    monkeypatch.setenv(judge_lib.CACHE_ENV, str(tmp_path / "cache"))
     judge = judge_lib.load_judge(tiny, epochs=2, log=lambda _: None)
+    assert judge.info.cached  # the module's judge, about to be damaged
     weights, record = _entry(judge)
     if damage == "not weights":
         with open(weights, "wb") as f:
