@@ -53,8 +53,8 @@ format: setup
 
 # Three test processes on 2 cores (a worker waiting on its subprocesses leaves a core to another;
 # 8.3-9.0 min against 9.7 with two, on an earlier suite). A test file stays in one process, the longest files first
-# (tests/conftest.py's order, kept by --no-loadscope-reorder): 6.1-7.1 min (clean clones: 6.8 and 6.9,
-# plus 1.2-1.3 for the set-up; 8.5 once while the host was busy: CPU steal, 24 % more CPU for the same
+# (tests/conftest.py's order, kept by --no-loadscope-reorder): 6.1-7.1 min (clean clones: 5.9-6.9,
+# plus 1.0-1.3 for the set-up; 8.5 once while the host was busy: CPU steal, 24 % more CPU for the same
 # code) on a 2-core machine with AVX-512, about twice that on an AVX2-only one (16.5-19
 # min there before runs froze their objects at exit). CPU-bound: both cores busy until the last
 # minute; four processes are no faster. TEST_WORKERS=1: one.
