@@ -323,8 +323,11 @@ def damaged(specs, work, env, names, kinds=None, straight=None):
         # its midpoint: a learning-rate schedule over the whole length differs from an extended
         # one, by design), and the whole length in one go (what a run falling back to step 0
         # must give).
-        expected = [straight[name]] if name in straight else []
-        references = [("extended", (midpoint, spec))] + ([] if name in straight else [("straight", (spec,))])
+        expected, references = [], [("extended", (midpoint, spec))]
+        if name in straight:
+            expected.append(straight[name])
+        else:
+            references.append(("straight", (spec,)))
         for tag, commands in references:
             reference = os.path.join(work, "damage", f"{name}-reference-{tag}")
             shutil.rmtree(reference, ignore_errors=True)

@@ -151,8 +151,8 @@ def run(main):
         interrupted(os.path.basename(sys.argv[0]))
     except SystemExit:
         # The run has ended, its outputs written. During the interpreter's clean-up that follows
-        # (TensorFlow's teardown) Python puts back the default SIGINT action, so a
-        # Ctrl-C there ended the process by the signal without a word. Nothing is left to stop:
+        # (TensorFlow's teardown) Python puts back the default SIGINT action, so a Ctrl-C there
+        # ended the process by the signal without a word. Nothing is left to stop:
         # the Ctrl-C is ignored and the run's own exit status stands. Only when this is the
         # script's own exit (its main is `__main__`'s): an ignored SIGINT is inherited by every
         # process started afterwards, so a process that goes on living must not keep it.

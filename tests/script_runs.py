@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -78,21 +77,14 @@ class _SocketServer:
         with tempfile.TemporaryDirectory() as tmp, open(os.devnull) as null:
             out, err = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
             request = dict(script=script, args=args, cwd=str(folder), env=dict(env), sigint_ignored=False)
-            with (
-                open(out, "w") as stdout,
-                open(err, "w") as stderr,
-                socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
-            ):
-                try:
-                    conn.connect(self.path)
-                    message = (json.dumps(request) + "\n").encode()
-                    socket.send_fds(conn, [message], [null.fileno(), stdout.fileno(), stderr.fileno()])
-                except OSError:
-                    return None
-                answers = conn.makefile("r")
-                first = json.loads(answers.readline() or '{"fresh": true}')
-                if first.get("fresh"):
-                    return None
+            with open(out, "w") as stdout, open(err, "w") as stderr:
+                asked = zygote_client.ask(
+                    self.path, request, [null.fileno(), stdout.fileno(), stderr.fileno()]
+                )
+            if asked is None:
+                return None
+            conn, answers, first = asked
+            with conn, answers:
                 expired = threading.Event()
 
                 def kill():

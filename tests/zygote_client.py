@@ -20,6 +20,27 @@ def fresh(argv):
     os.execv(python, [python, *argv])
 
 
+def ask(path, request, fds):
+    """Sends the server at `path` a run (`request`, with the run's stdin, stdout and stderr as the
+    file descriptors `fds`): (the connection, a reader of its answers, the first answer, which
+    holds the run's pid), or None when the run needs a fresh interpreter (no server answers, or it
+    says so)."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+        socket.send_fds(conn, [(json.dumps(request) + "\n").encode()], fds)
+    except OSError:
+        conn.close()
+        return None
+    answers = conn.makefile("r")
+    first = json.loads(answers.readline() or '{"fresh": true}')
+    if first.get("fresh"):
+        answers.close()
+        conn.close()
+        return None
+    return conn, answers, first
+
+
 def main():
     argv = sys.argv[1:]
     path = os.environ.get(SOCKET_ENV)
@@ -31,18 +52,10 @@ def main():
     else:
         request.update(script=argv[0], args=argv[1:])
     request["sigint_ignored"] = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        conn.connect(path)
-        socket.send_fds(conn, [(json.dumps(request) + "\n").encode()], [0, 1, 2])
-    except OSError:
-        conn.close()
+    asked = ask(path, request, [0, 1, 2])
+    if asked is None:
         fresh(argv)
-    answers = conn.makefile("r")
-    first = json.loads(answers.readline() or '{"fresh": true}')
-    if first.get("fresh"):
-        conn.close()
-        fresh(argv)
+    conn, answers, _ = asked
 
     def forward(signum, _frame):
         try:
